@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+## run: install, create or upgrade the SQLite database, add demo data if new, serve with gunicorn
+run: install
+	$(BIN)/ticketdesk init
+	$(BIN)/ticketdesk demo --if-new
+	$(BIN)/ticketdesk serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+## test: install the dev extras and run the whole suite
+test: dev
+	$(BIN)/ruff check ticketdesk tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(BIN)/ruff check ticketdesk tests
+	$(BIN)/ruff format --check ticketdesk tests
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

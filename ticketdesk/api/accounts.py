@@ -1,0 +1,162 @@
+"""API: registration, tokens, the caller, users and queues."""
+
+from __future__ import annotations
+
+from apiflask import EmptySchema
+from flask import url_for
+
+from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.schemas import (
+    PasswordChangeIn,
+    QueueIn,
+    QueueOut,
+    RegisterIn,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPage,
+    UserPatch,
+    UserQuery,
+)
+from ticketdesk.services import queue_manager, user_manager
+from ticketdesk.services.errors import ValidationFailed
+
+
+@bp.post("/auth/register")
+@bp.input(RegisterIn, arg_name="body")
+@bp.output(UserOut, status_code=201)
+@bp.doc(tags=["Accounts"], responses={403: "Registration is closed", 409: "Email taken"})
+def register(body: RegisterIn):
+    """Create a customer account."""
+    user = user_manager().register(name=body.name, email=body.email, password=body.password)
+    return user, 201, {"Location": url_for("api.get_user", user_id=user.id)}
+
+
+@bp.post("/auth/tokens")
+@bp.input(TokenIn, arg_name="body")
+@bp.output(TokenOut, status_code=201)
+@bp.doc(tags=["Accounts"], responses={401: "Wrong email or password"})
+def create_token(body: TokenIn):
+    """Exchange an email and password for a bearer token (its secret is shown once)."""
+    token, secret = user_manager().create_token(
+        email=body.email, password=body.password, name=body.name
+    )
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "token": secret,
+    }, 201
+
+
+@bp.delete("/auth/tokens/<int:token_id>")
+@bp.auth_required(auth)
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(tags=["Accounts"], responses={404: "Not one of your tokens"})
+def revoke_token(token_id: int):
+    """Revoke one of your own tokens."""
+    user_manager().revoke_token(current_user(), token_id)
+    return ""
+
+
+@bp.get("/me")
+@bp.auth_required(auth)
+@bp.output(UserOut)
+@bp.doc(tags=["Accounts"])
+def get_me():
+    """The account the token belongs to."""
+    return current_user()
+
+
+@bp.post("/me/password")
+@bp.auth_required(auth)
+@bp.input(PasswordChangeIn, arg_name="body")
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(tags=["Accounts"])
+def change_password(body: PasswordChangeIn):
+    """Change your password; the current one is required."""
+    user_manager().change_password(
+        current_user(), current_password=body.current_password, new_password=body.new_password
+    )
+    return ""
+
+
+@bp.get("/users")
+@bp.auth_required(auth)
+@bp.input(UserQuery, location="query", arg_name="query")
+@bp.output(UserPage)
+@bp.doc(tags=["Users"], responses={403: "Staff only"})
+def list_users(query: UserQuery):
+    """List accounts, optionally by role (staff and admins)."""
+    after_id = _user_cursor(query.cursor)
+    users = user_manager().list_users(
+        current_user(), role=query.role, limit=query.limit + 1, after_id=after_id
+    )
+    more = len(users) > query.limit
+    users = users[: query.limit]
+    return {"items": users, "next_cursor": str(users[-1].id) if more else None}
+
+
+@bp.post("/users")
+@bp.auth_required(auth)
+@bp.input(UserIn, arg_name="body")
+@bp.output(UserOut, status_code=201)
+@bp.doc(tags=["Users"], responses={403: "Admins only", 409: "Email taken"})
+def create_user(body: UserIn):
+    """Create an account of any role (admins)."""
+    user = user_manager().create_user(
+        current_user(), name=body.name, email=body.email, password=body.password, role=body.role
+    )
+    return user, 201, {"Location": url_for("api.get_user", user_id=user.id)}
+
+
+@bp.get("/users/<int:user_id>")
+@bp.auth_required(auth)
+@bp.output(UserOut)
+@bp.doc(tags=["Users"], responses={403: "Admins only (or yourself)", 404: "No such user"})
+def get_user(user_id: int):
+    """One account (admins, or your own)."""
+    return user_manager().get_user(current_user(), user_id)
+
+
+@bp.patch("/users/<int:user_id>")
+@bp.auth_required(auth)
+@bp.input(UserPatch, arg_name="body")
+@bp.output(UserOut)
+@bp.doc(tags=["Users"], responses={403: "Admins only", 404: "No such user", 409: "Not on yourself"})
+def update_user(user_id: int, body: UserPatch):
+    """Change a name, role or active flag (admins)."""
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [field for field, value in changes.items() if value is None]
+    if nulls:
+        raise ValidationFailed({field: ["Must not be null."] for field in nulls})
+    return user_manager().update_user(current_user(), user_id, changes)
+
+
+@bp.get("/queues")
+@bp.auth_required(auth)
+@bp.output(list[QueueOut])
+@bp.doc(tags=["Queues"])
+def list_queues():
+    """Every queue a ticket can be filed in."""
+    return queue_manager().list_queues(current_user())
+
+
+@bp.post("/queues")
+@bp.auth_required(auth)
+@bp.input(QueueIn, arg_name="body")
+@bp.output(QueueOut, status_code=201)
+@bp.doc(tags=["Queues"], responses={403: "Admins only", 409: "Name or slug taken"})
+def create_queue(body: QueueIn):
+    """Add a queue (admins)."""
+    return queue_manager().create_queue(current_user(), name=body.name, slug=body.slug)
+
+
+def _user_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
+    return int(cursor)

@@ -1,0 +1,39 @@
+"""APIFlask's pydantic adapter, taught that a query parameter may repeat.
+
+`?status=open&status=waiting` arrives as a list for fields typed as lists; any
+other field given twice is a validation error rather than a silent first-wins.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from apiflask.exceptions import _ValidationError
+from apiflask.schema_adapters import registry
+from apiflask.schema_adapters.pydantic import PydanticAdapter, _format_pydantic_errors
+from flask import current_app
+from pydantic import ValidationError
+
+
+class RepeatableQueryAdapter(PydanticAdapter):
+    def validate_input(self, request, location: str, **kwargs: t.Any):
+        if location not in ("query", "querystring"):
+            return super().validate_input(request, location, **kwargs)
+        data: dict[str, t.Any] = {}
+        for key, values in request.args.to_dict(flat=False).items():
+            field = self.model_class.model_fields.get(key)
+            repeatable = field is not None and t.get_origin(field.annotation) is list
+            data[key] = values if repeatable or len(values) > 1 else values[0]
+        try:
+            return self.model_class.model_validate(data)
+        except ValidationError as error:
+            raise _ValidationError(
+                current_app.config["VALIDATION_ERROR_STATUS_CODE"],
+                current_app.config["VALIDATION_ERROR_DESCRIPTION"],
+                {location: _format_pydantic_errors(error.errors())},
+            ) from error
+
+
+def install() -> None:
+    """Use this adapter for every pydantic model (idempotent)."""
+    registry.register("pydantic", RepeatableQueryAdapter)

@@ -1,0 +1,232 @@
+"""Request and response bodies of the API, named by direction (In, Out, Patch, Page).
+
+Constraints and descriptions here become the OpenAPI document. The services
+check every rule again: these models describe the wire format, they do not
+decide who may do what.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from ticketdesk.models import (
+    EMAIL_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    EventKind,
+    Priority,
+    Role,
+    TicketStatus,
+)
+from ticketdesk.services.pagination import TicketSort
+from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX)]
+Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
+Id = Annotated[int, Field(ge=1, le=2**53)]
+
+
+class In(BaseModel):
+    """Incoming bodies: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- accounts -------------------------------------------------------------
+
+
+class RegisterIn(In):
+    name: Name
+    email: Email
+    password: Password = Field(description=f"{PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+
+
+class TokenIn(In):
+    email: Annotated[str, Field(max_length=EMAIL_MAX)]
+    password: Annotated[str, Field(max_length=1024)]
+    name: Name | None = Field(default=None, description="A label to recognise the token by.")
+
+
+class TokenOut(Out):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    token: str = Field(description="The bearer secret. Shown only in this response: store it now.")
+
+
+class UserSummary(Out):
+    id: int
+    name: str
+    role: Role
+
+
+class UserOut(Out):
+    id: int
+    name: str
+    email: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+class UserIn(In):
+    name: Name
+    email: Email
+    role: Role = Role.CUSTOMER
+    password: Password | None = Field(
+        default=None,
+        description="Leave out for an account that signs in only once a password is set.",
+    )
+
+
+class UserPatch(In):
+    name: Name | None = None
+    role: Role | None = None
+    active: bool | None = None
+
+
+class UserQuery(In):
+    role: Role | None = None
+    limit: int = Field(default=100, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class UserPage(Out):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class PasswordChangeIn(In):
+    current_password: Annotated[str, Field(max_length=1024)]
+    new_password: Password
+
+
+# --- queues ---------------------------------------------------------------
+
+
+class QueueIn(In):
+    name: Name
+    slug: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = None
+
+
+class QueueOut(Out):
+    id: int
+    name: str
+    slug: str
+
+
+# --- tickets --------------------------------------------------------------
+
+
+class TicketIn(In):
+    title: Title
+    description: Text
+    priority: Priority = Priority.NORMAL
+    queue_id: Id | None = Field(default=None, description="Defaults to the General queue.")
+    requester_id: Id | None = Field(
+        default=None, description="Staff only: open the ticket on behalf of this user."
+    )
+
+
+class TicketPatch(In):
+    """Only the fields present are changed; `assignee_id: null` unassigns."""
+
+    title: Title | None = None
+    description: Text | None = None
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    queue_id: Id | None = None
+    assignee_id: Id | None = None
+    version: Id | None = Field(
+        default=None, description="The version you read; alternative to the If-Match header."
+    )
+
+
+class TicketOut(Out):
+    id: int
+    title: str
+    description: str
+    status: TicketStatus
+    priority: Priority
+    queue_id: int
+    requester_id: int
+    assignee_id: int | None
+    requester: UserSummary
+    assignee: UserSummary | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class CommentIn(In):
+    body: Text
+    internal: bool = Field(default=False, description="Staff only: a note customers never see.")
+
+
+class CommentOut(Out):
+    id: int
+    ticket_id: int
+    author: UserSummary
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class TicketDetailOut(TicketOut):
+    comments: list[CommentOut]
+
+
+class TicketPage(Out):
+    items: list[TicketOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class EventOut(Out):
+    id: int
+    ticket_id: int
+    actor_id: int | None
+    kind: EventKind
+    old_value: str | None
+    new_value: str | None
+    at: datetime
+
+
+class TicketQuery(In):
+    """Filters of the ticket list; `status` may be given more than once."""
+
+    status: list[TicketStatus] = Field(default_factory=list)
+    priority: Priority | None = None
+    queue_id: Id | None = None
+    assignee_id: Id | Literal["none"] | None = Field(
+        default=None, description="A staff member's id, or `none` for unassigned tickets."
+    )
+    requester_id: Id | None = None
+    sort: TicketSort = TicketSort.NEWEST
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class PageQuery(In):
+    sort: TicketSort = TicketSort.NEWEST
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

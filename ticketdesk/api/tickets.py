@@ -1,0 +1,169 @@
+"""API: tickets, their comments and their history."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+
+from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.schemas import (
+    CommentIn,
+    CommentOut,
+    EventOut,
+    PageQuery,
+    TicketDetailOut,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+)
+from ticketdesk.services import ticket_manager
+from ticketdesk.services.errors import StaleVersion, ValidationFailed
+from ticketdesk.services.tickets import TicketFilter
+
+NOT_NULLABLE = ("title", "description", "status", "priority", "queue_id")
+
+
+@bp.post("/tickets")
+@bp.auth_required(auth)
+@bp.input(TicketIn, arg_name="body")
+@bp.output(TicketOut, status_code=201)
+@bp.doc(tags=["Tickets"], responses={403: "Not allowed", 422: "Invalid fields"})
+def create_ticket(body: TicketIn):
+    """Open a ticket; staff may pass `requester_id` to open one for a customer."""
+    ticket = ticket_manager().create_ticket(
+        current_user(),
+        title=body.title,
+        description=body.description,
+        priority=body.priority,
+        queue_id=body.queue_id,
+        requester_id=body.requester_id,
+    )
+    return ticket, 201, _ticket_headers(ticket)
+
+
+@bp.get("/tickets")
+@bp.auth_required(auth)
+@bp.input(TicketQuery, location="query", arg_name="query")
+@bp.output(TicketPage)
+@bp.doc(tags=["Tickets"])
+def list_tickets(query: TicketQuery):
+    """Tickets you may see, newest first by default, one keyset page at a time."""
+    filters = TicketFilter(
+        statuses=tuple(query.status),
+        priority=query.priority,
+        queue_id=query.queue_id,
+        assignee_id=None if query.assignee_id == "none" else query.assignee_id,
+        unassigned=query.assignee_id == "none",
+        requester_id=query.requester_id,
+    )
+    page = ticket_manager().get_tickets(
+        current_user(), filters, sort=query.sort, limit=query.limit, cursor=query.cursor
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@bp.get("/users/<int:user_id>/tickets")
+@bp.auth_required(auth)
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(TicketPage)
+@bp.doc(tags=["Tickets"], responses={404: "No such user (or not you)"})
+def list_user_tickets(user_id: int, query: PageQuery):
+    """Tickets requested by or assigned to a user; customers may ask only about themselves."""
+    page = ticket_manager().get_user_tickets(
+        current_user(), user_id, sort=query.sort, limit=query.limit, cursor=query.cursor
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@bp.auth_required(auth)
+@bp.output(TicketDetailOut)
+@bp.doc(tags=["Tickets"], responses={404: "No such ticket (or not yours)"})
+def get_ticket(ticket_id: int):
+    """One ticket with the comments you may see; its ETag is the version for If-Match."""
+    manager = ticket_manager()
+    ticket = manager.get_ticket(current_user(), ticket_id)
+    comments = manager.get_comments(current_user(), ticket_id)
+    detail = TicketDetailOut.model_validate(
+        {**TicketOut.model_validate(ticket).model_dump(), "comments": comments},
+        from_attributes=True,
+    )
+    return detail, 200, _ticket_headers(ticket)
+
+
+@bp.patch("/tickets/<int:ticket_id>")
+@bp.auth_required(auth)
+@bp.input(TicketPatch, arg_name="body")
+@bp.output(TicketOut)
+@bp.doc(
+    tags=["Tickets"],
+    responses={
+        403: "Not allowed to change that field",
+        404: "No such ticket (or not yours)",
+        409: "Status change not allowed, or stale `version`",
+        412: "Stale If-Match",
+    },
+)
+def update_ticket(ticket_id: int, body: TicketPatch):
+    """Change fields of a ticket; send If-Match (or `version`) to refuse lost updates."""
+    changes = body.model_dump(exclude_unset=True)
+    body_version = changes.pop("version", None)
+    nulls = [field for field in NOT_NULLABLE if field in changes and changes[field] is None]
+    if nulls:
+        raise ValidationFailed({field: ["Must not be null."] for field in nulls})
+    ticket = ticket_manager().update_ticket(
+        current_user(), ticket_id, changes, expected_version=_expected_version(body_version)
+    )
+    return ticket, 200, _ticket_headers(ticket)
+
+
+@bp.get("/tickets/<int:ticket_id>/comments")
+@bp.auth_required(auth)
+@bp.output(list[CommentOut])
+@bp.doc(tags=["Comments"], responses={404: "No such ticket (or not yours)"})
+def list_comments(ticket_id: int):
+    """The conversation, oldest first; internal notes only for staff."""
+    return ticket_manager().get_comments(current_user(), ticket_id)
+
+
+@bp.post("/tickets/<int:ticket_id>/comments")
+@bp.auth_required(auth)
+@bp.input(CommentIn, arg_name="body")
+@bp.output(CommentOut, status_code=201)
+@bp.doc(tags=["Comments"], responses={403: "Internal notes are for staff", 404: "No such ticket"})
+def add_comment(ticket_id: int, body: CommentIn):
+    """Reply on a ticket, or (staff) add an internal note."""
+    return ticket_manager().add_comment(
+        current_user(), ticket_id, body=body.body, internal=body.internal
+    ), 201
+
+
+@bp.get("/tickets/<int:ticket_id>/events")
+@bp.auth_required(auth)
+@bp.output(list[EventOut])
+@bp.doc(tags=["Tickets"], responses={404: "No such ticket (or not yours)"})
+def list_events(ticket_id: int):
+    """The ticket's history: every change, who made it and when."""
+    return ticket_manager().get_events(current_user(), ticket_id)
+
+
+def _ticket_headers(ticket) -> dict[str, str]:
+    return {
+        "ETag": f'"{ticket.version}"',
+        "Location": url_for("api.get_ticket", ticket_id=ticket.id),
+    }
+
+
+def _expected_version(body_version: int | None) -> int | None:
+    """The version the client read: If-Match wins over the body's `version`."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return body_version
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 15:
+        raise StaleVersion()
+    return int(value)

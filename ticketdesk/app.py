@@ -1,0 +1,60 @@
+"""The application factory: config, extensions, blueprints, error handlers, CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apiflask import APIFlask
+
+from ticketdesk import __version__
+from ticketdesk.config import instance_path_from_env, load_config
+from ticketdesk.extensions import MIGRATIONS_DIR, configure_sqlite, csrf, db, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+    """Build a Ticketdesk app; `config` overrides defaults and environment (tests use it)."""
+    app = APIFlask(
+        "ticketdesk",
+        title="Ticketdesk API",
+        version=__version__,
+        instance_path=instance_path_from_env(),
+        json_errors=False,
+        spec_path="/api/openapi.json",
+        docs_path="/api/docs",
+    )
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: APIFlask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+
+def register_blueprints(app: APIFlask) -> None:
+    from ticketdesk import api, health
+    from ticketdesk.api.blueprint import bp as api_bp
+
+    api.init_app(app)
+    csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
+    app.register_blueprint(health.bp)
+
+
+def register_error_handlers(app: APIFlask) -> None:
+    from ticketdesk.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: APIFlask) -> None:
+    from ticketdesk.cli import register_commands as register
+
+    register(app)

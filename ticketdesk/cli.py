@@ -1,0 +1,131 @@
+"""The `ticketdesk` command: init, create-user, serve, demo (and Flask's own commands)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from ticketdesk.extensions import MIGRATIONS_DIR, db
+from ticketdesk.models import Role
+from ticketdesk.services import queue_manager, user_manager
+from ticketdesk.services.errors import DomainError
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False)
+    cli(prog_name="ticketdesk")
+
+
+def _create_app():
+    from ticketdesk.app import create_app
+
+    return create_app()
+
+
+def register_commands(app) -> None:
+    for command in (init_command, create_user_command, serve_command, demo_command):
+        app.cli.add_command(command)
+
+
+def initialise_database() -> bool:
+    """Create or upgrade the schema and the default queue; True if the database was new."""
+    from sqlalchemy import inspect
+
+    new = not inspect(db.engine).has_table("alembic_version")
+    upgrade(directory=str(MIGRATIONS_DIR))
+    queue_manager().ensure_default_queue()
+    return new
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create the database, or upgrade it to the current schema (safe to repeat)."""
+    new = initialise_database()
+    click.echo(("Created" if new else "Upgraded") + f" the database at {db.engine.url!r}.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="customer")
+@click.password_option(help="Prompted for (twice) when left out.")
+@with_appcontext
+def create_user_command(email, name, role, password):
+    """Create an account of any role."""
+    try:
+        user = user_manager().create_user_unchecked(
+            name=name, email=email, password=password, role=Role(role)
+        )
+    except DomainError as error:
+        raise click.ClickException(_describe(error)) from None
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve_command(host, port, workers, threads):
+    """Serve the app with gunicorn, the production WSGI server."""
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "ticketdesk.app:create_app()",
+    ]
+    os.execv(sys.executable, args)
+
+
+@click.command("demo")
+@click.option("--if-new", is_flag=True, help="Do nothing when the demo admin exists already.")
+@with_appcontext
+def demo_command(if_new):
+    """Create demo accounts and tickets, and print how to sign in."""
+    from ticketdesk.demo import DEMO_ADMIN_EMAIL, create_demo_data
+
+    credentials_file = Path(current_app.instance_path) / "demo-credentials.txt"
+    if if_new and _user_exists(DEMO_ADMIN_EMAIL):
+        if credentials_file.exists():
+            click.echo(credentials_file.read_text())
+        return
+    credentials = create_demo_data(password_factory=lambda: secrets.token_urlsafe(12))
+    text = "Demo accounts (email / password):\n" + "".join(
+        f"  {role:<9} {email:<28} {password}\n" for role, email, password in credentials
+    )
+    fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    click.echo(text)
+
+
+def _user_exists(email: str) -> bool:
+    from sqlalchemy import select
+
+    from ticketdesk.models import User
+
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def _describe(error: DomainError) -> str:
+    errors = getattr(error, "errors", None)
+    if errors:
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return error.detail

@@ -1,0 +1,91 @@
+"""Configuration: defaults here, `TICKETDESK_*` environment overrides, a mapping from tests.
+
+Nothing is read at import time; `load_config` runs inside `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "TICKETDESK"
+
+DEFAULTS: dict[str, Any] = {
+    # A file in the instance folder unless TICKETDESK_DATABASE_URL says otherwise.
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "BCRYPT_ROUNDS": 12,
+    "REGISTRATION_ENABLED": True,
+    "DEFAULT_QUEUE_SLUG": "general",
+    # Largest request body accepted anywhere; bigger bodies get 413 before they are read.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "PAGE_SIZE_DEFAULT": 25,
+    "PAGE_SIZE_MAX": 100,
+    # How often (seconds) a token's last_used_at is written: not on every request.
+    "TOKEN_TOUCH_INTERVAL": 60,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # APIFlask: where the OpenAPI document and its docs page live.
+    "OPENAPI_VERSION": "3.1.0",
+    "SPEC_FORMAT": "json",
+    "DOCS_FAVICON": None,
+    "INFO": {
+        "description": "Ticketdesk REST API. Authenticate with `Authorization: Bearer <token>`; "
+        "create a token with POST /api/v1/auth/tokens. Errors are RFC 9457 problem+json.",
+    },
+}
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill `app.config` from defaults, then the environment, then `overrides`."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if overrides:
+        app.config.from_mapping(overrides)
+    _settle_database_url(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def instance_path_from_env() -> str | None:
+    """The instance folder named by TICKETDESK_INSTANCE_PATH, made absolute."""
+    value = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    return os.path.abspath(value) if value else None
+
+
+def _settle_database_url(app: Flask) -> None:
+    """Resolve the database URL (instance-folder SQLite by default) for Flask-SQLAlchemy."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "ticketdesk.sqlite3")
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the instance's secret key, creating it once (mode 0600) when absent.
+
+    Several gunicorn workers may start at once: the key is written to a private
+    temporary file and hard-linked into place, so exactly one value wins.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        tmp = instance / f".secret_key.{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return key_file.read_text().strip()

@@ -1,0 +1,83 @@
+"""One error handler per kind of failure, answering problem+json under /api/ and HTML elsewhere."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, current_app, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ticketdesk.api.problems import domain_problem, field_errors, problem, status_for
+from ticketdesk.extensions import db
+from ticketdesk.services.errors import DomainError
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def register_error_handlers(app: APIFlask) -> None:
+    app.error_processor(_apiflask_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _respond(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
+    if wants_problem_json():
+        return problem(status, detail, headers=headers)
+    html = render_template(
+        "error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+    )
+    return Response(html, status=status, headers=headers or {}, mimetype="text/html")
+
+
+def _apiflask_error(error: HTTPError) -> Response:
+    """Validation, authentication and abort() errors raised through APIFlask."""
+    headers = dict(error.headers or {})
+    if isinstance(error.detail, dict) and error.detail:
+        return problem(
+            error.status_code,
+            "Some fields are invalid.",
+            errors=field_errors(error.detail),
+            headers=headers,
+        )
+    detail = error.message if error.message != HTTPStatus(error.status_code).phrase else None
+    return _respond(error.status_code, detail, headers)
+
+
+def _http_exception(error: HTTPException) -> Response:
+    """Werkzeug's errors: unknown URL, wrong method, malformed body, body too large."""
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    detail = error.description if error.code in (400, 413, 415) else None
+    return _respond(error.code or 500, detail, headers)
+
+
+def _domain_error(error: DomainError) -> Response:
+    if wants_problem_json():
+        stale = 412 if request.headers.get("If-Match") else 409
+        return domain_problem(error, stale_status=stale)
+    return _respond(status_for(error), error.detail)
+
+
+def _database_unavailable(error: OperationalError) -> Response:
+    """The database is down or busy: ask the client to retry rather than fail with a trace."""
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    db.session.rollback()
+    return _respond(
+        503,
+        "The service is briefly unavailable; try again shortly.",
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _unexpected(error: Exception) -> Response:
+    current_app.logger.exception("unhandled error")
+    db.session.rollback()
+    return _respond(500, None)

@@ -1,0 +1,49 @@
+"""Flask extensions, created unbound and bound to an app in `create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from ticketdesk.models import Base
+
+# Migrations ship inside the package, so an installed wheel can upgrade its database.
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Give every SQLite connection WAL, foreign keys and a busy timeout.
+
+    The driver's own transaction handling is switched off so that we issue
+    BEGIN ourselves: writes then queue on the busy timeout instead of failing
+    with "database is locked" when a read transaction tries to upgrade.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")

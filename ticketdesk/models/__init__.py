@@ -1,0 +1,37 @@
+"""The data model: people, queues, tickets, their conversation and their history.
+
+Models hold data and small derived facts only; every rule about who may change
+what lives in `ticketdesk.services`.
+"""
+
+from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
+from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
+from ticketdesk.models.tickets import (
+    Comment,
+    EventKind,
+    Priority,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+__all__ = [
+    "EMAIL_MAX",
+    "NAME_MAX",
+    "TEXT_MAX",
+    "TITLE_MAX",
+    "Base",
+    "utcnow",
+    "ApiToken",
+    "HelpdeskStaff",
+    "Role",
+    "User",
+    "Comment",
+    "EventKind",
+    "Priority",
+    "Queue",
+    "Ticket",
+    "TicketEvent",
+    "TicketStatus",
+]

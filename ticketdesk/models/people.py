@@ -1,0 +1,79 @@
+"""People: accounts with a role, the staff view of them, and their API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, Base, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """Anyone who signs in: customers who open tickets, staff and admins who work them."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    # Stored lower-cased, so the unique index makes addresses unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.CUSTOMER, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff and admins work tickets; customers only open them."""
+        return self.role in HelpdeskStaff.ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class HelpdeskStaff:
+    """The staff view of `User`: the people a ticket can be assigned to."""
+
+    ROLES = (Role.STAFF, Role.ADMIN)
+
+    @classmethod
+    def can_hold_tickets(cls, user: User) -> bool:
+        return user.active and user.role in cls.ROLES
+
+    @classmethod
+    def select_active(cls):
+        """A query for every active staff member and admin, by name."""
+        return (
+            select(User).where(User.role.in_(cls.ROLES), User.active.is_(True)).order_by(User.name)
+        )
+
+
+class ApiToken(Base):
+    """A bearer token; only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

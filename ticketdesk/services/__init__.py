@@ -1,0 +1,33 @@
+"""The service layer: every rule of the helpdesk, callable from any surface.
+
+The factories below build services for the current app's session and settings.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from ticketdesk.extensions import db
+from ticketdesk.services.queues import QueueManager
+from ticketdesk.services.tickets import TicketManager
+from ticketdesk.services.users import UserManager, UserSettings
+
+
+def ticket_manager() -> TicketManager:
+    return TicketManager(db.session(), default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"])
+
+
+def user_manager() -> UserManager:
+    config = current_app.config
+    settings = UserSettings(
+        bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
+        registration_enabled=bool(config["REGISTRATION_ENABLED"]),
+        token_touch_interval=timedelta(seconds=int(config["TOKEN_TOUCH_INTERVAL"])),
+    )
+    return UserManager(db.session(), settings)
+
+
+def queue_manager() -> QueueManager:
+    return QueueManager(db.session(), default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"])

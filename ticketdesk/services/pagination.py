@@ -1,0 +1,108 @@
+"""Keyset pagination: a page ends with an opaque cursor holding the last row's sort key.
+
+No OFFSET: each page is an index range scan, and rows inserted meanwhile
+never shift or repeat the rows of later pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+
+from ticketdesk.models import Priority, Ticket
+from ticketdesk.services.errors import ValidationFailed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class TicketSort(enum.StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    RECENTLY_UPDATED = "-updated_at"
+    MOST_URGENT = "-priority"
+
+
+# The columns of each order, most significant first; the id breaks ties.
+_SORT_KEYS = {
+    TicketSort.NEWEST: (Ticket.created_at, Ticket.id),
+    TicketSort.OLDEST: (Ticket.created_at, Ticket.id),
+    TicketSort.RECENTLY_UPDATED: (Ticket.updated_at, Ticket.id),
+    TicketSort.MOST_URGENT: (Ticket.priority, Ticket.created_at, Ticket.id),
+}
+_DESCENDING = {TicketSort.NEWEST, TicketSort.RECENTLY_UPDATED, TicketSort.MOST_URGENT}
+
+
+def order_tickets(query: Select, sort: TicketSort, cursor: str | None) -> Select:
+    """Order `query` by `sort` and start it after `cursor`."""
+    columns = _SORT_KEYS[sort]
+    descending = sort in _DESCENDING
+    if cursor:
+        after = _decode(cursor, sort)
+        key = tuple_(*columns)
+        query = query.where(key < tuple_(*after) if descending else key > tuple_(*after))
+    return query.order_by(*(column.desc() if descending else column.asc() for column in columns))
+
+
+def ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    """The cursor that resumes a listing right after `ticket`."""
+    values = []
+    for column in _SORT_KEYS[sort]:
+        value = getattr(ticket, column.key)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif column.key == "priority":
+            value = value.rank
+        values.append(value)
+    raw = json.dumps([sort.value, *values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: TicketSort) -> list:
+    """Parse a cursor made by `ticket_cursor` for the same order, or fail as a bad field."""
+    invalid = ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sort_value, *values = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise invalid from None
+    columns = _SORT_KEYS[sort]
+    if sort_value != sort.value or len(values) != len(columns):
+        raise invalid
+    parsed = []
+    for column, value in zip(columns, values, strict=True):
+        parsed.append(_parse_key(column.key, value, invalid))
+    return parsed
+
+
+def _parse_key(key: str, value, invalid: ValidationFailed):
+    if key in ("created_at", "updated_at"):
+        if not isinstance(value, str):
+            raise invalid
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise invalid from None
+        if parsed.tzinfo is None:
+            raise invalid
+        return parsed
+    if key == "priority":
+        by_rank = {priority.rank: priority for priority in Priority}
+        if not isinstance(value, int) or isinstance(value, bool) or value not in by_rank:
+            raise invalid
+        return by_rank[value]
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+        raise invalid
+    return value

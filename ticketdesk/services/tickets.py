@@ -1,0 +1,418 @@
+"""TicketManager: the one place where ticket rules live.
+
+Every way in (API, web, mail, CLI) calls these methods with an explicit acting
+user. A change, the `TicketEvent` rows that record it, and (later) its outbox
+rows commit in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ticketdesk.models import (
+    TEXT_MAX,
+    TITLE_MAX,
+    Comment,
+    EventKind,
+    HelpdeskStaff,
+    Priority,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from ticketdesk.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
+from ticketdesk.services.transactions import begin_write
+from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
+
+EDITABLE_FIELDS = ("title", "description", "status", "priority", "queue_id", "assignee_id")
+_FIELD_EVENTS = {
+    "title": EventKind.TITLE,
+    "description": EventKind.DESCRIPTION,
+    "status": EventKind.STATUS,
+    "priority": EventKind.PRIORITY,
+    "queue_id": EventKind.QUEUE,
+    "assignee_id": EventKind.ASSIGNEE,
+}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket list may be narrowed by; every field is optional."""
+
+    statuses: tuple[TicketStatus, ...] = ()
+    priority: Priority | None = None
+    queue_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    requester_id: int | None = None
+    involving_user_id: int | None = None
+
+
+class TicketManager:
+    """Create, read, change and discuss tickets, as a given user is allowed to."""
+
+    def __init__(self, session: Session, *, default_queue_slug: str = "general") -> None:
+        self.session = session
+        self.default_queue_slug = default_queue_slug
+
+    # --- reading --------------------------------------------------------
+
+    def get_ticket(self, actor: User, ticket_id: int) -> Ticket:
+        """The ticket, if the actor may see it; otherwise NotFound (ids can't be probed)."""
+        ticket = self.session.scalar(
+            select(Ticket)
+            .options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
+            .where(Ticket.id == ticket_id)
+        )
+        if ticket is None or not _may_see(actor, ticket):
+            raise NotFound(f"Ticket {ticket_id} was not found.")
+        return ticket
+
+    def get_tickets(
+        self,
+        actor: User,
+        filters: TicketFilter = TicketFilter(),
+        *,
+        sort: TicketSort = TicketSort.NEWEST,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page[Ticket]:
+        """One page of the tickets the actor may see, filtered and sorted."""
+        query = select(Ticket).options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
+        if not actor.is_staff:
+            query = query.where(Ticket.requester_id == actor.id)
+        query = _apply_filters(query, filters)
+        query = order_tickets(query, sort, cursor).limit(limit + 1)
+        rows = list(self.session.scalars(query).unique())
+        more = len(rows) > limit
+        items = rows[:limit]
+        return Page(items, ticket_cursor(items[-1], sort) if more else None)
+
+    def get_user_tickets(
+        self,
+        actor: User,
+        user_id: int,
+        *,
+        sort: TicketSort = TicketSort.NEWEST,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page[Ticket]:
+        """Tickets requested by or assigned to a user; customers may ask only about themselves."""
+        if not actor.is_staff and actor.id != user_id:
+            raise NotFound(f"User {user_id} was not found.")
+        if self.session.get(User, user_id) is None:
+            raise NotFound(f"User {user_id} was not found.")
+        return self.get_tickets(
+            actor, TicketFilter(involving_user_id=user_id), sort=sort, limit=limit, cursor=cursor
+        )
+
+    def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
+        """The conversation in order; internal notes only for staff."""
+        ticket = self.get_ticket(actor, ticket_id)
+        query = (
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.ticket_id == ticket.id)
+            .order_by(Comment.id)
+        )
+        if not actor.is_staff:
+            query = query.where(Comment.internal.is_(False))
+        return list(self.session.scalars(query))
+
+    def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
+        """The ticket's history, oldest first; internal notes only for staff."""
+        ticket = self.get_ticket(actor, ticket_id)
+        query = (
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        )
+        if not actor.is_staff:
+            query = query.where(TicketEvent.kind != EventKind.INTERNAL_NOTE)
+        return list(self.session.scalars(query))
+
+    # --- writing --------------------------------------------------------
+
+    def create_ticket(
+        self,
+        actor: User,
+        *,
+        title: str,
+        description: str,
+        priority: Priority | None = None,
+        queue_id: int | None = None,
+        requester_id: int | None = None,
+    ) -> Ticket:
+        """Open a ticket; staff may open one on behalf of another user."""
+        begin_write(self.session)
+        requester = self._requester_for(actor, requester_id)
+        now = utcnow()
+        ticket = Ticket(
+            title=_check_title(title),
+            description=_check_description(description),
+            priority=Priority(priority) if priority else Priority.NORMAL,
+            queue_id=self._queue_for(queue_id).id,
+            requester_id=requester.id,
+            status=TicketStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
+        self.session.commit()
+        return ticket
+
+    def update_ticket(
+        self,
+        actor: User,
+        ticket_id: int,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Apply the given field changes, or none of them.
+
+        `changes` holds only the fields the caller means to set. With
+        `expected_version`, a ticket changed meanwhile raises StaleVersion.
+        """
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValidationFailed({field: ["Cannot be changed."] for field in sorted(unknown)})
+        begin_write(self.session)
+        ticket = self.get_ticket(actor, ticket_id)
+        if expected_version is not None and expected_version != ticket.version:
+            raise StaleVersion(ticket.version)
+        new_values = self._validated(changes)
+        changed = {
+            field: value for field, value in new_values.items() if getattr(ticket, field) != value
+        }
+        self._authorise_changes(actor, ticket, changed)
+        now = utcnow()
+        for field, value in changed.items():
+            self._record(ticket, actor, _FIELD_EVENTS[field], getattr(ticket, field), value, at=now)
+            setattr(ticket, field, value)
+        if "status" in changed:
+            _stamp_status(ticket, changed["status"], now)
+        if changed:
+            ticket.updated_at = now
+        try:
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise StaleVersion() from None
+        return ticket
+
+    def update_ticket_status(
+        self,
+        actor: User,
+        ticket_id: int,
+        status: TicketStatus,
+        *,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Move a ticket along the workflow."""
+        return self.update_ticket(
+            actor, ticket_id, {"status": status}, expected_version=expected_version
+        )
+
+    def assign_ticket_to_staff(
+        self,
+        actor: User,
+        ticket_id: int,
+        staff_id: int | None,
+        *,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Give the ticket to an active staff member or admin (None unassigns it)."""
+        return self.update_ticket(
+            actor, ticket_id, {"assignee_id": staff_id}, expected_version=expected_version
+        )
+
+    def add_comment(
+        self, actor: User, ticket_id: int, *, body: str, internal: bool = False
+    ) -> Comment:
+        """Reply on a ticket; staff may instead write an internal note."""
+        if internal and not actor.is_staff:
+            raise PermissionDenied("Only staff can write internal notes.")
+        body = _check_text("body", body, required=True)
+        begin_write(self.session)
+        ticket = self.get_ticket(actor, ticket_id)
+        now = utcnow()
+        comment = Comment(
+            ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_at=now
+        )
+        self.session.add(comment)
+        self.session.flush()
+        kind = EventKind.INTERNAL_NOTE if internal else EventKind.COMMENT
+        self._record(ticket, actor, kind, None, str(comment.id), at=now)
+        # Activity moves the ticket up the "recently updated" list without bumping
+        # its version: a reply does not make someone's open edit form stale.
+        self.session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        return comment
+
+    # --- rules ----------------------------------------------------------
+
+    def _authorise_changes(self, actor: User, ticket: Ticket, changed: dict[str, Any]) -> None:
+        """Refuse the whole change if any part of it is not the actor's to make."""
+        if "status" in changed:
+            new = changed["status"]
+            if new not in ALLOWED_TRANSITIONS[ticket.status]:
+                raise InvalidTransition(ticket.status, new)
+        if actor.is_staff:
+            return
+        for field in changed:
+            if field in ("title", "description"):
+                if ticket.status != TicketStatus.OPEN:
+                    raise PermissionDenied("A ticket can be edited only while it is open.")
+            elif field == "status":
+                if not customer_may_set_status(ticket.status, changed["status"]):
+                    raise PermissionDenied(
+                        "Customers can close their tickets and reopen resolved ones."
+                    )
+            else:
+                raise PermissionDenied(f"Only staff can change the {field.removesuffix('_id')}.")
+
+    def _validated(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Check each value on its own terms and convert it to the model's type."""
+        values: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        checks = {
+            "title": _check_title,
+            "description": _check_description,
+            "status": lambda value: TicketStatus(value),
+            "priority": lambda value: Priority(value),
+            "queue_id": lambda value: self._queue_for(value, field="queue_id").id,
+            "assignee_id": self._assignee_id,
+        }
+        for field, value in changes.items():
+            try:
+                values[field] = checks[field](value)
+            except ValidationFailed as error:
+                errors.update(error.errors)
+            except (ValueError, TypeError):
+                errors[field] = ["Not an allowed value."]
+        if errors:
+            raise ValidationFailed(errors)
+        return values
+
+    def _assignee_id(self, staff_id: int | None) -> int | None:
+        if staff_id is None:
+            return None
+        staff = self.session.get(User, staff_id)
+        if staff is None or not HelpdeskStaff.can_hold_tickets(staff):
+            raise ValidationFailed.field(
+                "assignee_id", "Tickets can be assigned only to active staff members."
+            )
+        return staff.id
+
+    def _queue_for(self, queue_id: int | None, *, field: str = "queue_id") -> Queue:
+        if queue_id is None:
+            queue = self.session.scalar(select(Queue).where(Queue.slug == self.default_queue_slug))
+        else:
+            queue = self.session.get(Queue, queue_id)
+        if queue is None:
+            raise ValidationFailed.field(field, "No such queue.")
+        return queue
+
+    def _requester_for(self, actor: User, requester_id: int | None) -> User:
+        if requester_id is None or requester_id == actor.id:
+            return actor
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff can open tickets for someone else.")
+        requester = self.session.get(User, requester_id)
+        if requester is None or not requester.active:
+            raise ValidationFailed.field("requester_id", "No such active user.")
+        return requester
+
+    def _record(self, ticket: Ticket, actor: User, kind: EventKind, old, new, *, at) -> None:
+        self.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor_id=actor.id,
+                kind=kind,
+                old_value=_as_text(old),
+                new_value=_as_text(new),
+                at=at,
+            )
+        )
+
+
+def _may_see(actor: User, ticket: Ticket) -> bool:
+    return actor.is_staff or ticket.requester_id == actor.id
+
+
+def _apply_filters(query, filters: TicketFilter):
+    if filters.statuses:
+        query = query.where(Ticket.status.in_(filters.statuses))
+    if filters.priority is not None:
+        query = query.where(Ticket.priority == filters.priority)
+    if filters.queue_id is not None:
+        query = query.where(Ticket.queue_id == filters.queue_id)
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.requester_id is not None:
+        query = query.where(Ticket.requester_id == filters.requester_id)
+    if filters.involving_user_id is not None:
+        user_id = filters.involving_user_id
+        query = query.where(or_(Ticket.requester_id == user_id, Ticket.assignee_id == user_id))
+    return query
+
+
+def _stamp_status(ticket: Ticket, status: TicketStatus, now) -> None:
+    """Keep resolved_at / closed_at true to the status a ticket is in."""
+    if status == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+
+
+def _check_title(title: str) -> str:
+    title = _check_text("title", title, required=True).strip()
+    if len(title) > TITLE_MAX:
+        raise ValidationFailed.field("title", f"At most {TITLE_MAX} characters.")
+    return title
+
+
+def _check_description(description: str) -> str:
+    return _check_text("description", description, required=True)
+
+
+def _check_text(field: str, value: str, *, required: bool) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed.field(field, "Must be text.")
+    if required and not value.strip():
+        raise ValidationFailed.field(field, "Must not be empty.")
+    if len(value) > TEXT_MAX:
+        raise ValidationFailed.field(field, f"At most {TEXT_MAX} characters.")
+    return value
+
+
+def _as_text(value) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,231 @@
+"""UserManager: accounts, roles, sign-in and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ticketdesk.models import EMAIL_MAX, NAME_MAX, ApiToken, Role, User, utcnow
+from ticketdesk.services.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
+from ticketdesk.services.transactions import begin_write
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+USER_FIELDS = ("name", "role", "active")
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    bcrypt_rounds: int = 12
+    registration_enabled: bool = True
+    token_touch_interval: timedelta = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an address: validated, lower-cased, or a field error."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationFailed.field("email", str(error)) from None
+    normalised = checked.normalized.lower()
+    if len(normalised) > EMAIL_MAX:
+        raise ValidationFailed.field("email", f"At most {EMAIL_MAX} characters.")
+    return normalised
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
+    return name
+
+
+def check_password(password: str) -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationFailed.field(
+            "password", f"Between {PASSWORD_MIN} and {PASSWORD_MAX} characters."
+        )
+    return password
+
+
+class UserManager:
+    """Every rule about accounts: who may create, see and change them."""
+
+    def __init__(self, session: Session, settings: UserSettings) -> None:
+        self.session = session
+        self.settings = settings
+
+    # --- accounts -------------------------------------------------------
+
+    def register(self, *, name: str, email: str, password: str) -> User:
+        """Self-service sign-up: always a customer, and only while registration is open."""
+        if not self.settings.registration_enabled:
+            raise PermissionDenied("Registration is closed; ask the helpdesk for an account.")
+        return self._add_user(name=name, email=email, password=password, role=Role.CUSTOMER)
+
+    def create_user(
+        self, actor: User, *, name: str, email: str, password: str | None, role: Role
+    ) -> User:
+        """An admin creates an account of any role."""
+        self._require_admin(actor)
+        return self._add_user(name=name, email=email, password=password, role=Role(role))
+
+    def create_user_unchecked(
+        self, *, name: str, email: str, password: str | None, role: Role
+    ) -> User:
+        """Create an account with no acting user: for the operator's CLI and demo data."""
+        return self._add_user(name=name, email=email, password=password, role=Role(role))
+
+    def get_user(self, actor: User, user_id: int) -> User:
+        """Admins see every account; everyone else only their own."""
+        if not actor.is_admin and actor.id != user_id:
+            raise PermissionDenied("Only admins can read other people's accounts.")
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    def list_users(
+        self,
+        actor: User,
+        *,
+        role: Role | None = None,
+        limit: int = 100,
+        after_id: int | None = None,
+    ) -> list[User]:
+        """Staff may list people (to assign and to open tickets for them), by id."""
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff can list users.")
+        query = select(User).order_by(User.id).limit(limit)
+        if role is not None:
+            query = query.where(User.role == Role(role))
+        if after_id is not None:
+            query = query.where(User.id > after_id)
+        return list(self.session.scalars(query))
+
+    def update_user(self, actor: User, user_id: int, changes: dict) -> User:
+        """An admin changes a name, a role or the active flag (never their own role or flag)."""
+        self._require_admin(actor)
+        unknown = set(changes) - set(USER_FIELDS)
+        if unknown:
+            raise ValidationFailed({field: ["Cannot be changed."] for field in sorted(unknown)})
+        begin_write(self.session)
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        if user.id == actor.id and (
+            changes.get("role", user.role) != user.role or changes.get("active", True) is False
+        ):
+            raise Conflict("Admins cannot demote or deactivate themselves.")
+        if "name" in changes:
+            user.name = check_name(changes["name"])
+        if "role" in changes:
+            user.role = Role(changes["role"])
+        if "active" in changes:
+            user.active = bool(changes["active"])
+        self.session.commit()
+        return user
+
+    def change_password(self, actor: User, *, current_password: str, new_password: str) -> None:
+        """A signed-in user changes their own password, proving they know the current one."""
+        if not verify_password(
+            current_password, actor.password_hash, rounds=self.settings.bcrypt_rounds
+        ):
+            raise ValidationFailed.field("current_password", "That is not your current password.")
+        new_hash = hash_password(check_password(new_password), rounds=self.settings.bcrypt_rounds)
+        begin_write(self.session)
+        actor.password_hash = new_hash
+        self.session.commit()
+
+    # --- sign-in and tokens --------------------------------------------
+
+    def authenticate(self, *, email: str, password: str) -> User:
+        """The active user with these credentials; one error for every failure."""
+        user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
+        password_ok = verify_password(
+            password, user.password_hash if user else None, rounds=self.settings.bcrypt_rounds
+        )
+        if user is None or not password_ok or not user.active:
+            raise AuthenticationFailed("Wrong email or password.")
+        return user
+
+    def create_token(self, *, email: str, password: str, name: str | None) -> tuple[ApiToken, str]:
+        """Exchange credentials for a bearer token; the secret is returned only here."""
+        user = self.authenticate(email=email, password=password)
+        secret = new_token_secret()
+        begin_write(self.session)
+        token = ApiToken(
+            user_id=user.id, name=check_token_name(name), secret_hash=hash_token(secret)
+        )
+        self.session.add(token)
+        self.session.commit()
+        return token, secret
+
+    def revoke_token(self, actor: User, token_id: int) -> None:
+        """Revoke one of the actor's own tokens; anyone else's is not found."""
+        begin_write(self.session)
+        token = self.session.get(ApiToken, token_id)
+        if token is None or token.user_id != actor.id:
+            raise NotFound("No such token.")
+        token.revoked = True
+        self.session.commit()
+
+    def user_for_token(self, secret: str) -> User | None:
+        """The active owner of a live token, recording its use now and then."""
+        token = self.session.scalar(
+            select(ApiToken).where(ApiToken.secret_hash == hash_token(secret))
+        )
+        if token is None or token.revoked or not token.user.active:
+            return None
+        now = utcnow()
+        if (
+            token.last_used_at is None
+            or now - token.last_used_at > self.settings.token_touch_interval
+        ):
+            begin_write(self.session)
+            token.last_used_at = now
+            self.session.commit()
+        return token.user
+
+    # --- helpers --------------------------------------------------------
+
+    def _add_user(self, *, name: str, email: str, password: str | None, role: Role) -> User:
+        user = User(name=check_name(name), email=normalise_email(email), role=role, active=True)
+        if password is not None:
+            user.password_hash = hash_password(
+                check_password(password), rounds=self.settings.bcrypt_rounds
+            )
+        begin_write(self.session)
+        if self.session.scalar(select(User.id).where(User.email == user.email)) is not None:
+            raise Conflict("An account with that email address exists already.")
+        self.session.add(user)
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            raise Conflict("An account with that email address exists already.") from None
+        return user
+
+    @staticmethod
+    def _require_admin(actor: User) -> None:
+        if not actor.is_admin:
+            raise PermissionDenied("Only admins can manage accounts.")
+
+
+def check_token_name(name: str | None) -> str:
+    name = (name or "API token").strip() or "API token"
+    if len(name) > NAME_MAX:
+        raise ValidationFailed.field("name", f"At most {NAME_MAX} characters.")
+    return name
