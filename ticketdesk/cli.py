@@ -40,7 +40,7 @@ def initialise_database() -> bool:
     from sqlalchemy import inspect
 
     new = not inspect(db.engine).has_table("alembic_version")
-    upgrade(directory=str(MIGRATIONS_DIR))
+    upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
     queue_manager().ensure_default_queue()
     return new
 
