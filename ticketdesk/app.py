@@ -40,12 +40,13 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_blueprints(app: APIFlask) -> None:
-    from ticketdesk import api, health
+    from ticketdesk import api, health, web
     from ticketdesk.api.blueprint import bp as api_bp
 
     api.init_app(app)
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
     app.register_blueprint(health.bp)
+    web.init_app(app)
 
 
 def register_error_handlers(app: APIFlask) -> None:

@@ -1,0 +1,42 @@
+"""Who is who: the user behind a signed-in session, and the staff tickets can go to."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from ticketdesk.extensions import db
+from ticketdesk.models import HelpdeskStaff, User
+from ticketdesk.services.errors import PermissionDenied
+
+
+def session_key(user: User) -> str:
+    """What a session cookie stores for a user: the id and a fingerprint of the password.
+
+    Changing the password changes the fingerprint, which signs out every other
+    session of that user.
+    """
+    digest = hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    return f"{user.id}.{digest}"
+
+
+def user_for_session(key: str) -> User | None:
+    """The active user a session key was made for, or None if it no longer holds."""
+    user_id, _, _ = key.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or session_key(user) != key:
+        return None
+    return user
+
+
+def staff_members(actor: User, *, active_only: bool = True) -> list[User]:
+    """Staff and admins by name: whom a ticket can be assigned to (staff only may ask)."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can list the team.")
+    query = select(User).where(User.role.in_(HelpdeskStaff.ROLES)).order_by(User.name)
+    if active_only:
+        query = query.where(User.active.is_(True))
+    return list(db.session.scalars(query))

@@ -1,0 +1,104 @@
+"""Sign in, sign out, register and change password."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ticketdesk.services import user_manager
+from ticketdesk.services.errors import (
+    AuthenticationFailed,
+    Conflict,
+    ValidationFailed,
+)
+from ticketdesk.web.blueprint import bp
+from ticketdesk.web.forms import LoginForm, PasswordForm, RegisterForm
+from ticketdesk.web.session import SignedInUser, actor, safe_next
+from ticketdesk.web.views import show_field_errors
+
+
+@bp.get("/")
+def home():
+    """Send people where they work: their tickets, or the sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.ticket_list"))
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in, then go back to the page that asked for it (on this site only)."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = user_manager().authenticate(email=form.email.data, password=form.password.data)
+        except AuthenticationFailed as error:
+            form.password.errors.append(error.detail)
+        else:
+            _start_session(user)
+            flash(f"Welcome back, {user.name}.", "success")
+            return redirect(safe_next(form.next.data) or url_for("web.home"))
+    return _render(form, "auth/login.html", "Sign in")
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with a CSRF token, so no other site can sign you out)."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create a customer account while self-service registration is open."""
+    if not current_app.config["REGISTRATION_ENABLED"]:
+        return render_template("auth/registration_closed.html"), 404
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = user_manager().register(
+                name=form.name.data, email=form.email.data, password=form.password.data
+            )
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        except Conflict as error:
+            form.email.errors.append(error.detail)
+        else:
+            _start_session(user)
+            flash("Your account is ready. Tell us what you need help with.", "success")
+            return redirect(url_for("web.new_ticket"))
+    return _render(form, "auth/register.html", "Create an account")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password; other sessions of yours are signed out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user_manager().change_password(
+                actor(),
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        else:
+            _start_session(actor())
+            flash("Your password is changed.", "success")
+            return redirect(url_for("web.home"))
+    return _render(form, "auth/password.html", "Change password")
+
+
+def _start_session(user) -> None:
+    """A fresh session for a fresh sign-in: nothing from before carries over."""
+    session.clear()
+    login_user(SignedInUser(user))
+
+
+def _render(form, template: str, title: str):
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, title=title), status

@@ -1,0 +1,89 @@
+"""How things read on a page: labels, times, history sentences, and the Jinja helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from markupsafe import Markup
+
+from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
+from ticketdesk.services.pagination import TicketSort
+from ticketdesk.web.markdown import render_markdown
+
+STATUS_LABELS = {
+    TicketStatus.OPEN: "Open",
+    TicketStatus.IN_PROGRESS: "In progress",
+    TicketStatus.WAITING: "Waiting",
+    TicketStatus.RESOLVED: "Resolved",
+    TicketStatus.CLOSED: "Closed",
+}
+PRIORITY_LABELS = {
+    Priority.LOW: "Low",
+    Priority.NORMAL: "Normal",
+    Priority.HIGH: "High",
+    Priority.URGENT: "Urgent",
+}
+ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.STAFF: "Staff", Role.ADMIN: "Admin"}
+SORT_LABELS = {
+    TicketSort.NEWEST: "Newest first",
+    TicketSort.OLDEST: "Oldest first",
+    TicketSort.RECENTLY_UPDATED: "Recently updated",
+    TicketSort.MOST_URGENT: "Most urgent",
+}
+
+
+def status_label(value: str) -> str:
+    return STATUS_LABELS.get(TicketStatus(value), value)
+
+
+def priority_label(value: str) -> str:
+    return PRIORITY_LABELS.get(Priority(value), value)
+
+
+def format_time(value: datetime | None) -> Markup:
+    """A <time> element: UTC, precise to the minute, machine-readable."""
+    if value is None:
+        return Markup("")
+    text = value.strftime("%d %b %Y, %H:%M UTC")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+
+
+def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
+    """One line of history, e.g. "changed the status from Open to Resolved"."""
+    old, new = event.old_value, event.new_value
+    match event.kind:
+        case EventKind.CREATED:
+            return "opened the ticket"
+        case EventKind.STATUS:
+            return f"changed the status from {status_label(old)} to {status_label(new)}"
+        case EventKind.PRIORITY:
+            return f"changed the priority from {priority_label(old)} to {priority_label(new)}"
+        case EventKind.ASSIGNEE:
+            if new is None:
+                return f"unassigned {_name(names['users'], old)}"
+            return f"assigned the ticket to {_name(names['users'], new)}"
+        case EventKind.QUEUE:
+            queues = names["queues"]
+            return f"moved the ticket from {_name(queues, old)} to {_name(queues, new)}"
+        case EventKind.TITLE:
+            return "edited the title"
+        case EventKind.DESCRIPTION:
+            return "edited the description"
+        case EventKind.COMMENT:
+            return "replied"
+        case EventKind.INTERNAL_NOTE:
+            return "added an internal note"
+    return str(event.kind)
+
+
+def _name(names: dict[str, str], key: str | None) -> str:
+    return names.get(key or "", f"#{key}")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(priority_label, "priority_label")
+    app.add_template_filter(format_time, "time")
+    app.add_template_global(describe_event, "describe_event")

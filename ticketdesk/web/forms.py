@@ -1,0 +1,186 @@
+"""Every form of the web UI (Flask-WTF: each POST form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from ticketdesk.models import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Priority, Role, TicketStatus
+from ticketdesk.services.pagination import TicketSort
+from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
+from ticketdesk.web.display import PRIORITY_LABELS, ROLE_LABELS, SORT_LABELS, STATUS_LABELS
+
+PRIORITY_CHOICES = [(priority.value, PRIORITY_LABELS[priority]) for priority in Priority]
+STATUS_CHOICES = [(status.value, STATUS_LABELS[status]) for status in TicketStatus]
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+def _password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        [InputRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        description=f"At least {PASSWORD_MIN} characters.",
+    )
+
+
+class VersionField(IntegerField):
+    """The ticket version the form was drawn from, sent back to catch stale edits."""
+
+    widget = HiddenInput()
+
+
+# --- accounts -------------------------------------------------------------
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)])
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Your name", [InputRequired(), Length(max=NAME_MAX)])
+    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    password = _password("Password")
+    confirm = PasswordField(
+        "Repeat the password", [InputRequired(), EqualTo("password", "The passwords differ.")]
+    )
+    submit = SubmitField("Create account")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", [InputRequired()])
+    new_password = _password("New password")
+    confirm = PasswordField(
+        "Repeat the new password",
+        [InputRequired(), EqualTo("new_password", "The passwords differ.")],
+    )
+    submit = SubmitField("Change password")
+
+
+class SignOutForm(FlaskForm):
+    submit = SubmitField("Sign out")
+
+
+# --- tickets --------------------------------------------------------------
+
+
+class TicketForm(FlaskForm):
+    title = StringField("Title", [InputRequired(), Length(max=TITLE_MAX)])
+    description = TextAreaField(
+        "Description",
+        [InputRequired(), Length(max=TEXT_MAX)],
+        description="What happened, what you expected, and anything you tried. Markdown works.",
+    )
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, default=Priority.NORMAL.value)
+    queue_id = SelectField("Queue", coerce=int)
+    submit = SubmitField("Open ticket")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Message", [InputRequired(), Length(max=TEXT_MAX)], description="Markdown works."
+    )
+    reply = SubmitField("Send reply")
+    note = SubmitField("Add internal note")
+
+
+class StatusForm(FlaskForm):
+    """A one-button status change (close, reopen, resolve)."""
+
+    status = HiddenField(validators=[AnyOf([status.value for status in TicketStatus])])
+    version = VersionField(validators=[InputRequired()])
+
+
+class TicketControlsForm(FlaskForm):
+    """Staff controls: status, priority, queue and assignee in one save."""
+
+    # The service judges the status: a choice drawn from a since-changed ticket is stale, not bad.
+    status = SelectField("Status", validate_choice=False)
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES)
+    queue_id = SelectField("Queue", coerce=int)
+    assignee_id = SelectField("Assignee")
+    version = VersionField(validators=[InputRequired()])
+    submit = SubmitField("Save changes")
+
+
+class AssignToMeForm(FlaskForm):
+    version = VersionField(validators=[InputRequired()])
+    submit = SubmitField("Assign to me")
+
+
+class BulkForm(FlaskForm):
+    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
+    status = SelectField("Set status", choices=[("", "Keep status"), *STATUS_CHOICES], default="")
+    assignee = SelectField("Assign to", default="")
+    next = HiddenField()
+    submit = SubmitField("Apply to selected")
+
+
+class FilterForm(FlaskForm):
+    """The staff list's filters, read from the query string (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES],
+        default="active",
+    )
+    priority = SelectField(
+        "Priority", choices=[("", "Any priority"), *PRIORITY_CHOICES], default=""
+    )
+    queue = SelectField("Queue", default="")
+    assignee = SelectField("Assignee", default="")
+    sort = SelectField(
+        "Sort",
+        choices=[(sort.value, SORT_LABELS[sort]) for sort in TicketSort],
+        default=TicketSort.NEWEST.value,
+    )
+    cursor = HiddenField(validators=[Optional(), Length(max=500)])
+
+
+# --- admin ----------------------------------------------------------------
+
+
+class UserCreateForm(FlaskForm):
+    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
+    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STAFF.value)
+    password = _password("Initial password")
+    submit = SubmitField("Create user")
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    submit = SubmitField("Change role")
+
+
+class UserActiveForm(FlaskForm):
+    """Deactivate (active=0) or reactivate (active=1) an account."""
+
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+class QueueForm(FlaskForm):
+    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
+    slug = StringField(
+        "Slug",
+        [Optional(), Length(max=NAME_MAX)],
+        description="Used in addresses; made from the name when left empty.",
+    )
+    submit = SubmitField("Add queue")

@@ -1,0 +1,177 @@
+"""One ticket: its conversation, and what the signed-in user may do to it."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from ticketdesk.models import Ticket, TicketStatus
+from ticketdesk.services import queue_manager, ticket_manager
+from ticketdesk.services.directory import staff_members
+from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
+from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
+from ticketdesk.web.blueprint import bp
+from ticketdesk.web.display import STATUS_LABELS
+from ticketdesk.web.forms import AssignToMeForm, CommentForm, StatusForm, TicketControlsForm
+from ticketdesk.web.session import actor
+from ticketdesk.web.views import choice_value
+
+STALE_MESSAGE = (
+    "Someone else changed this ticket while you were looking at it, so your change was not "
+    "saved. Check the ticket as it is now and try again."
+)
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required
+def ticket_detail(ticket_id: int):
+    """The ticket, its conversation and (for staff) its controls and history."""
+    return _render_detail(ticket_id)
+
+
+@bp.post("/tickets/<int:ticket_id>/comments")
+@login_required
+def add_comment(ticket_id: int):
+    """A public reply, or (staff) an internal note."""
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_detail(ticket_id, comment_form=form, status=422)
+    internal = bool(form.note.data)
+    try:
+        ticket_manager().add_comment(actor(), ticket_id, body=form.body.data, internal=internal)
+    except ValidationFailed as error:
+        form.body.errors = [*form.body.errors, *error.errors.get("body", [error.detail])]
+        return _render_detail(ticket_id, comment_form=form, status=422)
+    flash("Internal note added." if internal else "Reply sent.", "success")
+    return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
+
+
+@bp.post("/tickets/<int:ticket_id>/status")
+@login_required
+def set_status(ticket_id: int):
+    """One-button status changes: close, reopen, resolve."""
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash("That change could not be read; please try again.", "error")
+        return _back(ticket_id)
+    new = TicketStatus(form.status.data)
+    return _apply(ticket_id, {"status": new}, form.version.data, f"Ticket {_verb(new)}.")
+
+
+@bp.post("/tickets/<int:ticket_id>/update")
+@login_required
+def update_ticket(ticket_id: int):
+    """Staff controls: status, priority, queue and assignee, saved together."""
+    user = actor()
+    ticket = ticket_manager().get_ticket(user, ticket_id)
+    form = _controls_form(ticket)
+    if not form.validate_on_submit():
+        return _render_detail(ticket_id, controls_form=form, status=422)
+    changes = {
+        "status": form.status.data,
+        "priority": form.priority.data,
+        "queue_id": form.queue_id.data,
+        "assignee_id": choice_value(form.assignee_id.data),
+    }
+    return _apply(ticket_id, changes, form.version.data, "Ticket updated.")
+
+
+@bp.post("/tickets/<int:ticket_id>/assign-to-me")
+@login_required
+def assign_to_me(ticket_id: int):
+    """Take the ticket."""
+    form = AssignToMeForm()
+    if not form.validate_on_submit():
+        flash("That change could not be read; please try again.", "error")
+        return _back(ticket_id)
+    user = actor()
+    return _apply(ticket_id, {"assignee_id": user.id}, form.version.data, "You own this ticket.")
+
+
+def _apply(ticket_id: int, changes: dict, version: int, done: str):
+    """Make the change unless the ticket moved on since the form was drawn."""
+    try:
+        ticket_manager().update_ticket(actor(), ticket_id, changes, expected_version=version)
+    except StaleVersion:
+        flash(STALE_MESSAGE, "warning")
+    except (Conflict, ValidationFailed) as error:
+        flash(_error_text(error), "error")
+    else:
+        flash(done, "success")
+    return _back(ticket_id)
+
+
+def _error_text(error) -> str:
+    if isinstance(error, ValidationFailed):
+        return " ".join(message for messages in error.errors.values() for message in messages)
+    return error.detail
+
+
+def _back(ticket_id: int):
+    return redirect(url_for("web.ticket_detail", ticket_id=ticket_id))
+
+
+def _verb(status: TicketStatus) -> str:
+    return {TicketStatus.OPEN: "reopened", TicketStatus.CLOSED: "closed"}.get(
+        status, f"set to {STATUS_LABELS[status]}"
+    )
+
+
+def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, status=200):
+    user = actor()
+    manager = ticket_manager()
+    ticket = manager.get_ticket(user, ticket_id)
+    context = {
+        "ticket": ticket,
+        "title": f"#{ticket.id} {ticket.title}",
+        "comments": manager.get_comments(user, ticket_id),
+        "comment_form": comment_form or CommentForm(formdata=None),
+        "customer_actions": _customer_actions(ticket),
+    }
+    if user.is_staff:
+        queues = queue_manager().list_queues(user)
+        context.update(
+            controls=controls_form or _controls_form(ticket, formdata=None),
+            assign_form=AssignToMeForm(formdata=None, version=ticket.version),
+            events=manager.get_events(user, ticket_id),
+            names={
+                "users": {str(m.id): m.name for m in staff_members(user, active_only=False)},
+                "queues": {str(q.id): q.name for q in queues},
+            },
+        )
+    return render_template("tickets/detail.html", **context), status
+
+
+def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:
+    """The close / reopen buttons the workflow offers a requester right now."""
+    actions = []
+    choices = (("Reopen ticket", TicketStatus.OPEN), ("Close ticket", TicketStatus.CLOSED))
+    for label, target in choices:
+        if customer_may_set_status(ticket.status, target):
+            form = StatusForm(formdata=None, status=target.value, version=ticket.version)
+            actions.append((label, form))
+    return actions
+
+
+def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
+    user = actor()
+    form = TicketControlsForm(
+        obj=ticket,
+        status=ticket.status.value,
+        priority=ticket.priority.value,
+        assignee_id=str(ticket.assignee_id or ""),
+        version=ticket.version,
+        **kwargs,
+    )
+    allowed = [ticket.status, *sorted(ALLOWED_TRANSITIONS[ticket.status], key=_status_order)]
+    form.status.choices = [(status.value, STATUS_LABELS[status]) for status in allowed]
+    form.queue_id.choices = [(q.id, q.name) for q in queue_manager().list_queues(user)]
+    team = staff_members(user)
+    if ticket.assignee is not None and ticket.assignee not in team:
+        team.append(ticket.assignee)  # a since-deactivated assignee still shows who has it
+    form.assignee_id.choices = [("", "Unassigned")] + [(str(m.id), m.name) for m in team]
+    return form
+
+
+def _status_order(status: TicketStatus) -> int:
+    return list(TicketStatus).index(status)

@@ -1,0 +1,186 @@
+"""Ticket lists (a customer's own, the staff's filtered queue), new tickets, bulk changes."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ticketdesk.models import Priority, TicketStatus
+from ticketdesk.services import queue_manager, ticket_manager
+from ticketdesk.services.directory import staff_members
+from ticketdesk.services.errors import DomainError, ValidationFailed
+from ticketdesk.services.pagination import TicketSort
+from ticketdesk.services.stats import count_by_status
+from ticketdesk.services.tickets import TicketFilter
+from ticketdesk.web.blueprint import bp
+from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm
+from ticketdesk.web.session import actor, safe_next
+from ticketdesk.web.views import choice_value, show_field_errors
+
+PAGE_SIZE = 25
+ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
+
+
+@bp.get("/tickets")
+@login_required
+def ticket_list():
+    """Staff: every ticket, filtered and sorted. Customers: their own tickets."""
+    if not current_user.is_staff:
+        return _customer_list()
+    user = actor()
+    team = staff_members(user)
+    queues = queue_manager().list_queues(user)
+    form = FilterForm(request.args)
+    form.queue.choices = [("", "Any queue")] + [(str(q.id), q.name) for q in queues]
+    form.assignee.choices = _assignee_filter_choices(team)
+    filters = _filters_from(form) if form.validate() else TicketFilter(statuses=ACTIVE_STATUSES)
+    sort = TicketSort(form.sort.data) if form.sort.data else TicketSort.NEWEST
+    try:
+        page = ticket_manager().get_tickets(
+            user, filters, sort=sort, limit=PAGE_SIZE, cursor=form.cursor.data or None
+        )
+    except ValidationFailed:
+        return _restart_paging()
+    bulk = BulkForm(next=request.full_path.rstrip("?"))
+    bulk.assignee.choices = _bulk_assignee_choices(team)
+    return render_template(
+        "tickets/staff_list.html",
+        title="Tickets",
+        form=form,
+        bulk=bulk,
+        page=page,
+        counts=count_by_status(user),
+        queue_names={queue.id: queue.name for queue in queues},
+        next_url=_page_url(page.next_cursor),
+        first_url=_page_url("") if form.cursor.data else None,
+    )
+
+
+def _customer_list():
+    try:
+        page = ticket_manager().get_tickets(
+            actor(),
+            sort=TicketSort.RECENTLY_UPDATED,
+            limit=PAGE_SIZE,
+            cursor=request.args.get("cursor") or None,
+        )
+    except ValidationFailed:
+        return _restart_paging()
+    return render_template(
+        "tickets/my_list.html",
+        title="My tickets",
+        page=page,
+        next_url=_page_url(page.next_cursor),
+    )
+
+
+def _restart_paging():
+    """A cursor that no longer fits (edited URL, changed sort): back to the first page."""
+    flash("That page link no longer works; here is the first page.", "info")
+    return redirect(_page_url("") or url_for("web.ticket_list"))
+
+
+def _filters_from(form: FilterForm) -> TicketFilter:
+    if form.status.data == "active":
+        statuses = ACTIVE_STATUSES
+    elif form.status.data == "any":
+        statuses = ()
+    else:
+        statuses = (TicketStatus(form.status.data),)
+    assignee = form.assignee.data
+    return TicketFilter(
+        statuses=statuses,
+        priority=Priority(form.priority.data) if form.priority.data else None,
+        queue_id=choice_value(form.queue.data),
+        assignee_id=actor().id if assignee == "me" else choice_value(assignee),
+        unassigned=assignee == "none",
+    )
+
+
+def _page_url(cursor: str | None) -> str | None:
+    """This list with the same filters, from `cursor` ("" for the first page)."""
+    if cursor is None:
+        return None
+    args = request.args.to_dict(flat=False)
+    args.pop("cursor", None)
+    if cursor:
+        args["cursor"] = [cursor]
+    return url_for("web.ticket_list", **args)
+
+
+def _assignee_filter_choices(team) -> list[tuple[str, str]]:
+    people = [(str(member.id), member.name) for member in team]
+    return [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *people]
+
+
+def _bulk_assignee_choices(team) -> list[tuple[str, str]]:
+    people = [(str(member.id), member.name) for member in team]
+    return [("", "Keep assignee"), ("me", "Me"), ("none", "Nobody (unassign)"), *people]
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new_ticket():
+    """Open a ticket: title, description, priority, queue."""
+    user = actor()
+    form = TicketForm()
+    form.queue_id.choices = [(q.id, q.name) for q in queue_manager().list_queues(user)]
+    if form.validate_on_submit():
+        try:
+            ticket = ticket_manager().create_ticket(
+                user,
+                title=form.title.data,
+                description=form.description.data,
+                priority=Priority(form.priority.data),
+                queue_id=form.queue_id.data,
+            )
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        else:
+            flash(f"Ticket #{ticket.id} is open. We will reply here.", "success")
+            return redirect(url_for("web.ticket_detail", ticket_id=ticket.id))
+    status = 422 if form.errors else 200
+    return render_template("tickets/new.html", form=form, title="New ticket"), status
+
+
+@bp.post("/tickets/bulk")
+@login_required
+def bulk_update():
+    """Change the status and/or assignee of the selected tickets, one at a time."""
+    user = actor()
+    form = BulkForm()
+    form.assignee.choices = _bulk_assignee_choices(staff_members(user))
+    back = safe_next(form.next.data) or url_for("web.ticket_list")
+    if not form.validate_on_submit():
+        flash("That bulk change could not be read; please try again.", "error")
+        return redirect(back)
+    changes = _bulk_changes(form, user)
+    if not form.ticket_ids.data or not changes:
+        flash("Select at least one ticket and a change to make.", "error")
+        return redirect(back)
+    done, failed = 0, []
+    manager = ticket_manager()
+    for ticket_id in form.ticket_ids.data:
+        try:
+            manager.update_ticket(user, ticket_id, changes)
+            done += 1
+        except DomainError as error:
+            failed.append(f"#{ticket_id}: {error.detail}")
+    if done:
+        flash(f"Updated {done} ticket{'s' if done != 1 else ''}.", "success")
+    if failed:
+        flash("Not changed: " + " ".join(failed), "error")
+    return redirect(back)
+
+
+def _bulk_changes(form: BulkForm, user) -> dict:
+    changes: dict = {}
+    if form.status.data:
+        changes["status"] = TicketStatus(form.status.data)
+    if form.assignee.data == "me":
+        changes["assignee_id"] = user.id
+    elif form.assignee.data == "none":
+        changes["assignee_id"] = None
+    elif form.assignee.data:
+        changes["assignee_id"] = int(form.assignee.data)
+    return changes
