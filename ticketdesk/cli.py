@@ -31,7 +31,11 @@ def _create_app():
 
 
 def register_commands(app) -> None:
+    from ticketdesk.mail.cli import COMMANDS as MAIL_COMMANDS
+
     for command in (init_command, create_user_command, serve_command, demo_command):
+        app.cli.add_command(command)
+    for command in MAIL_COMMANDS:
         app.cli.add_command(command)
 
 

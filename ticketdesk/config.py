@@ -29,6 +29,42 @@ DEFAULTS: dict[str, Any] = {
     # How often (seconds) a token's last_used_at is written: not on every request.
     "TOKEN_TOUCH_INTERVAL": 60,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # --- email (see README "Email") ---
+    # Outbound: with no SMTP host, messages are written as .eml files to MAIL_OUTBOX_DIR
+    # (default <instance>/outbox).
+    "MAIL_FROM": "Ticketdesk <support@localhost>",
+    # Replies come back here, plus-addressed with a signed ticket token.
+    "MAIL_REPLY_ADDRESS": "support@localhost",
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_STARTTLS": False,
+    "SMTP_TLS": False,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 30,
+    "MAIL_OUTBOX_DIR": None,
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_RETRY_BASE_SECONDS": 60,
+    "MAIL_CLAIM_SECONDS": 300,
+    # New-ticket notices to staff: queue slug (or "*") -> addresses; empty means every
+    # active staff member; set MAIL_NOTIFY_STAFF_ON_NEW_TICKET false for none.
+    "MAIL_NOTIFY_STAFF_ON_NEW_TICKET": True,
+    "MAIL_STAFF_ADDRESSES": {},
+    # Inbound: recipient address -> queue slug (unknown addresses use the default queue).
+    "MAIL_QUEUE_ADDRESSES": {},
+    "MAIL_AUTO_CREATE_CUSTOMERS": True,
+    # A reply from someone who is neither requester nor staff: "new_ticket" or "reject".
+    "MAIL_STRANGER_REPLY": "new_ticket",
+    "MAIL_MAX_MESSAGE_BYTES": 25 * 1024 * 1024,
+    "IMAP_HOST": None,
+    "IMAP_PORT": 993,
+    "IMAP_TLS": True,
+    "IMAP_USER": None,
+    "IMAP_PASSWORD": None,
+    "IMAP_FOLDER": "INBOX",
+    "IMAP_POLL_SECONDS": 60,
+    "LMTP_HOST": "127.0.0.1",
+    "LMTP_PORT": 8024,
     # APIFlask: where the OpenAPI document and its docs page live.
     "OPENAPI_VERSION": "3.1.0",
     "SPEC_FORMAT": "json",

@@ -5,6 +5,14 @@ what lives in `ticketdesk.services`.
 """
 
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
+from ticketdesk.models.mail import (
+    FailedMail,
+    InboundMessage,
+    InboundOutcome,
+    OutboxMessage,
+    OutboxStatus,
+    ThreadRule,
+)
 from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
 from ticketdesk.models.tickets import (
     Comment,
@@ -34,4 +42,10 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketStatus",
+    "FailedMail",
+    "InboundMessage",
+    "InboundOutcome",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ThreadRule",
 ]

@@ -10,13 +10,27 @@ from datetime import timedelta
 from flask import current_app
 
 from ticketdesk.extensions import db
+from ticketdesk.services.notifications import Notifier, notification_settings
+from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.queues import QueueManager
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, UserSettings
 
 
 def ticket_manager() -> TicketManager:
-    return TicketManager(db.session(), default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"])
+    return TicketManager(
+        db.session(),
+        default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"],
+        notifier=notifier(),
+    )
+
+
+def notifier() -> Notifier:
+    return Notifier(db.session(), notification_settings(current_app.config))
+
+
+def outbox_manager() -> OutboxManager:
+    return OutboxManager(db.session(), delivery_settings(current_app.config))
 
 
 def user_manager() -> UserManager:

@@ -36,6 +36,7 @@ from ticketdesk.services.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
@@ -67,9 +68,13 @@ class TicketFilter:
 class TicketManager:
     """Create, read, change and discuss tickets, as a given user is allowed to."""
 
-    def __init__(self, session: Session, *, default_queue_slug: str = "general") -> None:
+    def __init__(
+        self, session: Session, *, default_queue_slug: str = "general", notifier=None
+    ) -> None:
         self.session = session
         self.default_queue_slug = default_queue_slug
+        # Writes outbox rows in each change's transaction (services/notifications.py).
+        self.notifier = notifier or NullNotifier()
 
     # --- reading --------------------------------------------------------
 
@@ -174,6 +179,7 @@ class TicketManager:
         self.session.add(ticket)
         self.session.flush()
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
+        self.notifier.ticket_created(actor, ticket)
         self.session.commit()
         return ticket
 
@@ -210,6 +216,7 @@ class TicketManager:
             _stamp_status(ticket, changed["status"], now)
         if changed:
             ticket.updated_at = now
+            self.notifier.ticket_changed(actor, ticket, changed)
         try:
             self.session.commit()
         except StaleDataError:
@@ -268,6 +275,7 @@ class TicketManager:
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        self.notifier.comment_added(actor, ticket, comment)
         self.session.commit()
         return comment
 

@@ -1,0 +1,88 @@
+"""Commands: `ticketdesk worker`, `ticketdesk fetch-mail`, `ticketdesk lmtp`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ticketdesk.extensions import db
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
+@click.option("--batch", default=20, show_default=True, help="Messages claimed at a time.")
+@with_appcontext
+def worker_command(once, interval, batch):
+    """Deliver the outbox over SMTP (or to the .eml folder); run as many as you like."""
+    from ticketdesk.mail.worker import run_worker, transport_from_config
+    from ticketdesk.services import outbox_manager
+
+    logging.basicConfig(level=logging.INFO)
+    transport = transport_from_config(current_app.config, current_app.instance_path)
+    total = run_worker(outbox_manager, transport, once=once, interval=interval, batch=batch)
+    click.echo(f"Sent {total.sent}, retrying {total.retrying}, dead {total.dead}.")
+
+
+@click.command("fetch-mail")
+@click.option("--loop", is_flag=True, help="Keep polling every IMAP_POLL_SECONDS.")
+@with_appcontext
+def fetch_mail_command(loop):
+    """Turn unseen mail in the IMAP mailbox into tickets and comments."""
+    from ticketdesk.mail.imap import ImapSettings, fetch_mail
+    from ticketdesk.mail.intake import mail_intake
+
+    config = current_app.config
+    if not config.get("IMAP_HOST"):
+        raise click.ClickException("Set TICKETDESK_IMAP_HOST (and user, password) first.")
+    settings = ImapSettings(
+        host=config["IMAP_HOST"],
+        port=int(config["IMAP_PORT"]),
+        tls=bool(config["IMAP_TLS"]),
+        user=config.get("IMAP_USER") or "",
+        password=config.get("IMAP_PASSWORD") or "",
+        folder=config["IMAP_FOLDER"],
+    )
+
+    def receive(raw: bytes):
+        try:
+            return mail_intake().receive(raw)
+        finally:
+            db.session.remove()
+
+    while True:
+        count = fetch_mail(settings, receive)
+        click.echo(f"Fetched {count} message(s).")
+        if not loop:
+            return
+        time.sleep(float(config["IMAP_POLL_SECONDS"]))
+
+
+@click.command("lmtp")
+@click.option("--host", default=None, help="Defaults to LMTP_HOST.")
+@click.option("--port", default=None, type=int, help="Defaults to LMTP_PORT.")
+@with_appcontext
+def lmtp_command(host, port):
+    """Receive mail pushed by an MTA over LMTP until interrupted."""
+    from ticketdesk.mail.lmtp import lmtp_controller
+
+    app = current_app._get_current_object()
+    host = host or app.config["LMTP_HOST"]
+    port = port or int(app.config["LMTP_PORT"])
+    controller = lmtp_controller(app, host, port)
+    controller.start()
+    click.echo(f"LMTP listening on {host}:{port}.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+COMMANDS = (worker_command, fetch_mail_command, lmtp_command)

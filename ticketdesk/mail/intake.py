@@ -1,0 +1,326 @@
+"""Mail intake: one received message becomes a ticket, a comment, or a logged refusal.
+
+Threading follows one order, and the first rule that names an existing ticket wins:
+
+1. token: a signed ticket token in a recipient's plus tag (our Reply-To), or
+   one of our signed Message-IDs in In-Reply-To/References;
+2. references: In-Reply-To/References naming a message we sent or received
+   on a ticket;
+3. subject: a `[#123]` token in the subject.
+
+Whatever matched, only the ticket's requester or a staff member may write on it;
+anyone else's mail opens a ticket of their own, or is rejected (MAIL_STRANGER_REPLY).
+The rule is kept on the message's InboundMessage row, which commits in the same
+transaction as the ticket or comment it made; its unique key (the Message-ID, or
+a content hash) makes a second delivery of the same message a no-op.
+Auto-replies and bounces are logged and dropped: no ticket, no notification.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
+from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
+from ticketdesk.models import (
+    TEXT_MAX,
+    TITLE_MAX,
+    FailedMail,
+    InboundMessage,
+    InboundOutcome,
+    OutboxMessage,
+    Queue,
+    Role,
+    ThreadRule,
+    Ticket,
+    User,
+)
+from ticketdesk.services.errors import Conflict, DomainError
+from ticketdesk.services.tickets import TicketManager
+from ticketdesk.services.users import UserManager, UserSettings
+
+log = logging.getLogger(__name__)
+
+_SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    secret_key: str
+    default_queue_slug: str = "general"
+    auto_create_customers: bool = True
+    stranger_reply: str = "new_ticket"  # or "reject"
+    queue_addresses: Mapping[str, str] = field(default_factory=dict)
+    max_bytes: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What became of a message: ticket, comment, ignored, rejected, duplicate or failed."""
+
+    outcome: str
+    ticket_id: int | None = None
+    comment_id: int | None = None
+    rule: ThreadRule | None = None
+    reason: str | None = None
+
+
+class MailIntake:
+    def __init__(self, session: Session, settings: IntakeSettings, notifier) -> None:
+        self.session = session
+        self.settings = settings
+        self.notifier = notifier
+
+    def receive(
+        self, raw: bytes, *, envelope_sender: str | None = None, recipients=()
+    ) -> IntakeResult:
+        """Process one message, exactly once however often it is delivered."""
+        if len(raw) > self.settings.max_bytes:
+            return self._fail(raw, f"message larger than {self.settings.max_bytes} bytes")
+        try:
+            mail = parse_mail(raw, envelope_sender=envelope_sender, envelope_recipients=recipients)
+        except UnparseableMail as error:
+            return self._fail(raw, str(error))
+        if self._seen(mail.message_key):
+            return IntakeResult("duplicate")
+        if mail.automatic:
+            return self._log(mail, InboundOutcome.IGNORED, reason=mail.automatic)
+        if mail.sender is None:
+            return self._log(mail, InboundOutcome.REJECTED, reason=mail.sender_problem)
+        try:
+            return self._route(mail)
+        except DomainError as error:
+            self.session.rollback()
+            return self._log(mail, InboundOutcome.REJECTED, reason=_describe(error))
+
+    # --- routing --------------------------------------------------------
+
+    def _route(self, mail: ParsedMail) -> IntakeResult:
+        user = self.session.scalar(select(User).where(User.email == mail.sender))
+        ticket, rule = self.thread(mail)
+        if ticket is not None:
+            if _may_write(user, ticket):
+                return self._comment(mail, user, ticket, rule)
+            if self.settings.stranger_reply == "reject":
+                return self._log(
+                    mail,
+                    InboundOutcome.REJECTED,
+                    reason=f"{mail.sender} is neither the requester of #{ticket.id} nor staff",
+                )
+        if user is None:
+            if not self.settings.auto_create_customers:
+                return self._log(
+                    mail, InboundOutcome.REJECTED, reason=f"no account for {mail.sender}"
+                )
+            user = self._create_customer(mail)
+        elif not user.active:
+            return self._log(mail, InboundOutcome.REJECTED, reason="the account is deactivated")
+        return self._open_ticket(mail, user)
+
+    def thread(self, mail: ParsedMail) -> tuple[Ticket | None, ThreadRule]:
+        """The ticket this message continues, and the rule that found it."""
+        key = self.settings.secret_key
+        candidates = [ticket_from_address(key, address) for address in mail.recipients]
+        candidates += [ticket_from_message_id(key, mid) for mid in mail.references]
+        for ticket_id in candidates:
+            ticket = self.session.get(Ticket, ticket_id) if ticket_id else None
+            if ticket is not None:
+                return ticket, ThreadRule.TOKEN
+        ticket = self._ticket_by_references(mail.references)
+        if ticket is not None:
+            return ticket, ThreadRule.REFERENCES
+        match = _SUBJECT_TOKEN.search(mail.subject)
+        ticket = self.session.get(Ticket, int(match.group(1))) if match else None
+        if ticket is not None:
+            return ticket, ThreadRule.SUBJECT
+        return None, ThreadRule.NEW
+
+    def _ticket_by_references(self, references: tuple[str, ...]) -> Ticket | None:
+        if not references:
+            return None
+        known: dict[str, int] = dict(
+            self.session.execute(
+                select(OutboxMessage.message_id, OutboxMessage.ticket_id).where(
+                    OutboxMessage.message_id.in_(references), OutboxMessage.ticket_id.is_not(None)
+                )
+            ).all()
+        )
+        known.update(
+            self.session.execute(
+                select(InboundMessage.message_key, InboundMessage.ticket_id).where(
+                    InboundMessage.message_key.in_(references),
+                    InboundMessage.ticket_id.is_not(None),
+                )
+            ).all()
+        )
+        for reference in references:  # In-Reply-To first, then the newest reference
+            if reference in known:
+                return self.session.get(Ticket, known[reference])
+        return None
+
+    # --- writing --------------------------------------------------------
+
+    def _comment(self, mail: ParsedMail, user: User, ticket: Ticket, rule) -> IntakeResult:
+        record = self._record(mail, InboundOutcome.COMMENT, rule=rule)
+        manager = self._tickets(mail, record)
+        try:
+            comment = manager.add_comment(user, ticket.id, body=_body_text(mail))
+        except IntegrityError:
+            self.session.rollback()
+            return IntakeResult("duplicate")
+        return IntakeResult("comment", ticket.id, comment.id, rule)
+
+    def _open_ticket(self, mail: ParsedMail, user: User) -> IntakeResult:
+        record = self._record(mail, InboundOutcome.TICKET, rule=ThreadRule.NEW)
+        manager = self._tickets(mail, record)
+        try:
+            ticket = manager.create_ticket(
+                user,
+                title=_title(mail.subject),
+                description=_body_text(mail),
+                queue_id=self._queue_id(mail.recipients),
+            )
+        except IntegrityError:
+            self.session.rollback()
+            return IntakeResult("duplicate")
+        return IntakeResult("ticket", ticket.id, None, ThreadRule.NEW)
+
+    def _tickets(self, mail: ParsedMail, record: InboundMessage) -> TicketManager:
+        if mail.message_id and hasattr(self.notifier, "extra_references"):
+            # Our answer threads under the sender's own message in their mail client.
+            self.notifier.extra_references = (mail.message_id,)
+        notifier = _RecordingNotifier(self.notifier, self.session, record)
+        return TicketManager(
+            self.session, default_queue_slug=self.settings.default_queue_slug, notifier=notifier
+        )
+
+    def _create_customer(self, mail: ParsedMail) -> User:
+        users = UserManager(self.session, UserSettings())
+        name = (mail.sender_name.strip() or mail.sender.partition("@")[0])[:120]
+        try:
+            return users.create_user_unchecked(
+                name=name, email=mail.sender, password=None, role=Role.CUSTOMER
+            )
+        except Conflict:  # created meanwhile by a concurrent delivery
+            return self.session.scalar(select(User).where(User.email == mail.sender))
+
+    def _queue_id(self, recipients: tuple[str, ...]) -> int | None:
+        mapping = {address.lower(): slug for address, slug in self.settings.queue_addresses.items()}
+        for address in recipients:
+            local, _, domain = address.rpartition("@")
+            slug = mapping.get(f"{local.split('+', 1)[0]}@{domain}")
+            if slug:
+                return self.session.scalar(select(Queue.id).where(Queue.slug == slug))
+        return None
+
+    def _seen(self, message_key: str) -> bool:
+        query = select(InboundMessage.id).where(InboundMessage.message_key == message_key)
+        return self.session.scalar(query) is not None
+
+    def _record(self, mail: ParsedMail, outcome, *, rule=None, reason=None) -> InboundMessage:
+        attachments = [a.__dict__ for a in mail.attachments]
+        return InboundMessage(
+            message_key=mail.message_key,
+            sender=mail.sender,
+            subject=mail.subject[:250],
+            outcome=outcome,
+            rule=rule,
+            reason=reason,
+            attachments=json.dumps(attachments) if attachments else None,
+        )
+
+    def _log(self, mail: ParsedMail, outcome, *, reason: str | None) -> IntakeResult:
+        """Keep a message that made nothing, so that its next delivery is recognised."""
+        log.warning("mail %s from %s %s: %s", mail.message_key, mail.sender, outcome, reason)
+        self.session.rollback()
+        self.session.add(self._record(mail, outcome, reason=reason))
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            return IntakeResult("duplicate")
+        return IntakeResult(outcome.value, reason=reason)
+
+    def _fail(self, raw: bytes, reason: str) -> IntakeResult:
+        log.warning("mail kept as failed: %s", reason)
+        self.session.rollback()
+        self.session.add(FailedMail(reason=reason, raw=raw))
+        self.session.commit()
+        return IntakeResult("failed", reason=reason)
+
+
+def mail_intake() -> MailIntake:
+    """An intake for the current app's session and settings."""
+    from flask import current_app
+
+    from ticketdesk.extensions import db
+    from ticketdesk.services import notifier
+
+    config = current_app.config
+    settings = IntakeSettings(
+        secret_key=config["SECRET_KEY"],
+        default_queue_slug=config["DEFAULT_QUEUE_SLUG"],
+        auto_create_customers=bool(config["MAIL_AUTO_CREATE_CUSTOMERS"]),
+        stranger_reply=config["MAIL_STRANGER_REPLY"],
+        queue_addresses=dict(config["MAIL_QUEUE_ADDRESSES"] or {}),
+        max_bytes=int(config["MAIL_MAX_MESSAGE_BYTES"]),
+    )
+    return MailIntake(db.session(), settings, notifier())
+
+
+class _RecordingNotifier:
+    """Adds the InboundMessage row to the ticket change's own transaction, then notifies."""
+
+    def __init__(self, inner, session: Session, record: InboundMessage) -> None:
+        self.inner, self.session, self.record = inner, session, record
+
+    def ticket_created(self, actor, ticket) -> None:
+        self.record.ticket_id = ticket.id
+        self.session.add(self.record)
+        self.inner.ticket_created(actor, ticket)
+
+    def ticket_changed(self, actor, ticket, changed) -> None:
+        self.inner.ticket_changed(actor, ticket, changed)
+
+    def comment_added(self, actor, ticket, comment) -> None:
+        self.record.ticket_id, self.record.comment_id = ticket.id, comment.id
+        self.session.add(self.record)
+        self.inner.comment_added(actor, ticket, comment)
+
+
+def _may_write(user: User | None, ticket: Ticket) -> bool:
+    """Only the ticket's requester and staff may add to it by mail."""
+    return user is not None and user.active and (user.is_staff or ticket.requester_id == user.id)
+
+
+def _title(subject: str) -> str:
+    title = _SUBJECT_PREFIX.sub("", _SUBJECT_TOKEN.sub("", subject)).strip()
+    return (title or "(no subject)")[:TITLE_MAX]
+
+
+def _body_text(mail: ParsedMail) -> str:
+    body = mail.body.strip() or "(no text)"
+    if mail.attachments:
+        listed = "\n".join(
+            f"- {a.filename} ({a.content_type}, {a.size} bytes)" for a in mail.attachments
+        )
+        body += f"\n\nAttachments (not stored):\n{listed}"
+    if len(body) > TEXT_MAX:
+        body = body[: TEXT_MAX - 40] + "\n\n[... message truncated]"
+    return body
+
+
+def _describe(error: DomainError) -> str:
+    errors = getattr(error, "errors", None)
+    if errors:
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+    return error.detail

@@ -1,0 +1,200 @@
+"""Parsing one inbound message into the few facts the intake needs.
+
+Built on the standard library's `email` package with `policy.default`, which
+decodes RFC 2047 headers and MIME bodies. Everything here is a pure function of
+the message bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+
+from ticketdesk.mail.text import html_to_text, trim_reply
+
+MESSAGE_ID_MAX = 250
+_MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
+_ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"}
+
+
+class UnparseableMail(Exception):
+    """The message is too broken to read; it goes to the failed-mail store."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_key: str  # the Message-ID, or "sha256:<hex>" of the content
+    message_id: str | None
+    sender: str | None  # one validated, lower-cased addr-spec; None when not acceptable
+    sender_name: str
+    sender_problem: str | None  # why `sender` is None
+    subject: str
+    recipients: tuple[str, ...]
+    references: tuple[str, ...]  # In-Reply-To first, then References newest first
+    body: str  # trimmed of quoted history and signature
+    attachments: tuple[Attachment, ...] = field(default=())
+    automatic: str | None = None  # why this is an auto-reply or bounce
+
+
+def parse_mail(
+    raw: bytes, *, envelope_sender: str | None = None, envelope_recipients=()
+) -> ParsedMail:
+    """Read one message; raises UnparseableMail when there is nothing sensible to read."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as error:  # the parser is lenient; anything it raises is a broken message
+        raise UnparseableMail(f"cannot parse message: {type(error).__name__}") from None
+    if not message.keys():
+        raise UnparseableMail("no headers")
+    try:
+        subject = _header(message, "Subject")
+        sender, sender_name, problem = _sender(message)
+        message_id = _message_id(_header(message, "Message-ID"))
+        body, attachments = _body(message)
+    except UnparseableMail:
+        raise
+    except Exception as error:
+        raise UnparseableMail(f"cannot read message: {type(error).__name__}") from None
+    return ParsedMail(
+        message_key=message_id or _content_key(message, body),
+        message_id=message_id,
+        sender=sender,
+        sender_name=sender_name,
+        sender_problem=problem,
+        subject=" ".join(subject.split()),
+        recipients=_recipients(message, envelope_recipients),
+        references=_references(message),
+        body=body,
+        attachments=tuple(attachments),
+        automatic=_automatic(message, envelope_sender, sender),
+    )
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    value = message.get(name)
+    return "" if value is None else str(value)
+
+
+def _sender(message: EmailMessage) -> tuple[str | None, str, str | None]:
+    """Exactly one From with exactly one address, read the same by two parsers, or a reason."""
+    headers = message.get_all("From") or []
+    if len(headers) != 1:
+        return None, "", f"expected one From header, found {len(headers)}"
+    header = headers[0]
+    addresses = getattr(header, "addresses", ())
+    if len(addresses) != 1 or getattr(header, "defects", ()):
+        return None, "", "From must hold exactly one well-formed address"
+    address = addresses[0]
+    # A second, independent reading must agree: ambiguous headers read differently.
+    legacy = getaddresses([str(header)])
+    if len(legacy) != 1 or legacy[0][1].lower() != address.addr_spec.lower():
+        return None, "", "From is ambiguous"
+    try:
+        checked = validate_email(address.addr_spec, check_deliverability=False)
+    except EmailNotValidError as error:
+        return None, "", f"From address is not valid: {error}"
+    return checked.normalized.lower(), address.display_name or "", None
+
+
+def _message_id(value: str) -> str | None:
+    match = _MESSAGE_ID.search(value)
+    return match.group(1) if match else None
+
+
+def _references(message: EmailMessage) -> tuple[str, ...]:
+    found: list[str] = []
+    for name in ("In-Reply-To", "References"):
+        ids = _MESSAGE_ID.findall(_header(message, name))
+        found.extend(reversed(ids) if name == "References" else ids)
+    return tuple(dict.fromkeys(found))[:50]
+
+
+def _recipients(message: EmailMessage, envelope_recipients) -> tuple[str, ...]:
+    values = [
+        str(value)
+        for name in ("Delivered-To", "X-Original-To", "To", "Cc")
+        for value in message.get_all(name) or []
+    ]
+    addresses = [address for _, address in getaddresses(values) if "@" in address]
+    addresses = list(envelope_recipients) + addresses
+    return tuple(dict.fromkeys(address.lower() for address in addresses))
+
+
+def _automatic(message: EmailMessage, envelope_sender: str | None, sender: str | None):
+    """Why a message was sent by a machine (RFC 3834 and common practice), or None."""
+    auto_submitted = _header(message, "Auto-Submitted").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    precedence = _header(message, "Precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response", "X-Autogenerated"):
+        if message.get(name) is not None:
+            return f"{name} header"
+    if message.get_content_type() == "multipart/report":
+        return "delivery or read report"
+    return_path = _header(message, "Return-Path").strip()
+    if envelope_sender == "" or return_path == "<>":
+        return "null sender"
+    if sender and sender.partition("@")[0] in _ROBOT_LOCAL_PARTS:
+        return f"sent from {sender}"
+    if not sender and parseaddr(_header(message, "From"))[1].lower().startswith("mailer-daemon"):
+        return "mailer daemon"
+    return None
+
+
+def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
+    attachments = [_describe(part) for part in message.iter_attachments()]
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        if message.get_content_maintype() == "multipart":
+            return "", attachments
+        part = message
+    text = _decoded(part)
+    if part.get_content_type() == "text/html":
+        text = html_to_text(text)
+    elif part.get_content_maintype() != "text":
+        return "", attachments
+    return trim_reply(text), attachments
+
+
+def _decoded(part: EmailMessage) -> str:
+    """The text of a part in its declared charset; undeclared or unknown charsets fall back."""
+    payload = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload.decode("cp1252", errors="replace")
+
+
+def _describe(part: EmailMessage) -> Attachment:
+    payload = part.get_payload(decode=True) or b""
+    filename = part.get_filename() or "unnamed"
+    return Attachment(" ".join(filename.split())[:200], part.get_content_type(), len(payload))
+
+
+def _content_key(message: EmailMessage, body: str) -> str:
+    """A stand-in Message-ID from what stays the same between deliveries of one message."""
+    digest = hashlib.sha256()
+    for name in ("From", "To", "Cc", "Date", "Subject"):
+        digest.update(f"{name}:{_header(message, name)}\n".encode("utf-8", "replace"))
+    digest.update(body.encode("utf-8", "replace"))
+    return "sha256:" + digest.hexdigest()

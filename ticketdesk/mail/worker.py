@@ -1,0 +1,70 @@
+"""`ticketdesk worker`: deliver the outbox, once or until stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ticketdesk.mail.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
+from ticketdesk.services.outbox import BatchResult, OutboxManager
+
+log = logging.getLogger(__name__)
+
+
+def make_worker_id() -> str:
+    """A name unique to this process, so a claim is recognised as its own."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def transport_from_config(config: Mapping[str, Any], instance_path: str) -> Transport:
+    """SMTP when a host is configured; otherwise a folder of .eml files."""
+    if config.get("SMTP_HOST"):
+        return SmtpTransport(
+            SmtpSettings(
+                host=config["SMTP_HOST"],
+                port=int(config["SMTP_PORT"]),
+                starttls=bool(config["SMTP_STARTTLS"]),
+                tls=bool(config["SMTP_TLS"]),
+                user=config.get("SMTP_USER"),
+                password=config.get("SMTP_PASSWORD"),
+                timeout=float(config["SMTP_TIMEOUT"]),
+            )
+        )
+    return FolderTransport(config.get("MAIL_OUTBOX_DIR") or Path(instance_path) / "outbox")
+
+
+def run_worker(
+    outbox: Callable[[], OutboxManager],
+    transport: Transport,
+    *,
+    once: bool = False,
+    interval: float = 5.0,
+    batch: int = 20,
+    worker_id: str | None = None,
+) -> BatchResult:
+    """Deliver due batches; with `once`, stop when nothing is due. Returns the totals."""
+    worker_id = worker_id or make_worker_id()
+    total = BatchResult()
+    try:
+        while True:
+            result = outbox().deliver_due(transport, worker_id, limit=batch)
+            total = BatchResult(
+                total.sent + result.sent,
+                total.retrying + result.retrying,
+                total.dead + result.dead,
+            )
+            if result.claimed:
+                log.info("worker %s: %s", worker_id, result)
+            if result.claimed < batch:
+                transport.close()
+                if once:
+                    return total
+                time.sleep(interval)
+    finally:
+        transport.close()

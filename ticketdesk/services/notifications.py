@@ -1,0 +1,178 @@
+"""Notifications: who hears about a ticket change, written to the outbox in its transaction.
+
+TicketManager calls a Notifier right before it commits, so a committed change
+always has its outbox rows and a rolled-back one never does. The rules:
+
+- created: an acknowledgement to the requester; a notice to the queue's staff
+  (configured addresses, else every active staff member; can be switched off);
+- assigned: to the new assignee (not when they assigned themselves);
+- public reply: by staff to the requester; by the customer to the assignee
+  (to the new-ticket recipients while nobody is assigned);
+- resolved or closed: to the requester.
+
+Internal notes send nothing. Nobody is told about their own action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ticketdesk.mail.render import Envelope, bare_address, compose, one_line, render_bodies
+from ticketdesk.mail.tokens import new_message_id, reply_address, thread_root_id
+from ticketdesk.models import (
+    Comment,
+    HelpdeskStaff,
+    OutboxMessage,
+    Ticket,
+    TicketStatus,
+    User,
+)
+
+_SUBJECTS = {
+    "ticket_created": "[#{id}] {title}",
+    "new_ticket_staff": "[#{id}] New ticket: {title}",
+    "ticket_assigned": "[#{id}] Assigned to you: {title}",
+    "comment_added": "Re: [#{id}] {title}",
+    "ticket_resolved": "[#{id}] {status}: {title}",
+}
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    secret_key: str
+    from_address: str = "Ticketdesk <support@localhost>"
+    reply_address: str = "support@localhost"
+    notify_staff_on_new_ticket: bool = True
+    # queue slug (or "*") -> addresses told about new tickets; empty: every active staff member
+    staff_addresses: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+
+
+class Notifier:
+    """Turns ticket changes into outbox rows (never commits: the caller's transaction does)."""
+
+    def __init__(self, session: Session, settings: NotificationSettings) -> None:
+        self.session = session
+        self.settings = settings
+        # Message-IDs that the next notifications also refer to (the customer's own mail).
+        self.extra_references: tuple[str, ...] = ()
+
+    # --- hooks called by TicketManager ----------------------------------
+
+    def ticket_created(self, actor: User, ticket: Ticket) -> None:
+        requester = ticket.requester or self.session.get(User, ticket.requester_id)
+        self._send("ticket_created", ticket, actor, [requester], notify_actor=True)
+        if self.settings.notify_staff_on_new_ticket:
+            self._send("new_ticket_staff", ticket, actor, self._staff_recipients(ticket))
+
+    def ticket_changed(self, actor: User, ticket: Ticket, changed: Mapping[str, Any]) -> None:
+        assignee_id = changed.get("assignee_id")
+        if assignee_id is not None:
+            self._send("ticket_assigned", ticket, actor, [self.session.get(User, assignee_id)])
+        if changed.get("status") in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            self._send("ticket_resolved", ticket, actor, [ticket.requester])
+
+    def comment_added(self, actor: User, ticket: Ticket, comment: Comment) -> None:
+        if comment.internal:
+            return
+        if actor.is_staff:
+            recipients: list = [ticket.requester]
+        elif ticket.assignee_id is not None:
+            recipients = [self.session.get(User, ticket.assignee_id)]
+        else:
+            recipients = self._staff_recipients(ticket)
+        self._send("comment_added", ticket, actor, recipients, comment=comment)
+
+    # --- helpers --------------------------------------------------------
+
+    def _staff_recipients(self, ticket: Ticket) -> list[Recipient | User]:
+        configured = self.settings.staff_addresses
+        addresses = configured.get(ticket.queue.slug) or configured.get("*")
+        if addresses:
+            return [Recipient(name="", email=bare_address(a)) for a in addresses]
+        return list(self.session.scalars(HelpdeskStaff.select_active()))
+
+    def _send(
+        self,
+        kind: str,
+        ticket: Ticket,
+        actor: User,
+        recipients: Sequence[Recipient | User | None],
+        *,
+        comment: Comment | None = None,
+        notify_actor: bool = False,
+    ) -> None:
+        seen: set[str] = set()
+        for person in recipients:
+            if person is None or not getattr(person, "active", True):
+                continue
+            email = person.email.lower()
+            if email in seen or (email == actor.email and not notify_actor):
+                continue
+            seen.add(email)
+            self._enqueue(kind, ticket, actor, person, comment)
+
+    def _enqueue(self, kind, ticket: Ticket, actor: User, person, comment) -> None:
+        settings = self.settings
+        domain = bare_address(settings.reply_address).rpartition("@")[2] or "localhost"
+        subject = _SUBJECTS[kind].format(
+            id=ticket.id, title=one_line(ticket.title), status=ticket.status.value.capitalize()
+        )
+        envelope = Envelope(
+            recipient_name=person.name,
+            recipient_email=person.email,
+            subject=subject,
+            message_id=new_message_id(settings.secret_key, domain, ticket.id),
+            reply_to=reply_address(
+                settings.secret_key, bare_address(settings.reply_address), ticket.id
+            ),
+            thread_ids=(
+                thread_root_id(settings.secret_key, domain, ticket.id),
+                *self.extra_references,
+            ),
+        )
+        context = {"ticket": ticket, "actor": actor, "recipient": person, "comment": comment}
+        text, html = render_bodies(kind, context)
+        self.session.add(
+            OutboxMessage(
+                ticket_id=ticket.id,
+                kind=kind,
+                recipient=person.email,
+                subject=envelope.subject[:250],
+                message_id=envelope.message_id,
+                content=compose(settings.from_address, envelope, text, html),
+            )
+        )
+
+
+class NullNotifier:
+    """Sends nothing: for TicketManagers built outside an app (scripts, some tests)."""
+
+    def ticket_created(self, actor: User, ticket: Ticket) -> None:
+        pass
+
+    def ticket_changed(self, actor: User, ticket: Ticket, changed: Mapping[str, Any]) -> None:
+        pass
+
+    def comment_added(self, actor: User, ticket: Ticket, comment: Comment) -> None:
+        pass
+
+
+def notification_settings(config: Mapping[str, Any]) -> NotificationSettings:
+    """The notification settings held in an app's config."""
+    return NotificationSettings(
+        secret_key=config["SECRET_KEY"],
+        from_address=config["MAIL_FROM"],
+        reply_address=config["MAIL_REPLY_ADDRESS"],
+        notify_staff_on_new_ticket=bool(config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"]),
+        staff_addresses=dict(config["MAIL_STAFF_ADDRESSES"] or {}),
+    )

@@ -1,0 +1,194 @@
+"""The outbox: claiming due messages, recording each delivery, and the admins' view of it.
+
+Any number of workers may run. A worker claims a batch in one short
+transaction (on PostgreSQL with FOR UPDATE SKIP LOCKED, so workers never wait
+on or take each other's rows; on SQLite the write lock serialises claims),
+stamping each row with a lease. It sends outside any transaction and then
+records the result only if the claim is still its own. A worker that dies
+mid-batch leaves leases that run out, and the rows are claimed again: delivery
+is at least once, and receivers can drop repeats by Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from ticketdesk.mail.render import bare_address
+from ticketdesk.mail.transport import DeliveryError, Job, Transport
+from ticketdesk.models import OutboxMessage, OutboxStatus, User, utcnow
+from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied
+from ticketdesk.services.transactions import begin_write
+
+log = logging.getLogger(__name__)
+
+ERROR_MAX = 2000
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    envelope_sender: str = "support@localhost"
+    max_attempts: int = 8
+    retry_base: timedelta = timedelta(seconds=60)
+    claim_for: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.dead
+
+
+class OutboxManager:
+    def __init__(self, session: Session, settings: DeliverySettings) -> None:
+        self.session = session
+        self.settings = settings
+
+    # --- the worker -----------------------------------------------------
+
+    def deliver_due(self, transport: Transport, worker_id: str, *, limit: int = 20) -> BatchResult:
+        """Claim up to `limit` due messages and send each one; says how each went."""
+        jobs = self.claim(worker_id, limit=limit)
+        sent = retrying = dead = 0
+        for job in jobs:
+            try:
+                transport.send(self.settings.envelope_sender, job)
+            except DeliveryError as error:
+                if self.record_failure(job, worker_id, error):
+                    dead += 1
+                else:
+                    retrying += 1
+            else:
+                self.record_sent(job, worker_id)
+                sent += 1
+        return BatchResult(sent, retrying, dead)
+
+    def claim(self, worker_id: str, *, limit: int = 20) -> list[Job]:
+        """Lease up to `limit` due, unclaimed messages to this worker, oldest first."""
+        begin_write(self.session)
+        now = utcnow()
+        rows = self.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        jobs = []
+        for row in rows:
+            row.claimed_until = now + self.settings.claim_for
+            row.claimed_by = worker_id
+            jobs.append(Job(row.id, row.recipient, row.message_id, row.content, row.attempts))
+        self.session.commit()
+        return jobs
+
+    def record_sent(self, job: Job, worker_id: str) -> None:
+        self._finish(
+            job,
+            worker_id,
+            status=OutboxStatus.SENT,
+            attempts=job.attempts + 1,
+            sent_at=utcnow(),
+            last_error=None,
+        )
+
+    def record_failure(self, job: Job, worker_id: str, error: DeliveryError) -> bool:
+        """Schedule a retry with exponential backoff, or give up; True when now dead."""
+        attempts = job.attempts + 1
+        dead = error.permanent or attempts >= self.settings.max_attempts
+        delay = min(self.settings.retry_base * 2 ** (attempts - 1), MAX_BACKOFF)
+        log.warning("outbox %s to %s failed (%s): %s", job.id, job.recipient, attempts, error)
+        self._finish(
+            job,
+            worker_id,
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=utcnow() + delay,
+            last_error=error.reason[:ERROR_MAX],
+        )
+        return dead
+
+    def _finish(self, job: Job, worker_id: str, **values: Any) -> None:
+        """Write a delivery's outcome, unless the claim has since passed to another worker."""
+        begin_write(self.session)
+        self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == job.id, OutboxMessage.claimed_by == worker_id)
+            .values(claimed_until=None, claimed_by=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+
+    # --- admins ---------------------------------------------------------
+
+    def list_messages(
+        self,
+        actor: User,
+        *,
+        status: OutboxStatus | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[OutboxMessage]:
+        """Outbox rows, newest first, optionally of one status (admins)."""
+        _require_admin(actor)
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(OutboxMessage.status == OutboxStatus(status))
+        if before_id is not None:
+            query = query.where(OutboxMessage.id < before_id)
+        return list(self.session.scalars(query))
+
+    def get_message(self, actor: User, message_id: int) -> OutboxMessage:
+        _require_admin(actor)
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise NotFound("No such outbox message.")
+        return message
+
+    def retry_message(self, actor: User, message_id: int) -> OutboxMessage:
+        """Send a dead (or waiting) message again now, with a fresh count of attempts."""
+        _require_admin(actor)
+        begin_write(self.session)
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise NotFound("No such outbox message.")
+        if message.status == OutboxStatus.SENT:
+            raise Conflict("That message was sent already.")
+        message.status = OutboxStatus.PENDING
+        message.attempts = 0
+        message.next_attempt_at = utcnow()
+        message.claimed_until = None
+        message.claimed_by = None
+        self.session.commit()
+        return message
+
+
+def delivery_settings(config: Mapping[str, Any]) -> DeliverySettings:
+    """The delivery settings held in an app's config."""
+    return DeliverySettings(
+        envelope_sender=bare_address(config["MAIL_FROM"]),
+        max_attempts=int(config["MAIL_MAX_ATTEMPTS"]),
+        retry_base=timedelta(seconds=float(config["MAIL_RETRY_BASE_SECONDS"])),
+        claim_for=timedelta(seconds=float(config["MAIL_CLAIM_SECONDS"])),
+    )
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can manage the outbox.")
