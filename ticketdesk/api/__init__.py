@@ -11,6 +11,7 @@ def init_app(app: APIFlask) -> None:
     """Register the API routes and describe their errors as problem+json."""
     adapter.install()
     from ticketdesk.api import accounts, tickets  # noqa: F401  (routes register on import)
+    from ticketdesk.api import outbox  # noqa: F401
     from ticketdesk.api.blueprint import bp
     from ticketdesk.api.openapi import describe_problems
 

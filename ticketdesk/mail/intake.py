@@ -43,7 +43,7 @@ from ticketdesk.models import (
     Ticket,
     User,
 )
-from ticketdesk.services.errors import Conflict, DomainError
+from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, UserSettings
 
@@ -256,6 +256,21 @@ class MailIntake:
         self.session.add(FailedMail(reason=reason, raw=raw))
         self.session.commit()
         return IntakeResult("failed", reason=reason)
+
+
+def ticket_mail_log(
+    session: Session, tickets: TicketManager, actor: User, ticket_id: int
+) -> list[InboundMessage]:
+    """Mail received on a ticket, oldest first, with the rule that threaded it (staff only)."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can read a ticket's mail log.")
+    ticket = tickets.get_ticket(actor, ticket_id)
+    query = (
+        select(InboundMessage)
+        .where(InboundMessage.ticket_id == ticket.id)
+        .order_by(InboundMessage.id)
+    )
+    return list(session.scalars(query))
 
 
 def mail_intake() -> MailIntake:

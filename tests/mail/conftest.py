@@ -1,0 +1,121 @@
+"""Mail fixtures: a real SMTP server (aiosmtpd) on a loopback port, mail-ready apps, helpers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import deque
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from ticketdesk.extensions import db
+from ticketdesk.mail.worker import run_worker, transport_from_config
+from ticketdesk.models import OutboxMessage
+from ticketdesk.services import outbox_manager
+
+SUPPORT = "support@example.test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RecordingHandler:
+    """Answers each DATA with the next scripted reply (250 once the script is used up)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.replies: deque[str] = deque()
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            reply = self.replies.popleft() if self.replies else "250 OK"
+            if reply.startswith("250"):
+                self.messages.append(
+                    (
+                        envelope.mail_from,
+                        list(envelope.rcpt_tos),
+                        message_from_bytes(envelope.original_content, policy=policy.default),
+                    )
+                )
+        return reply
+
+
+class SmtpServer:
+    def __init__(self, handler: RecordingHandler, port: int) -> None:
+        self.handler = handler
+        self.port = port
+
+    @property
+    def messages(self):
+        return [message for _, _, message in self.handler.messages]
+
+    def answer(self, *replies: str) -> None:
+        self.handler.replies.extend(replies)
+
+    def to(self, address: str):
+        return [m for _, rcpt, m in self.handler.messages if address in rcpt]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer(handler, port)
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app, smtp_server):
+    """The test app, sending through the in-process SMTP server."""
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_server.port,
+        SMTP_TIMEOUT=5,
+        MAIL_FROM=f"Example Support <{SUPPORT}>",
+        MAIL_REPLY_ADDRESS=SUPPORT,
+        MAIL_RETRY_BASE_SECONDS=60,
+    )
+    return app
+
+
+@pytest.fixture
+def deliver(mail_app):
+    """Run one `ticketdesk worker --once` pass; returns its totals."""
+
+    def run():
+        with mail_app.app_context():
+            transport = transport_from_config(mail_app.config, mail_app.instance_path)
+            try:
+                return run_worker(outbox_manager, transport, once=True)
+            finally:
+                db.session.remove()
+
+    return run
+
+
+@pytest.fixture
+def outbox(mail_app):
+    """The outbox rows, oldest first, as plain dicts."""
+
+    def rows(**where):
+        with mail_app.app_context():
+            query = select(OutboxMessage).order_by(OutboxMessage.id)
+            for name, value in where.items():
+                query = query.where(getattr(OutboxMessage, name) == value)
+            found = [
+                {column: getattr(row, column) for column in OutboxMessage.__table__.columns.keys()}
+                for row in db.session.scalars(query)
+            ]
+            db.session.remove()
+            return found
+
+    return rows

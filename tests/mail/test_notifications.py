@@ -1,0 +1,112 @@
+"""Notifications: who is told about what, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mail.conftest import SUPPORT
+from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
+from ticketdesk.models import TicketStatus
+from ticketdesk.services import ticket_manager
+from ticketdesk.services.errors import ValidationFailed
+
+
+def kinds(rows):
+    return [(row["kind"], row["recipient"]) for row in rows]
+
+
+def test_new_ticket_acknowledges_requester_and_tells_staff(
+    mail_app, outbox, staff, customer, factory
+):
+    ticket = factory.ticket(customer, title="Printer on fire")
+    assert kinds(outbox(ticket_id=ticket.id)) == [
+        ("ticket_created", customer.email),
+        ("new_ticket_staff", staff.email),
+    ]
+
+
+def test_staff_notice_goes_to_configured_queue_addresses(
+    mail_app, outbox, staff, customer, factory
+):
+    mail_app.config["MAIL_STAFF_ADDRESSES"] = {"general": ["Team <team@example.test>"]}
+    ticket = factory.ticket(customer)
+    assert ("new_ticket_staff", "team@example.test") in kinds(outbox(ticket_id=ticket.id))
+    assert ("new_ticket_staff", staff.email) not in kinds(outbox(ticket_id=ticket.id))
+
+
+def test_staff_notice_can_be_switched_off(mail_app, outbox, staff, customer, factory):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    ticket = factory.ticket(customer)
+    assert kinds(outbox(ticket_id=ticket.id)) == [("ticket_created", customer.email)]
+
+
+def test_rolled_back_change_writes_no_mail(mail_app, outbox, customer, factory):
+    with mail_app.app_context():
+        with pytest.raises(ValidationFailed):
+            ticket_manager().create_ticket(
+                factory.load(customer), title="x", description="y", queue_id=999
+            )
+    assert outbox() == []
+
+
+def test_assignment_tells_the_assignee(mail_app, outbox, admin, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().assign_ticket_to_staff(factory.load(admin), ticket.id, staff.id)
+    assert ("ticket_assigned", staff.email) in kinds(outbox(ticket_id=ticket.id))
+
+
+def test_self_assignment_sends_nothing(mail_app, outbox, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    before = len(outbox())
+    with mail_app.app_context():
+        ticket_manager().assign_ticket_to_staff(factory.load(staff), ticket.id, staff.id)
+    assert len(outbox()) == before
+
+
+@pytest.mark.parametrize("status", [TicketStatus.RESOLVED, TicketStatus.CLOSED])
+def test_resolving_or_closing_tells_the_requester(
+    mail_app, outbox, staff, customer, factory, status
+):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().update_ticket_status(factory.load(staff), ticket.id, status)
+    assert kinds(outbox(kind="ticket_resolved")) == [("ticket_resolved", customer.email)]
+
+
+def test_staff_reply_goes_to_requester(mail_app, outbox, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().add_comment(factory.load(staff), ticket.id, body="Try turning it off.")
+    assert kinds(outbox(kind="comment_added")) == [("comment_added", customer.email)]
+
+
+def test_internal_note_never_reaches_anyone(mail_app, outbox, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().add_comment(factory.load(staff), ticket.id, body="secret", internal=True)
+    assert outbox(kind="comment_added") == []
+    assert all("secret" not in row["content"] for row in outbox())
+
+
+def test_customer_reply_goes_to_assignee(mail_app, outbox, admin, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().assign_ticket_to_staff(factory.load(admin), ticket.id, staff.id)
+        ticket_manager().add_comment(factory.load(customer), ticket.id, body="Still broken.")
+    assert kinds(outbox(kind="comment_added")) == [("comment_added", staff.email)]
+
+
+def test_notification_threads_and_carries_signed_tokens(mail_app, outbox, customer, factory):
+    ticket = factory.ticket(customer, title="Printer on fire")
+    row = outbox(kind="ticket_created")[0]
+    secret = mail_app.config["SECRET_KEY"]
+    assert row["subject"] == f"[#{ticket.id}] Printer on fire"
+    assert ticket_from_message_id(secret, row["message_id"]) == ticket.id
+    assert f"Message-ID: <{row['message_id']}>" in row["content"]
+    reply_to = next(line for line in row["content"].splitlines() if line.startswith("Reply-To:"))
+    address = reply_to.split(":", 1)[1].strip()
+    assert address.startswith("support+t") and address.endswith("@example.test")
+    assert ticket_from_address(secret, address) == ticket.id
+    assert ticket_from_address("another-key", address) is None
+    assert SUPPORT in row["content"]
