@@ -14,6 +14,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -21,6 +22,12 @@ from ticketdesk.models import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Priority
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
 from ticketdesk.web.display import PRIORITY_LABELS, ROLE_LABELS, SORT_LABELS, STATUS_LABELS
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
 
 PRIORITY_CHOICES = [(priority.value, PRIORITY_LABELS[priority]) for priority in Priority]
 STATUS_CHOICES = [(status.value, STATUS_LABELS[status]) for status in TicketStatus]
@@ -85,7 +92,9 @@ class TicketForm(FlaskForm):
         [InputRequired(), Length(max=TEXT_MAX)],
         description="What happened, what you expected, and anything you tried. Markdown works.",
     )
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES, default=Priority.NORMAL.value)
+    priority = SelectField(
+        "Priority", choices=options(PRIORITY_CHOICES), default=Priority.NORMAL.value
+    )
     queue_id = SelectField("Queue", coerce=int)
     submit = SubmitField("Open ticket")
 
@@ -110,7 +119,7 @@ class TicketControlsForm(FlaskForm):
 
     # The service judges the status: a choice drawn from a since-changed ticket is stale, not bad.
     status = SelectField("Status", validate_choice=False)
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES)
+    priority = SelectField("Priority", choices=options(PRIORITY_CHOICES))
     queue_id = SelectField("Queue", coerce=int)
     assignee_id = SelectField("Assignee")
     version = VersionField(validators=[InputRequired()])
@@ -124,7 +133,9 @@ class AssignToMeForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
-    status = SelectField("Set status", choices=[("", "Keep status"), *STATUS_CHOICES], default="")
+    status = SelectField(
+        "Set status", choices=options([("", "Keep status"), *STATUS_CHOICES]), default=""
+    )
     assignee = SelectField("Assign to", default="")
     next = HiddenField()
     submit = SubmitField("Apply to selected")
@@ -138,17 +149,17 @@ class FilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=[("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES],
+        choices=options([("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES]),
         default="active",
     )
     priority = SelectField(
-        "Priority", choices=[("", "Any priority"), *PRIORITY_CHOICES], default=""
+        "Priority", choices=options([("", "Any priority"), *PRIORITY_CHOICES]), default=""
     )
     queue = SelectField("Queue", default="")
     assignee = SelectField("Assignee", default="")
     sort = SelectField(
         "Sort",
-        choices=[(sort.value, SORT_LABELS[sort]) for sort in TicketSort],
+        choices=options((sort.value, SORT_LABELS[sort]) for sort in TicketSort),
         default=TicketSort.NEWEST.value,
     )
     cursor = HiddenField(validators=[Optional(), Length(max=500)])
@@ -160,13 +171,13 @@ class FilterForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STAFF.value)
+    role = SelectField("Role", choices=options(ROLE_CHOICES), default=Role.STAFF.value)
     password = _password("Initial password")
     submit = SubmitField("Create user")
 
 
 class UserRoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=options(ROLE_CHOICES))
     submit = SubmitField("Change role")
 
 

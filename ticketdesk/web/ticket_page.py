@@ -12,7 +12,13 @@ from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.display import STATUS_LABELS
-from ticketdesk.web.forms import AssignToMeForm, CommentForm, StatusForm, TicketControlsForm
+from ticketdesk.web.forms import (
+    AssignToMeForm,
+    CommentForm,
+    StatusForm,
+    TicketControlsForm,
+    options,
+)
 from ticketdesk.web.session import actor
 from ticketdesk.web.views import choice_value
 
@@ -164,12 +170,12 @@ def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
         **kwargs,
     )
     allowed = [ticket.status, *sorted(ALLOWED_TRANSITIONS[ticket.status], key=_status_order)]
-    form.status.choices = [(status.value, STATUS_LABELS[status]) for status in allowed]
-    form.queue_id.choices = [(q.id, q.name) for q in queue_manager().list_queues(user)]
+    form.status.choices = options([(status.value, STATUS_LABELS[status]) for status in allowed])
+    form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
     team = staff_members(user)
     if ticket.assignee is not None and ticket.assignee not in team:
         team.append(ticket.assignee)  # a since-deactivated assignee still shows who has it
-    form.assignee_id.choices = [("", "Unassigned")] + [(str(m.id), m.name) for m in team]
+    form.assignee_id.choices = options([("", "Unassigned")] + [(str(m.id), m.name) for m in team])
     return form
 
 

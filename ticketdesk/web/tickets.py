@@ -13,7 +13,7 @@ from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import count_by_status
 from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm
+from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm, options
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import choice_value, show_field_errors
 
@@ -31,8 +31,8 @@ def ticket_list():
     team = staff_members(user)
     queues = queue_manager().list_queues(user)
     form = FilterForm(request.args)
-    form.queue.choices = [("", "Any queue")] + [(str(q.id), q.name) for q in queues]
-    form.assignee.choices = _assignee_filter_choices(team)
+    form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
+    form.assignee.choices = options(_assignee_filter_choices(team))
     filters = _filters_from(form) if form.validate() else TicketFilter(statuses=ACTIVE_STATUSES)
     sort = TicketSort(form.sort.data) if form.sort.data else TicketSort.NEWEST
     try:
@@ -42,7 +42,7 @@ def ticket_list():
     except ValidationFailed:
         return _restart_paging()
     bulk = BulkForm(next=request.full_path.rstrip("?"))
-    bulk.assignee.choices = _bulk_assignee_choices(team)
+    bulk.assignee.choices = options(_bulk_assignee_choices(team))
     return render_template(
         "tickets/staff_list.html",
         title="Tickets",
@@ -124,7 +124,7 @@ def new_ticket():
     """Open a ticket: title, description, priority, queue."""
     user = actor()
     form = TicketForm()
-    form.queue_id.choices = [(q.id, q.name) for q in queue_manager().list_queues(user)]
+    form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
     if form.validate_on_submit():
         try:
             ticket = ticket_manager().create_ticket(
@@ -149,7 +149,7 @@ def bulk_update():
     """Change the status and/or assignee of the selected tickets, one at a time."""
     user = actor()
     form = BulkForm()
-    form.assignee.choices = _bulk_assignee_choices(staff_members(user))
+    form.assignee.choices = options(_bulk_assignee_choices(staff_members(user)))
     back = safe_next(form.next.data) or url_for("web.ticket_list")
     if not form.validate_on_submit():
         flash("That bulk change could not be read; please try again.", "error")

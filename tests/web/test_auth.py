@@ -1,0 +1,164 @@
+"""Signing in and out, registering, changing passwords, and where sign-in leads."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.web.conftest import WebUser
+
+
+def test_sign_in_page_has_title_heading_and_labelled_inputs(visitor):
+    html = visitor.html("/login")
+    assert "<title>Sign in · Ticketdesk</title>" in html
+    assert "<h1>Sign in</h1>" in html
+    assert '<label class="label" for="email">Email</label>' in html
+    assert '<label class="label" for="password">Password</label>' in html
+
+
+def test_home_sends_visitors_to_sign_in(visitor):
+    response = visitor.get("/")
+    assert response.status_code == 302
+    assert response.location == "/login"
+
+
+def test_pages_ask_visitors_to_sign_in_and_remember_the_page(visitor):
+    response = visitor.get("/tickets/new?x=1")
+    assert response.status_code == 302
+    assert response.location == "/login?next=/tickets/new?x%3D1"
+
+
+def test_customer_signs_in_and_lands_on_their_tickets(visitor, customer):
+    response = visitor.sign_in(customer)
+    assert response.location == "/"
+    assert visitor.get("/").location == "/tickets"
+    assert "<h1>My tickets</h1>" in visitor.html("/tickets")
+
+
+def test_sign_in_returns_to_the_page_that_asked(visitor, customer):
+    response = visitor.post(
+        "/login",
+        {"email": customer.email, "password": PASSWORD, "next": "/tickets/new"},
+        page="/login?next=/tickets/new",
+    )
+    assert response.location == "/tickets/new"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "http:/evil.example",
+        "",
+    ],
+)
+def test_sign_in_never_redirects_off_site(visitor, customer, target):
+    response = visitor.post(
+        "/login", {"email": customer.email, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_wrong_password_is_refused_without_saying_which_part(visitor, customer):
+    response = visitor.post("/login", {"email": customer.email, "password": "wrong password"})
+    assert response.status_code == 422
+    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert visitor.get("/tickets").status_code == 302
+
+
+def test_deactivated_user_cannot_sign_in(visitor, factory, customer):
+    factory.deactivate(customer)
+    response = visitor.post("/login", {"email": customer.email, "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_deactivation_ends_an_open_session(customer_web, factory, customer):
+    factory.deactivate(customer)
+    assert customer_web.get("/tickets").status_code == 302
+
+
+def test_sign_in_without_csrf_token_is_rejected(visitor, customer):
+    response = visitor.client.post("/login", data={"email": customer.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_sign_out_needs_a_post_with_csrf_token(customer_web):
+    assert customer_web.get("/logout").status_code == 405
+    assert customer_web.client.post("/logout").status_code == 400
+    assert customer_web.get("/tickets").status_code == 200
+    response = customer_web.post("/logout", page="/tickets")
+    assert response.location == "/login"
+    assert customer_web.get("/tickets").status_code == 302
+
+
+def test_visitor_registers_as_customer_and_is_signed_in(visitor):
+    response = visitor.post(
+        "/register",
+        {
+            "name": "Rita Reg",
+            "email": "Rita@Example.com",
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+        },
+    )
+    assert response.location == "/tickets/new"
+    html = visitor.html("/tickets")
+    assert "Rita Reg" in html
+    assert "<h1>My tickets</h1>" in html
+
+
+def test_register_shows_field_errors(visitor, customer):
+    response = visitor.post(
+        "/register",
+        {"name": "X", "email": customer.email, "password": "long enough pw", "confirm": "nope"},
+    )
+    assert response.status_code == 422
+    assert "The passwords differ." in response.get_data(as_text=True)
+    response = visitor.post(
+        "/register",
+        {"name": "X", "email": customer.email, "password": "long enough pw",
+         "confirm": "long enough pw"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "exists already" in response.get_data(as_text=True)
+
+
+def test_register_is_hidden_when_registration_is_closed(app, visitor):
+    app.config["REGISTRATION_ENABLED"] = False
+    response = visitor.get("/register")
+    assert response.status_code == 404
+    assert "Registration is closed" in response.get_data(as_text=True)
+    assert 'href="/register"' not in visitor.html("/login")
+
+
+def test_change_password_needs_the_current_one(customer_web):
+    response = customer_web.post(
+        "/account/password",
+        {"current_password": "not it at all", "new_password": "brand new pass",
+         "confirm": "brand new pass"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "That is not your current password." in response.get_data(as_text=True)
+
+
+def test_change_password_signs_out_other_sessions(app, customer_web, customer):
+    other_device = WebUser(app.test_client())
+    other_device.sign_in(customer)
+    response = customer_web.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "brand new pass",
+         "confirm": "brand new pass"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert customer_web.get("/tickets").status_code == 200
+    assert other_device.get("/tickets").status_code == 302
+    fresh = WebUser(app.test_client())
+    response = fresh.post("/login", {"email": customer.email, "password": "brand new pass"})
+    assert response.status_code == 302
