@@ -1,0 +1,110 @@
+"""Admin pages: people and queues."""
+
+from __future__ import annotations
+
+import re
+
+from ticketdesk.extensions import db
+from ticketdesk.models import Role, User
+
+
+def _user(app, user_id: int) -> tuple[str, bool]:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        state = (user.role.value, user.active)
+        db.session.remove()
+    return state
+
+
+def test_people_page_lists_accounts_with_labelled_role_selects(admin_web, admin, customer):
+    html = admin_web.html("/admin/users")
+    assert "<title>People · Ticketdesk</title>" in html
+    assert "<h1>People</h1>" in html
+    assert customer.email in html and admin.email in html
+    assert (
+        f'<label class="visually-hidden" for="u{customer.id}-role">Role of Carla Customer' in html
+    )
+
+
+def test_admin_creates_a_staff_member_who_can_sign_in(app, admin_web):
+    response = admin_web.post(
+        "/admin/users",
+        {"name": "New Agent", "email": "agent@example.com", "role": "staff",
+         "password": "agent password"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    html = admin_web.html("/admin/users")
+    assert "Created staff account for agent@example.com." in html
+    from tests.web.conftest import WebUser
+
+    agent = WebUser(app.test_client())
+    response = agent.post("/login", {"email": "agent@example.com", "password": "agent password"})
+    assert response.status_code == 302
+    assert "<h1>Tickets</h1>" in agent.html("/tickets")
+
+
+def test_create_user_shows_field_errors(admin_web, customer):
+    response = admin_web.post(
+        "/admin/users",
+        {"name": "Dup", "email": customer.email, "role": "staff", "password": "long password"},
+    )
+    assert response.status_code == 422
+    assert "exists already" in response.get_data(as_text=True)
+    response = admin_web.post(
+        "/admin/users", {"name": "Bad", "email": "not-an-address", "role": "staff",
+                         "password": "long password"},
+    )  # fmt: skip
+    assert response.status_code == 422
+
+
+def test_admin_changes_a_role(app, admin_web, customer):
+    response = admin_web.post(
+        f"/admin/users/{customer.id}/role", {f"u{customer.id}-role": "staff"}, page="/admin/users"
+    )
+    assert response.location == "/admin/users"
+    assert _user(app, customer.id) == ("staff", True)
+    assert "Carla Customer: Role changed." in admin_web.html("/admin/users")
+
+
+def test_admin_deactivates_and_reactivates_an_account(app, admin_web, customer):
+    page = "/admin/users"
+    admin_web.post(f"/admin/users/{customer.id}/active", {f"a{customer.id}-active": "0"}, page=page)
+    assert _user(app, customer.id) == ("customer", False)
+    html = admin_web.html(page)
+    assert "Carla Customer: Deactivated." in html
+    assert "Deactivated</span>" in html
+    admin_web.post(f"/admin/users/{customer.id}/active", {f"a{customer.id}-active": "1"}, page=page)
+    assert _user(app, customer.id) == ("customer", True)
+
+
+def test_admin_cannot_demote_themselves(app, admin_web, admin):
+    admin_web.post(
+        f"/admin/users/{admin.id}/role", {f"u{admin.id}-role": "customer"}, page="/admin/users"
+    )
+    assert _user(app, admin.id) == (Role.ADMIN.value, True)
+    assert "cannot demote or deactivate themselves" in admin_web.html("/admin/users")
+
+
+def test_admin_forms_need_csrf_tokens(app, admin_web, customer):
+    response = admin_web.client.post(
+        f"/admin/users/{customer.id}/active", data={f"a{customer.id}-active": "0"}
+    )
+    assert response.status_code == 400
+    assert _user(app, customer.id) == ("customer", True)
+
+
+def test_admin_adds_a_queue_and_new_tickets_can_use_it(admin_web, customer_web):
+    html = admin_web.html("/admin/queues")
+    assert "<h1>Queues</h1>" in html and "General" in html
+    response = admin_web.post("/admin/queues", {"name": "Hardware", "slug": ""})
+    assert response.location == "/admin/queues"
+    html = admin_web.html("/admin/queues")
+    assert "Queue Hardware added." in html
+    assert "<code>hardware</code>" in html
+    assert re.search(r'<option value="\d+">Hardware</option>', customer_web.html("/tickets/new"))
+
+
+def test_duplicate_queue_is_refused(admin_web):
+    response = admin_web.post("/admin/queues", {"name": "General"})
+    assert response.status_code == 422
+    assert "exists already" in response.get_data(as_text=True)

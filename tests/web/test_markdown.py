@@ -1,0 +1,50 @@
+"""Markdown in descriptions and comments: rendered, and never a way to run code."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ticketdesk.web.markdown import render_markdown
+
+
+def test_markdown_renders_common_formatting():
+    html = render_markdown("# Title\n\n*em* **strong** `code`\n\n- a\n- b\n\n> quote")
+    for fragment in ("<h1>Title</h1>", "<em>em</em>", "<strong>strong</strong>",
+                     "<code>code</code>", "<li>a</li>", "<blockquote>"):  # fmt: skip
+        assert fragment in html
+
+
+def test_links_are_kept_but_cannot_act_for_the_page():
+    html = render_markdown("[docs](https://example.com/docs)")
+    assert 'href="https://example.com/docs"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "![x](data:text/html;base64,PHNjcmlwdD4=)",
+        '<a href="javascript:alert(1)">x</a>',
+        "<iframe src=https://evil.example></iframe>",
+        "<div style='position:fixed'>x</div>",
+    ],
+)
+def test_html_and_script_are_shown_as_text_or_dropped(source):
+    html = str(render_markdown(source))
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "<iframe" not in html
+    assert "<div" not in html
+    assert not re.search(r'<a [^>]*href="javascript', html, re.I)
+    assert "onerror=" not in html or "&lt;img" in html
+
+
+def test_empty_text_renders_nothing():
+    assert str(render_markdown("")) == ""
+    assert str(render_markdown(None)) == ""

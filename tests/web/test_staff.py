@@ -1,0 +1,261 @@
+"""What staff do through the pages: find, take, change, discuss and bulk-change tickets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import ticket_state
+from ticketdesk.extensions import db
+from ticketdesk.models import Priority, Role, TicketStatus
+from ticketdesk.services import queue_manager, ticket_manager
+
+
+def _rows(html: str) -> list[str]:
+    """The ticket titles listed on a page, in order."""
+    return re.findall(r'<span class="ticket-id">#\d+</span> ([^<]+)</a>', html)
+
+
+def _as(app, factory, person, action):
+    with app.app_context():
+        result = action(factory.factory.load(person))
+        db.session.remove()
+        return result
+
+
+def test_staff_list_shows_counts_filters_and_labelled_controls(staff_web, customer, factory):
+    factory.ticket(customer, title="First")
+    html = staff_web.html("/tickets")
+    assert "<title>Tickets · Ticketdesk</title>" in html
+    assert "<h1>Tickets</h1>" in html
+    assert re.search(r"Open <strong>1</strong>", html)
+    assert re.search(r"Closed <strong>0</strong>", html)
+    for name in ("status", "priority", "queue", "assignee", "sort"):
+        assert f'<label class="label" for="{name}">' in html
+    assert 'for="select-1"' in html
+    assert _rows(html) == ["First"]
+
+
+def test_staff_list_filters_by_status_priority_and_queue(app, staff_web, customer, factory, admin):
+    billing = _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Billing").id)
+    factory.ticket(customer, title="Urgent billing", priority=Priority.URGENT, queue_id=billing)
+    factory.ticket(customer, title="Low general", priority=Priority.LOW)
+    assert _rows(staff_web.html("/tickets?priority=urgent")) == ["Urgent billing"]
+    assert _rows(staff_web.html(f"/tickets?queue={billing}")) == ["Urgent billing"]
+    assert _rows(staff_web.html("/tickets?status=resolved")) == []
+    assert _rows(staff_web.html("/tickets?sort=-priority")) == ["Urgent billing", "Low general"]
+    assert _rows(staff_web.html("/tickets?sort=created_at")) == ["Urgent billing", "Low general"]
+
+
+def test_staff_list_hides_finished_tickets_by_default(app, staff_web, staff, customer, factory):
+    done = factory.ticket(customer, title="Done already")
+    factory.ticket(customer, title="Still open")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket_status(
+        s, done.id, TicketStatus.RESOLVED))  # fmt: skip
+    assert _rows(staff_web.html("/tickets")) == ["Still open"]
+    assert _rows(staff_web.html("/tickets?status=any")) == ["Still open", "Done already"]
+    assert _rows(staff_web.html("/tickets?status=resolved")) == ["Done already"]
+
+
+def test_staff_list_filters_by_assignee_mine_and_unassigned(app, staff_web, staff, customer,
+                                                           factory):  # fmt: skip
+    colleague = factory.user(Role.STAFF, name="Cole League")
+    mine = factory.ticket(customer, title="Mine")
+    theirs = factory.ticket(customer, title="Theirs")
+    factory.ticket(customer, title="Nobody")
+    _as(app, factory, staff, lambda s: ticket_manager().assign_ticket_to_staff(s, mine.id, s.id))
+    _as(app, factory, staff, lambda s: ticket_manager().assign_ticket_to_staff(
+        s, theirs.id, colleague.id))  # fmt: skip
+    assert _rows(staff_web.html("/tickets?assignee=me")) == ["Mine"]
+    assert _rows(staff_web.html("/tickets?assignee=none")) == ["Nobody"]
+    assert _rows(staff_web.html(f"/tickets?assignee={colleague.id}")) == ["Theirs"]
+
+
+def test_staff_list_pages_with_keyset_cursor_keeping_filters(staff_web, customer, factory):
+    for number in range(30):
+        factory.ticket(customer, title=f"T{number:02d}", priority=Priority.HIGH)
+    first = staff_web.html("/tickets?priority=high")
+    assert len(_rows(first)) == 25
+    next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "priority=high" in next_url and "cursor=" in next_url
+    second = staff_web.html(next_url)
+    assert _rows(second) == ["T04", "T03", "T02", "T01", "T00"]
+    assert "First page" in second
+
+
+def test_broken_cursor_restarts_from_the_first_page(staff_web):
+    response = staff_web.get("/tickets?cursor=garbage&status=any")
+    assert response.status_code == 302
+    assert response.location == "/tickets?status=any"
+
+
+def test_unknown_filter_values_are_ignored_not_errors(staff_web, customer, factory):
+    factory.ticket(customer, title="Visible")
+    html = staff_web.html("/tickets?status=bogus&priority=nope")
+    assert "Some filters were not understood" in html
+    assert _rows(html) == ["Visible"]
+
+
+def test_staff_ticket_page_has_controls_history_and_requester(staff_web, ticket):
+    html = staff_web.html(f"/tickets/{ticket.id}")
+    assert "<title>#1 Printer on fire · Ticketdesk</title>" in html
+    assert "Assign to me" in html
+    assert "Add internal note" in html
+    assert '<label class="label" for="assignee_id">Assignee</label>' in html
+    assert "opened the ticket" in html
+    assert "History" in html
+
+
+def test_staff_assigns_ticket_to_themselves(app, staff_web, staff, ticket):
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.submit(page, f"{page}/assign-to-me")
+    assert response.status_code == 302
+    assert ticket_state(app, ticket.id)["assignee_id"] == staff.id
+    html = staff_web.html(page)
+    assert "You own this ticket." in html
+    assert "assigned the ticket to Sam Staff" in html
+    assert "Assign to me" not in html
+
+
+def test_staff_changes_status_priority_queue_and_assignee(app, staff_web, staff, ticket):
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.submit(
+        page,
+        f"{page}/update",
+        {"status": "waiting", "priority": "high", "queue_id": "1", "assignee_id": str(staff.id)},
+    )
+    assert response.status_code == 302
+    state = ticket_state(app, ticket.id)
+    assert (state["status"], state["priority"], state["assignee_id"]) == (
+        "waiting",
+        "high",
+        staff.id,
+    )
+    html = staff_web.html(page)
+    assert "changed the status from Open to Waiting" in html
+    assert "changed the priority from Normal to High" in html
+
+
+def test_staff_edit_of_a_changed_ticket_is_refused_as_stale(app, staff_web, staff, ticket, factory):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/update")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
+    form = {**fields, "status": "open", "priority": "low", "queue_id": "1", "assignee_id": ""}
+    response = staff_web.client.post(f"{page}/update", data=form)
+    assert response.status_code == 302
+    assert ticket_state(app, ticket.id)["priority"] == "urgent"
+    assert "Someone else changed this ticket" in staff_web.html(page)
+
+
+def test_disallowed_status_change_is_explained(app, staff_web, staff, ticket, factory):
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket_status(
+        s, ticket.id, TicketStatus.CLOSED))  # fmt: skip
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.submit(
+        page, f"{page}/update",
+        {"status": "waiting", "priority": "normal", "queue_id": "1", "assignee_id": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert "cannot go from" in staff_web.html(page)
+    assert ticket_state(app, ticket.id)["status"] == "closed"
+
+
+def test_internal_note_is_marked_and_reply_is_public(staff_web, customer_web, ticket):
+    page = f"/tickets/{ticket.id}"
+    staff_web.submit(page, f"{page}/comments", {"body": "Check the **fuse**", "note": "1"})
+    staff_web.submit(page, f"{page}/comments", {"body": "On our way", "reply": "1"})
+    html = staff_web.html(page)
+    assert "Internal note added." not in html  # the flash was shown by the previous page
+    assert re.search(r'class="message message-internal".*?Internal note · staff only', html, re.S)
+    assert "Check the <strong>fuse</strong>" in html
+    assert "added an internal note" in html and "replied" in html
+    customer_html = customer_web.html(page)
+    assert "On our way" in customer_html
+    assert "fuse" not in customer_html
+
+
+def test_bulk_assign_and_status_change(app, staff_web, staff, customer, factory):
+    one = factory.ticket(customer, title="One")
+    two = factory.ticket(customer, title="Two")
+    response = staff_web.post(
+        "/tickets/bulk",
+        {"ticket_ids": [one.id, two.id], "status": "in_progress", "assignee": "me",
+         "next": "/tickets?status=any"},
+        page="/tickets",
+    )  # fmt: skip
+    assert response.location == "/tickets?status=any"
+    for ref in (one, two):
+        state = ticket_state(app, ref.id)
+        assert (state["status"], state["assignee_id"]) == ("in_progress", staff.id)
+    assert "Updated 2 tickets." in staff_web.html("/tickets")
+
+
+def test_bulk_change_reports_the_tickets_it_could_not_change(app, staff_web, staff, customer,
+                                                             factory):  # fmt: skip
+    one = factory.ticket(customer, title="One")
+    closed = factory.ticket(customer, title="Closed one")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket_status(
+        s, closed.id, TicketStatus.CLOSED))  # fmt: skip
+    staff_web.post(
+        "/tickets/bulk", {"ticket_ids": [one.id, closed.id], "status": "waiting"}, page="/tickets"
+    )
+    html = staff_web.html("/tickets")
+    assert "Updated 1 ticket." in html
+    assert f"#{closed.id}: A ticket cannot go from" in html
+    assert ticket_state(app, closed.id)["status"] == "closed"
+
+
+def test_bulk_change_needs_a_selection(staff_web):
+    staff_web.post("/tickets/bulk", {"status": "waiting"}, page="/tickets")
+    assert "Select at least one ticket" in staff_web.html("/tickets")
+
+
+def test_bulk_change_never_redirects_off_site(staff_web, ticket):
+    response = staff_web.post(
+        "/tickets/bulk",
+        {"ticket_ids": [ticket.id], "status": "waiting", "next": "//evil.example/"},
+        page="/tickets",
+    )
+    assert response.location == "/tickets"
+
+
+def test_bulk_change_without_csrf_token_is_rejected(app, staff_web, ticket):
+    response = staff_web.client.post(
+        "/tickets/bulk", data={"ticket_ids": [ticket.id], "status": "waiting"}
+    )
+    assert response.status_code == 400
+    assert ticket_state(app, ticket.id)["status"] == "open"
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/queues"])
+def test_staff_cannot_open_admin_pages(staff_web, path):
+    response = staff_web.get(path)
+    assert response.status_code == 403
+    assert "Only admins" in response.get_data(as_text=True)
+
+
+def test_staff_list_uses_a_fixed_number_of_queries(app, staff_web, customer, factory):
+    from sqlalchemy import event
+
+    for number in range(10):
+        factory.ticket(customer, title=f"T{number}")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        staff_web.html("/tickets")
+        few = len(statements)
+        for number in range(10):
+            factory.ticket(customer, title=f"More {number}")
+        statements.clear()
+        staff_web.html("/tickets")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == few
