@@ -6,17 +6,19 @@ import socket
 import threading
 from collections import deque
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ticketdesk.extensions import db
+from ticketdesk.mail.intake import mail_intake
 from ticketdesk.mail.worker import run_worker, transport_from_config
 from ticketdesk.models import OutboxMessage
 from ticketdesk.services import outbox_manager
 
-SUPPORT = "support@example.test"
+SUPPORT = "support@helpdesk.example.com"
 
 
 def free_port() -> int:
@@ -119,3 +121,44 @@ def outbox(mail_app):
             return found
 
     return rows
+
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def corpus(name: str, **values) -> bytes:
+    """A message from the corpus, with `{placeholders}` filled in."""
+    raw = (CORPUS / name).read_bytes()
+    for key, value in values.items():
+        raw = raw.replace(b"{" + key.encode() + b"}", str(value).encode())
+    return raw
+
+
+@pytest.fixture
+def receive(mail_app):
+    """Feed one raw message to the intake, as fetch-mail and lmtp do."""
+
+    def run(raw: bytes | str, **kwargs):
+        with mail_app.app_context():
+            try:
+                return mail_intake().receive(
+                    raw.encode() if isinstance(raw, str) else raw, **kwargs
+                )
+            finally:
+                db.session.remove()
+
+    return run
+
+
+@pytest.fixture
+def inspect_db(mail_app):
+    """Run a function with the session inside the app, returning plain data."""
+
+    def run(function):
+        with mail_app.app_context():
+            try:
+                return function(db.session)
+            finally:
+                db.session.remove()
+
+    return run

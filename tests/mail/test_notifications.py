@@ -28,9 +28,9 @@ def test_new_ticket_acknowledges_requester_and_tells_staff(
 def test_staff_notice_goes_to_configured_queue_addresses(
     mail_app, outbox, staff, customer, factory
 ):
-    mail_app.config["MAIL_STAFF_ADDRESSES"] = {"general": ["Team <team@example.test>"]}
+    mail_app.config["MAIL_STAFF_ADDRESSES"] = {"general": ["Team <team@helpdesk.example.com>"]}
     ticket = factory.ticket(customer)
-    assert ("new_ticket_staff", "team@example.test") in kinds(outbox(ticket_id=ticket.id))
+    assert ("new_ticket_staff", "team@helpdesk.example.com") in kinds(outbox(ticket_id=ticket.id))
     assert ("new_ticket_staff", staff.email) not in kinds(outbox(ticket_id=ticket.id))
 
 
@@ -106,7 +106,7 @@ def test_notification_threads_and_carries_signed_tokens(mail_app, outbox, custom
     assert f"Message-ID: <{row['message_id']}>" in row["content"]
     reply_to = next(line for line in row["content"].splitlines() if line.startswith("Reply-To:"))
     address = reply_to.split(":", 1)[1].strip()
-    assert address.startswith("support+t") and address.endswith("@example.test")
+    assert address.startswith("support+t") and address.endswith("@helpdesk.example.com")
     assert ticket_from_address(secret, address) == ticket.id
     assert ticket_from_address("another-key", address) is None
     assert SUPPORT in row["content"]

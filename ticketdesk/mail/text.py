@@ -42,6 +42,7 @@ def html_to_text(markup: str) -> str:
     text = nh3.clean(
         markup,
         tags=set(),
+        attributes={},
         clean_content_tags={"script", "style", "blockquote", "head", "title"},
         strip_comments=True,
     )

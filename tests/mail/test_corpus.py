@@ -1,0 +1,170 @@
+"""The corpus: real-world shapes of mail, each with the ticket or comment it must make."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.mail.conftest import corpus
+from ticketdesk.models import (
+    Comment,
+    FailedMail,
+    InboundMessage,
+    OutboxMessage,
+    Role,
+    ThreadRule,
+    Ticket,
+    User,
+)
+
+ALICE = "alice@customer.example.com"
+
+
+@pytest.fixture
+def alice_ticket(mail_app, factory):
+    """Ticket #n, requested by Alice, that her replies in the corpus refer to."""
+    alice = factory.user(Role.CUSTOMER, name="Alice Example", email=ALICE)
+    return factory.ticket(alice, title="Printer on fire")
+
+
+def new_ticket(inspect_db, ticket_id):
+    def read(session):
+        ticket = session.get(Ticket, ticket_id)
+        return {
+            "title": ticket.title,
+            "description": ticket.description,
+            "requester": ticket.requester.email,
+            "requester_name": ticket.requester.name,
+            "requester_role": ticket.requester.role,
+        }
+
+    return inspect_db(read)
+
+
+NEW_TICKETS = {
+    "plain.eml": {
+        "title": "Printer on fire",
+        "requester": ALICE,
+        "requester_name": "Alice Example",
+        "contains": ["the printer on floor 3 is on fire"],
+        "excludes": ["Customer Ltd", "--"],
+    },
+    "html_only.eml": {
+        "title": "Login page broken",
+        "requester": "bob@customer.example.com",
+        "contains": ["I can't log in & the page says <error 500>.", "1. open the page"],
+        "excludes": ["<p>", "<script", "alert", "javascript", "onerror", "color: red", "tracker"],
+    },
+    "attachment.eml": {
+        "title": "Invoice attached",
+        "requester": "carol@customer.example.com",
+        "contains": [
+            "The invoice is wrong, see the attached PDF.",
+            "invoice-2026.pdf (application/pdf, 48 bytes)",
+        ],
+        "excludes": ["JVBERi0"],
+    },
+    "latin1.eml": {
+        "title": "Drucker kaputt",
+        "requester": "juergen@kunde.example.de",
+        "requester_name": "Jürgen Müller",
+        "contains": ["Der Drucker im Büro druckt nur noch ¿Fragezeichen¿.", "Grüße, Jürgen"],
+        "excludes": ["\ufffd"],
+    },
+    "rfc2047_subject.eml": {
+        "title": "Problème de facture — été 2026 ✓",
+        "requester": "elodie@client.example.fr",
+        "requester_name": "Élodie Dupont",
+        "contains": ["Bonjour, ma facture est fausse."],
+        "excludes": [],
+    },
+    "unknown_charset.eml": {
+        "title": "Strange charset",
+        "requester": "dave@customer.example.com",
+        "contains": ["Plain words survive."],
+        "excludes": [],
+    },
+    "no_message_id.eml": {
+        "title": "No message id here",
+        "requester": "erin@customer.example.com",
+        "contains": ["My client sends no Message-ID."],
+        "excludes": [],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_TICKETS))
+def test_corpus_message_opens_ticket(mail_app, receive, inspect_db, name):
+    expected = NEW_TICKETS[name]
+    result = receive(corpus(name))
+    assert result.outcome == "ticket" and result.rule == ThreadRule.NEW
+    ticket = new_ticket(inspect_db, result.ticket_id)
+    assert ticket["title"] == expected["title"]
+    assert ticket["requester"] == expected["requester"]
+    assert ticket["requester_role"] == Role.CUSTOMER
+    if "requester_name" in expected:
+        assert ticket["requester_name"] == expected["requester_name"]
+    for text in expected["contains"]:
+        assert text in ticket["description"]
+    for text in expected["excludes"]:
+        assert text not in ticket["description"]
+
+
+@pytest.mark.parametrize(
+    "name, body",
+    [
+        ("outlook_reply.eml", "It is still smoking after the restart.\n\nRegards,\nAlice"),
+        ("gmail_reply.eml", "Thanks, the fire is out now."),
+    ],
+)
+def test_corpus_reply_becomes_trimmed_comment(
+    mail_app, receive, inspect_db, alice_ticket, name, body
+):
+    result = receive(corpus(name, ticket_id=alice_ticket.id))
+    assert (result.outcome, result.ticket_id, result.rule) == (
+        "comment",
+        alice_ticket.id,
+        ThreadRule.SUBJECT,
+    )
+    comment = inspect_db(lambda s: s.get(Comment, result.comment_id).body)
+    assert comment == body
+
+
+@pytest.mark.parametrize("name", ["auto_reply.eml", "bounce.eml", "bulk.eml"])
+def test_corpus_machine_mail_is_ignored_without_notifications(
+    mail_app, receive, inspect_db, alice_ticket, name
+):
+    before = inspect_db(lambda s: s.scalar(select(func.count(OutboxMessage.id))))
+    result = receive(corpus(name, ticket_id=alice_ticket.id))
+    assert result.outcome == "ignored" and result.reason
+    counts = inspect_db(
+        lambda s: (
+            s.scalar(select(func.count(Ticket.id))),
+            s.scalar(select(func.count(Comment.id))),
+            s.scalar(select(func.count(OutboxMessage.id))),
+        )
+    )
+    assert counts == (1, 0, before)
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("two_from.eml", "expected one From header, found 2"),
+        ("ambiguous_from.eml", "From must hold exactly one well-formed address"),
+    ],
+)
+def test_corpus_unclear_sender_is_rejected_with_reason(mail_app, receive, inspect_db, name, reason):
+    result = receive(corpus(name))
+    assert (result.outcome, result.reason) == ("rejected", reason)
+    logged = inspect_db(lambda s: s.scalars(select(InboundMessage)).one())
+    assert logged.reason == reason
+    assert inspect_db(lambda s: s.scalar(select(func.count(User.id)))) == 0
+
+
+def test_corpus_malformed_mail_is_kept_with_reason(mail_app, receive, inspect_db):
+    raw = corpus("malformed.eml")
+    result = receive(raw)
+    assert result.outcome == "failed"
+    failed = inspect_db(lambda s: [(f.raw, f.reason) for f in s.scalars(select(FailedMail))])
+    assert failed == [(raw, "no headers")]

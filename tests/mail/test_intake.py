@@ -1,0 +1,254 @@
+"""Intake: threading order, who may write on a ticket, idempotence, queues and limits."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.mail.conftest import SUPPORT
+from ticketdesk.mail.tokens import new_message_id, reply_address
+from ticketdesk.models import (
+    Comment,
+    FailedMail,
+    InboundMessage,
+    OutboxMessage,
+    Role,
+    ThreadRule,
+    Ticket,
+)
+from ticketdesk.services import queue_manager
+
+DOMAIN = SUPPORT.partition("@")[2]
+
+
+def message(sender: str, subject: str = "Hello", body: str = "Some text.", **headers) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = headers.pop("to", SUPPORT)
+    mail["Subject"] = subject
+    mail["Message-ID"] = headers.pop("message_id", f"<{abs(hash((sender, subject, body)))}@x.com>")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return bytes(mail)
+
+
+def count(inspect_db, model) -> int:
+    return inspect_db(lambda s: s.scalar(select(func.count(model.id))))
+
+
+@pytest.fixture
+def secret(mail_app):
+    return mail_app.config["SECRET_KEY"]
+
+
+def test_signed_reply_address_threads_first(receive, customer, factory, secret):
+    ticket = factory.ticket(customer)
+    other = factory.ticket(customer)
+    to = reply_address(secret, SUPPORT, ticket.id)
+    result = receive(message(customer.email, f"Re: [#{other.id}] Hi", to=to))
+    assert (result.outcome, result.ticket_id, result.rule) == ("comment", ticket.id, "token")
+
+
+def test_signed_message_id_in_in_reply_to_threads(receive, customer, factory, secret):
+    ticket = factory.ticket(customer)
+    ours = new_message_id(secret, DOMAIN, ticket.id)
+    result = receive(message(customer.email, "no token here", in_reply_to=f"<{ours}>"))
+    assert (result.outcome, result.ticket_id, result.rule) == ("comment", ticket.id, "token")
+
+
+def test_forged_token_is_not_trusted(receive, customer, factory, secret):
+    ticket = factory.ticket(customer)
+    forged = reply_address("not-our-key", SUPPORT, ticket.id)
+    result = receive(message(customer.email, "Hi", to=forged))
+    assert result.outcome == "ticket" and result.ticket_id != ticket.id
+
+
+def test_unknown_reference_does_not_thread(receive, customer, factory):
+    factory.ticket(customer)
+    result = receive(message(customer.email, "Re: hi", references="<never-seen@x.com>"))
+    assert (result.outcome, result.rule) == ("ticket", ThreadRule.NEW)
+
+
+def test_follow_up_to_own_earlier_mail_threads_by_references(receive, customer):
+    first = receive(message(customer.email, "Printer", message_id="<first@x.com>"))
+    second = receive(message(customer.email, "Forgot", "More.", in_reply_to="<first@x.com>"))
+    assert (second.outcome, second.ticket_id, second.rule) == (
+        "comment",
+        first.ticket_id,
+        ThreadRule.REFERENCES,
+    )
+
+
+def test_known_outbound_message_id_threads_by_references(
+    receive, inspect_db, customer, factory, secret
+):
+    ticket = factory.ticket(customer)
+
+    def unsign(session):
+        row = session.scalars(select(OutboxMessage)).first()
+        row.message_id = "legacy-id@helpdesk.example.com"
+        session.commit()
+
+    inspect_db(unsign)
+    result = receive(
+        message(customer.email, "Re: hi", in_reply_to="<legacy-id@helpdesk.example.com>")
+    )
+    assert (result.ticket_id, result.rule) == (ticket.id, ThreadRule.REFERENCES)
+
+
+def test_subject_token_threads_last(receive, customer, factory):
+    ticket = factory.ticket(customer)
+    result = receive(message(customer.email, f"Re: [#{ticket.id}] Printer"))
+    assert (result.outcome, result.ticket_id, result.rule) == ("comment", ticket.id, "subject")
+
+
+def test_stranger_reply_starts_their_own_ticket(
+    receive, inspect_db, customer, other_customer, factory
+):
+    ticket = factory.ticket(customer)
+    result = receive(message(other_customer.email, f"Re: [#{ticket.id}] Printer"))
+    assert result.outcome == "ticket" and result.ticket_id != ticket.id
+    assert inspect_db(lambda s: s.get(Ticket, result.ticket_id).requester_id) == other_customer.id
+    assert count(inspect_db, Comment) == 0
+
+
+def test_stranger_reply_can_be_rejected(
+    mail_app, receive, inspect_db, customer, other_customer, factory
+):
+    mail_app.config["MAIL_STRANGER_REPLY"] = "reject"
+    ticket = factory.ticket(customer)
+    result = receive(message(other_customer.email, f"Re: [#{ticket.id}] Printer"))
+    assert result.outcome == "rejected" and "neither the requester" in result.reason
+    assert count(inspect_db, Ticket) == 1
+
+
+def test_staff_reply_by_mail_is_a_public_comment_to_the_requester(
+    receive, inspect_db, outbox, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    result = receive(message(staff.email, f"Re: [#{ticket.id}] x", "We are on it."))
+    assert result.outcome == "comment"
+    assert inspect_db(lambda s: s.get(Comment, result.comment_id).internal) is False
+    assert [r["recipient"] for r in outbox(kind="comment_added")] == [customer.email]
+
+
+def test_customer_reply_by_mail_notifies_staff_and_threads_under_their_mail(
+    receive, outbox, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    receive(message(customer.email, f"Re: [#{ticket.id}] x", message_id="<mine@x.com>"))
+    row = outbox(kind="comment_added")[0]
+    assert row["recipient"] == staff.email
+    assert "In-Reply-To: <mine@x.com>" in row["content"]
+
+
+def test_same_message_twice_makes_one_ticket(receive, inspect_db):
+    raw = message("someone@example.com", "Once", to=SUPPORT)
+    assert receive(raw).outcome == "ticket"
+    again = raw.replace(b"To: ", b"Delivered-To: billing@helpdesk.example.com\nTo: ", 1)
+    assert receive(again).outcome == "duplicate"
+    assert count(inspect_db, Ticket) == 1 and count(inspect_db, InboundMessage) == 1
+
+
+def test_same_reply_twice_makes_one_comment(receive, inspect_db, customer, factory):
+    ticket = factory.ticket(customer)
+    raw = message(customer.email, f"Re: [#{ticket.id}] x")
+    assert receive(raw).outcome == "comment"
+    assert receive(raw).outcome == "duplicate"
+    assert count(inspect_db, Comment) == 1
+
+
+def test_message_without_id_is_deduplicated_by_content(receive, inspect_db):
+    raw = b"From: a@example.com\nTo: support@helpdesk.example.com\nSubject: x\n\nbody\n"
+    assert receive(raw).outcome == "ticket"
+    assert receive(b"Received: from mx2\n" + raw).outcome == "duplicate"
+    assert count(inspect_db, Ticket) == 1
+
+
+def test_unknown_sender_is_rejected_when_accounts_are_not_created(mail_app, receive, inspect_db):
+    mail_app.config["MAIL_AUTO_CREATE_CUSTOMERS"] = False
+    result = receive(message("new@example.com"))
+    assert (result.outcome, result.reason) == ("rejected", "no account for new@example.com")
+    assert count(inspect_db, Ticket) == 0
+
+
+def test_deactivated_account_is_rejected(receive, customer, factory):
+    factory.deactivate(customer)
+    assert receive(message(customer.email)).outcome == "rejected"
+
+
+def test_recipient_address_picks_the_queue(mail_app, receive, inspect_db, admin, factory):
+    with mail_app.app_context():
+        billing = queue_manager().create_queue(factory.load(admin), name="Billing").id
+    mail_app.config["MAIL_QUEUE_ADDRESSES"] = {"Billing@helpdesk.example.com": "billing"}
+    result = receive(message("payer@example.com", to="billing@helpdesk.example.com"))
+    assert inspect_db(lambda s: s.get(Ticket, result.ticket_id).queue.slug) == "billing"
+    assert billing
+    other = receive(message("payer@example.com", "Other", to=SUPPORT))
+    assert inspect_db(lambda s: s.get(Ticket, other.ticket_id).queue.slug) == "general"
+
+
+def test_envelope_recipient_counts_for_the_queue_and_the_token(receive, customer, factory, secret):
+    ticket = factory.ticket(customer)
+    to = reply_address(secret, SUPPORT, ticket.id)
+    result = receive(message(customer.email, "Hi"), recipients=[to])
+    assert (result.ticket_id, result.rule) == (ticket.id, ThreadRule.TOKEN)
+
+
+def test_too_large_message_is_kept_as_failed(mail_app, receive, inspect_db):
+    mail_app.config["MAIL_MAX_MESSAGE_BYTES"] = 1000
+    result = receive(message("big@example.com", body="x" * 2000))
+    assert result.outcome == "failed" and "larger than 1000" in result.reason
+    assert count(inspect_db, FailedMail) == 1 and count(inspect_db, Ticket) == 0
+
+
+def test_very_long_body_is_truncated_not_refused(receive, inspect_db):
+    result = receive(message("long@example.com", body="word " * 20000))
+    description = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
+    assert description.endswith("[... message truncated]") and len(description) <= 50_000
+
+
+def test_null_envelope_sender_is_ignored(receive, inspect_db):
+    assert receive(message("x@example.com"), envelope_sender="").outcome == "ignored"
+    assert count(inspect_db, Ticket) == 0
+
+
+def test_empty_subject_and_body_still_make_a_ticket(receive, inspect_db):
+    raw = b"From: q@example.com\nTo: support@helpdesk.example.com\nMessage-ID: <e@x.com>\n\n"
+    result = receive(raw)
+    ticket = inspect_db(
+        lambda s: (
+            s.get(Ticket, result.ticket_id).title,
+            s.get(Ticket, result.ticket_id).description,
+        )
+    )
+    assert ticket == ("(no subject)", "(no text)")
+
+
+def test_ack_for_a_mailed_ticket_threads_under_the_customers_mail(receive, outbox):
+    result = receive(message("new@example.com", "Help", message_id="<orig@x.com>"))
+    ack = outbox(kind="ticket_created")[0]
+    assert ack["ticket_id"] == result.ticket_id and ack["recipient"] == "new@example.com"
+    assert "In-Reply-To: <orig@x.com>" in ack["content"]
+
+
+def test_staff_see_which_rule_threaded_each_message(
+    receive, as_staff, as_customer, customer, factory
+):
+    ticket = factory.ticket(customer)
+    receive(message(customer.email, f"Re: [#{ticket.id}] x", message_id="<r1@x.com>"))
+    response = as_staff.get(f"/api/v1/tickets/{ticket.id}/mail")
+    assert response.status_code == 200
+    assert [(m["message_key"], m["rule"], m["outcome"]) for m in response.json] == [
+        ("r1@x.com", "subject", "comment")
+    ]
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/mail").status_code == 403
+
+
+def test_staff_member_by_role_may_write_on_any_ticket(receive, factory, customer):
+    admin = factory.user(Role.ADMIN, email="boss@example.com")
+    ticket = factory.ticket(customer)
+    assert receive(message(admin.email, f"[#{ticket.id}] note")).outcome == "comment"
