@@ -1,0 +1,136 @@
+"""LMTP over a real socket, and the whole round trip of a conversation by email."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import select
+
+from tests.mail.conftest import SUPPORT, corpus, free_port
+from ticketdesk.mail.lmtp import lmtp_controller
+from ticketdesk.models import Comment, InboundMessage, Role, ThreadRule, Ticket
+
+
+@pytest.fixture
+def lmtp(mail_app):
+    """`ticketdesk lmtp` on a loopback port; yields a function that delivers one message."""
+    port = free_port()
+    controller = lmtp_controller(mail_app, "127.0.0.1", port)
+    controller.start()
+
+    def deliver(raw: bytes, *, sender: str = "someone@example.com", recipients=(SUPPORT,)):
+        with smtplib.LMTP("127.0.0.1", port, timeout=10) as client:
+            return client.sendmail(sender, list(recipients), raw)
+
+    yield deliver
+    controller.stop()
+
+
+def test_lmtp_delivery_opens_a_ticket(lmtp, inspect_db):
+    lmtp(corpus("plain.eml"), sender="alice@customer.example.com")
+    titles = inspect_db(lambda s: list(s.scalars(select(Ticket.title))))
+    assert titles == ["Printer on fire"]
+
+
+def test_lmtp_refuses_unclear_sender_with_the_reason(lmtp, inspect_db):
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        lmtp(corpus("two_from.eml"))
+    assert refused.value.smtp_code == 550
+    assert b"expected one From header" in refused.value.smtp_error
+    assert inspect_db(lambda s: s.scalars(select(InboundMessage.outcome)).one()) == "rejected"
+
+
+def test_lmtp_accepts_and_drops_a_bounce(lmtp, inspect_db):
+    lmtp(corpus("bounce.eml"), sender="")
+    assert inspect_db(lambda s: s.scalars(select(Ticket)).all()) == []
+
+
+def test_lmtp_keeps_malformed_mail(lmtp, inspect_db):
+    lmtp(corpus("malformed.eml"))
+    assert inspect_db(lambda s: s.scalars(select(InboundMessage)).all()) == []
+    from ticketdesk.models import FailedMail
+
+    assert len(inspect_db(lambda s: s.scalars(select(FailedMail)).all())) == 1
+
+
+def test_round_trip_customer_staff_customer(
+    mail_app, lmtp, deliver, smtp_server, inspect_db, factory, as_staff, staff
+):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    # 1. The customer writes to support: a ticket appears, with an acknowledgement.
+    lmtp(corpus("plain.eml"), sender="alice@customer.example.com")
+    ticket_id = inspect_db(lambda s: s.scalars(select(Ticket.id)).one())
+    deliver()
+    ack = smtp_server.to("alice@customer.example.com")[-1]
+    assert ack["In-Reply-To"] == "<plain-1@customer.example.com>"
+
+    # 2. Staff reply through the API; the worker mails it to the customer.
+    response = as_staff.post(
+        f"/api/v1/tickets/{ticket_id}/comments", json={"body": "Evacuate, then unplug it."}
+    )
+    assert response.status_code == 201
+    deliver()
+    reply = smtp_server.to("alice@customer.example.com")[-1]
+    assert reply["Subject"] == f"Re: [#{ticket_id}] Printer on fire"
+    assert "Evacuate, then unplug it." in reply.get_body(("plain",)).get_content()
+
+    # 3. The customer answers from their mail client, quoting us, to our Reply-To.
+    answer = EmailMessage()
+    answer["From"] = "Alice Example <alice@customer.example.com>"
+    answer["To"] = reply["Reply-To"]
+    answer["Subject"] = "Re: " + reply["Subject"]
+    answer["Message-ID"] = "<answer-1@customer.example.com>"
+    answer["In-Reply-To"] = reply["Message-ID"]
+    answer["References"] = f"{reply['References']} {reply['Message-ID']}"
+    quoted = "\n".join(
+        "> " + line for line in reply.get_body(("plain",)).get_content().splitlines()
+    )
+    answer.set_content(
+        f"Done, it is safe now.\n\nOn Tue, 24 Nov 2026, Example Support wrote:\n{quoted}\n"
+    )
+    lmtp(bytes(answer), sender="alice@customer.example.com", recipients=[reply["Reply-To"]])
+
+    # 4. It lands on the same ticket, trimmed, threaded by our signed token.
+    comments = inspect_db(
+        lambda s: [
+            (c.author.email, c.body) for c in s.scalars(select(Comment).order_by(Comment.id))
+        ]
+    )
+    assert comments == [
+        (staff.email, "Evacuate, then unplug it."),
+        ("alice@customer.example.com", "Done, it is safe now."),
+    ]
+    rule = inspect_db(
+        lambda s: s.scalar(
+            select(InboundMessage.rule).where(
+                InboundMessage.message_key == "answer-1@customer.example.com"
+            )
+        )
+    )
+    assert rule == ThreadRule.TOKEN
+    assert inspect_db(lambda s: s.scalar(select(Ticket.id))) == ticket_id
+
+    # 5. The assignee-less ticket's staff hear of the answer; the customer gets no echo.
+    deliver()
+    last = smtp_server.messages[-1]
+    assert last["To"].addresses[0].addr_spec == staff.email
+    assert "Done, it is safe now." in last.get_body(("plain",)).get_content()
+
+
+def test_round_trip_reply_from_another_staff_member_by_mail(
+    lmtp, deliver, smtp_server, inspect_db, factory, customer
+):
+    colleague = factory.user(Role.STAFF, email="colleague@example.com")
+    ticket = factory.ticket(customer)
+    deliver()
+    notice = smtp_server.to(colleague.email)[-1]
+    answer = EmailMessage()
+    answer["From"] = colleague.email
+    answer["To"] = notice["Reply-To"]
+    answer["Subject"] = "Re: " + notice["Subject"]
+    answer.set_content("I will take this one.")
+    lmtp(bytes(answer), sender=colleague.email)
+    comment = inspect_db(lambda s: s.scalars(select(Comment)).one())
+    assert (comment.ticket_id, comment.body) == (ticket.id, "I will take this one.")
