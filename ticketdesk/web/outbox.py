@@ -1,0 +1,60 @@
+"""Admin page: outgoing mail that is waiting or dead, and a button to send it again."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from ticketdesk.models import OutboxStatus
+from ticketdesk.services import outbox_manager
+from ticketdesk.services.errors import Conflict, NotFound
+from ticketdesk.web.blueprint import bp
+from ticketdesk.web.session import actor, admin_page
+
+MESSAGES_PER_PAGE = 50
+SHOWN_STATUSES = ("pending", "dead", "sent")
+
+
+class RetryForm(FlaskForm):
+    """Only the CSRF token: the message is named in the URL."""
+
+
+@bp.get("/admin/outbox")
+@admin_page
+def admin_outbox():
+    """Outgoing mail by status (dead first by default), newest first."""
+    status = request.args.get("status", "dead")
+    if status not in SHOWN_STATUSES:
+        status = "dead"
+    before = request.args.get("before", type=int)
+    messages = outbox_manager().list_messages(
+        actor(), status=OutboxStatus(status), limit=MESSAGES_PER_PAGE + 1, before_id=before
+    )
+    more = len(messages) > MESSAGES_PER_PAGE
+    messages = messages[:MESSAGES_PER_PAGE]
+    next_url = url_for("web.admin_outbox", status=status, before=messages[-1].id) if more else None
+    return render_template(
+        "admin/outbox.html",
+        title="Outgoing mail",
+        status=status,
+        statuses=SHOWN_STATUSES,
+        messages=messages,
+        form=RetryForm(),
+        next_url=next_url,
+    )
+
+
+@bp.post("/admin/outbox/<int:message_id>/retry")
+@admin_page
+def admin_outbox_retry(message_id: int):
+    """Queue one message to be sent again now."""
+    if not RetryForm().validate_on_submit():
+        flash("That request could not be read; please try again.", "error")
+    else:
+        try:
+            message = outbox_manager().retry_message(actor(), message_id)
+        except (Conflict, NotFound) as error:
+            flash(error.detail, "error")
+        else:
+            flash(f"Message to {message.recipient} will be sent again.", "success")
+    return redirect(url_for("web.admin_outbox", status=request.args.get("status", "dead")))
