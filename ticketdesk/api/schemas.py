@@ -190,8 +190,15 @@ class TicketDetailOut(TicketOut):
     comments: list[CommentOut]
 
 
+class TicketListOut(TicketOut):
+    snippet: str | None = Field(
+        default=None,
+        description="With `q`: matching text as HTML, words found in `<mark>`, the rest escaped.",
+    )
+
+
 class TicketPage(Out):
-    items: list[TicketOut]
+    items: list[TicketListOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
@@ -217,7 +224,15 @@ class TicketQuery(In):
         default=None, description="A staff member's id, or `none` for unassigned tickets."
     )
     requester_id: Id | None = None
-    sort: TicketSort = TicketSort.NEWEST
+    q: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Words to find in title, description and replies; any characters are "
+        "plain text. Without `sort`, best matches come first.",
+    )
+    sort: TicketSort | None = Field(
+        default=None, description="Default: best matches first with `q`, else `-created_at`."
+    )
     limit: int = Field(default=25, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=500)
 

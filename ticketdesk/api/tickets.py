@@ -19,6 +19,7 @@ from ticketdesk.api.schemas import (
 )
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.errors import StaleVersion, ValidationFailed
+from ticketdesk.api.search import search_items
 from ticketdesk.services.tickets import TicketFilter
 
 NOT_NULLABLE = ("title", "description", "status", "priority", "queue_id")
@@ -56,11 +57,12 @@ def list_tickets(query: TicketQuery):
         assignee_id=None if query.assignee_id == "none" else query.assignee_id,
         unassigned=query.assignee_id == "none",
         requester_id=query.requester_id,
+        text=query.q,
     )
     page = ticket_manager().get_tickets(
         current_user(), filters, sort=query.sort, limit=query.limit, cursor=query.cursor
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": search_items(page), "next_cursor": page.next_cursor}
 
 
 @bp.get("/users/<int:user_id>/tickets")

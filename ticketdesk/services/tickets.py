@@ -38,6 +38,7 @@ from ticketdesk.services.errors import (
 )
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
+from ticketdesk.services.search import index_ticket, search_page
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 
@@ -63,6 +64,8 @@ class TicketFilter:
     unassigned: bool = False
     requester_id: int | None = None
     involving_user_id: int | None = None
+    # Words to find in the title, description and replies (notes too, for staff).
+    text: str | None = None
 
 
 class TicketManager:
@@ -94,15 +97,29 @@ class TicketManager:
         actor: User,
         filters: TicketFilter = TicketFilter(),
         *,
-        sort: TicketSort = TicketSort.NEWEST,
+        sort: TicketSort | None = None,
         limit: int = 25,
         cursor: str | None = None,
     ) -> Page[Ticket]:
-        """One page of the tickets the actor may see, filtered and sorted."""
+        """One page of the tickets the actor may see, filtered and sorted.
+
+        Without `sort`: best matches first when searching `filters.text`, else newest first.
+        """
         query = select(Ticket).options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
         if not actor.is_staff:
             query = query.where(Ticket.requester_id == actor.id)
         query = _apply_filters(query, filters)
+        if filters.text:
+            return search_page(
+                self.session,
+                query,
+                filters.text,
+                staff=actor.is_staff,
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+            )
+        sort = sort or TicketSort.NEWEST
         query = order_tickets(query, sort, cursor).limit(limit + 1)
         rows = list(self.session.scalars(query).unique())
         more = len(rows) > limit
@@ -179,6 +196,7 @@ class TicketManager:
         self.session.add(ticket)
         self.session.flush()
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
+        index_ticket(self.session, ticket.id)
         self.notifier.ticket_created(actor, ticket)
         self.session.commit()
         return ticket
@@ -214,6 +232,8 @@ class TicketManager:
             setattr(ticket, field, value)
         if "status" in changed:
             _stamp_status(ticket, changed["status"], now)
+        if "title" in changed or "description" in changed:
+            index_ticket(self.session, ticket.id)
         if changed:
             ticket.updated_at = now
             self.notifier.ticket_changed(actor, ticket, changed)
@@ -275,6 +295,7 @@ class TicketManager:
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        index_ticket(self.session, ticket.id)
         self.notifier.comment_added(actor, ticket, comment)
         self.session.commit()
         return comment

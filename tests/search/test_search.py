@@ -1,0 +1,209 @@
+"""Full-text search through GET /api/v1/tickets?q=, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketdesk.extensions import db
+from ticketdesk.services import ticket_manager
+
+
+@pytest.fixture
+def comment(factory):
+    """Adds a reply (or an internal note) through the real service."""
+
+    def add(author, ticket, body, *, internal=False):
+        ticket_manager().add_comment(factory.load(author), ticket.id, body=body, internal=internal)
+        db.session.remove()
+
+    return add
+
+
+def ids(response):
+    assert response.status_code == 200, response.json
+    return [item["id"] for item in response.json["items"]]
+
+
+def test_search_finds_words_in_title_description_and_replies(
+    as_staff, factory, customer, staff, comment
+):
+    by_title = factory.ticket(customer, title="Zeppelin landing gear")
+    by_description = factory.ticket(customer, description="The zeppelin is late.")
+    by_reply = factory.ticket(customer, title="Other")
+    comment(staff, by_reply, "Have you checked the zeppelin?")
+    factory.ticket(customer, title="Unrelated", description="Nothing here.")
+
+    found = ids(as_staff.get("/api/v1/tickets?q=zeppelin"))
+
+    assert sorted(found) == sorted([by_title.id, by_description.id, by_reply.id])
+
+
+def test_search_ranks_title_matches_first(as_staff, factory, customer):
+    in_description = factory.ticket(customer, title="Hangar", description="A blimp is parked.")
+    in_title = factory.ticket(customer, title="Blimp", description="Parked outside.")
+
+    assert ids(as_staff.get("/api/v1/tickets?q=blimp")) == [in_title.id, in_description.id]
+
+
+def test_search_stems_words(as_staff, factory, customer):
+    ticket = factory.ticket(customer, title="Printers are jammed")
+
+    assert ids(as_staff.get("/api/v1/tickets?q=printer%20jamming")) == [ticket.id]
+
+
+def test_search_needs_every_word(as_staff, factory, customer):
+    both = factory.ticket(customer, title="Laptop battery swollen")
+    factory.ticket(customer, title="Laptop screen cracked")
+
+    assert ids(as_staff.get("/api/v1/tickets?q=laptop+battery")) == [both.id]
+
+
+def test_customer_never_matches_internal_note_text(
+    as_customer, as_staff, factory, customer, staff, comment
+):
+    ticket = factory.ticket(customer, title="Refund please")
+    comment(staff, ticket, "Customer flagged as fraudster", internal=True)
+
+    assert ids(as_customer.get("/api/v1/tickets?q=fraudster")) == []
+    assert ids(as_staff.get("/api/v1/tickets?q=fraudster")) == [ticket.id]
+
+
+def test_customer_snippet_never_shows_internal_note(as_customer, factory, customer, staff, comment):
+    ticket = factory.ticket(customer, title="Refund", description="Refund for order 12.")
+    comment(staff, ticket, "Refund refund refund: suspected fraudster", internal=True)
+
+    response = as_customer.get("/api/v1/tickets?q=refund")
+
+    assert ids(response) == [ticket.id]
+    assert "fraudster" not in response.json["items"][0]["snippet"]
+
+
+def test_customer_searches_only_own_tickets(as_customer, factory, customer, other_customer):
+    own = factory.ticket(customer, title="Keyboard missing keys")
+    factory.ticket(other_customer, title="Keyboard sticky")
+
+    assert ids(as_customer.get("/api/v1/tickets?q=keyboard")) == [own.id]
+
+
+def test_search_result_has_highlighted_escaped_snippet(as_staff, factory, customer):
+    factory.ticket(
+        customer, title="Form", description='<script>alert("x")</script> the widget broke'
+    )
+
+    item = as_staff.get("/api/v1/tickets?q=widget").json["items"][0]
+
+    assert "<mark>widget</mark>" in item["snippet"]
+    # Everything but the marks is escaped (PostgreSQL's headline drops the tags altogether).
+    rest = item["snippet"].replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in rest and '"' not in rest
+
+
+def test_list_without_search_has_no_snippet(as_staff, factory, customer):
+    factory.ticket(customer, title="Plain")
+
+    assert as_staff.get("/api/v1/tickets").json["items"][0]["snippet"] is None
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        "'",
+        "*",
+        "printer*",
+        "NEAR(a b)",
+        "title:printer",
+        "{title}: x",
+        "-printer",
+        "printer AND NOT",
+        "OR",
+        "(((",
+        "a & b | !c",
+        "%_\\",
+        "x:AB",
+        "\x00",
+        "日本語",
+        "ß" * 300,
+    ],
+)
+def test_special_characters_are_plain_text(as_staff, factory, customer, q):
+    factory.ticket(customer, title="Printer on fire")
+
+    response = as_staff.get("/api/v1/tickets", query_string={"q": q})
+
+    assert response.status_code == 200
+
+
+def test_quoted_operator_words_are_searched_as_words(as_staff, factory, customer):
+    ticket = factory.ticket(customer, title="Near the printer", description="or not")
+
+    assert ids(as_staff.get('/api/v1/tickets?q="NEAR"+printer+OR+NOT')) == [ticket.id]
+
+
+def test_search_combines_with_filters(as_staff, factory, customer, staff):
+    open_one = factory.ticket(customer, title="Scanner offline")
+    closed_one = factory.ticket(customer, title="Scanner offline again")
+    ticket_manager().update_ticket_status(factory.load(staff), closed_one.id, "closed")
+    db.session.remove()
+
+    assert ids(as_staff.get("/api/v1/tickets?q=scanner&status=open")) == [open_one.id]
+    assert ids(as_staff.get("/api/v1/tickets?q=scanner&status=closed")) == [closed_one.id]
+
+
+def test_search_pages_cover_every_match_once(as_staff, factory, customer):
+    expected = {factory.ticket(customer, title=f"Monitor flicker {n}").id for n in range(7)}
+    factory.ticket(customer, title="Other")
+    seen, cursor = [], None
+    for _ in range(10):
+        query = {"q": "monitor", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        response = as_staff.get("/api/v1/tickets", query_string=query)
+        seen += ids(response)
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(expected)
+
+
+def test_search_with_sort_orders_matches_by_it(as_staff, factory, customer):
+    first = factory.ticket(customer, title="Mouse broken")
+    second = factory.ticket(customer, title="Mouse mouse mouse broken")
+
+    response = as_staff.get("/api/v1/tickets?q=mouse&sort=-created_at&limit=1")
+    assert ids(response) == [second.id]
+    following = as_staff.get(
+        "/api/v1/tickets",
+        query_string={"q": "mouse", "sort": "-created_at", "cursor": response.json["next_cursor"]},
+    )
+    assert ids(following) == [first.id]
+
+
+def test_bad_search_cursor_is_a_field_error(as_staff, factory, customer):
+    factory.ticket(customer, title="Mouse")
+
+    response = as_staff.get("/api/v1/tickets?q=mouse&cursor=garbage")
+
+    assert response.status_code == 422
+
+
+def test_edited_title_is_searchable_at_once(as_staff, factory, customer):
+    ticket = factory.ticket(customer, title="Teapot leaking")
+
+    patched = as_staff.patch(f"/api/v1/tickets/{ticket.id}", json={"title": "Kettle leaking"})
+
+    assert patched.status_code == 200
+    assert ids(as_staff.get("/api/v1/tickets?q=kettle")) == [ticket.id]
+    assert ids(as_staff.get("/api/v1/tickets?q=teapot")) == []
+
+
+def test_failed_write_leaves_index_unchanged(as_customer, factory, customer, staff):
+    ticket = factory.ticket(customer, title="Teapot")
+    ticket_manager().update_ticket_status(factory.load(staff), ticket.id, "closed")
+    db.session.remove()
+
+    # Customers may not retitle a closed ticket: the whole change, index included, is refused.
+    refused = as_customer.patch(f"/api/v1/tickets/{ticket.id}", json={"title": "Kettle"})
+
+    assert refused.status_code == 403
+    assert ids(as_customer.get("/api/v1/tickets?q=kettle")) == []
+    assert ids(as_customer.get("/api/v1/tickets?q=teapot")) == [ticket.id]

@@ -1,0 +1,66 @@
+"""full-text search index of tickets (SQLite FTS5, PostgreSQL tsvector + GIN)
+
+Revision ID: 0002_search
+Revises: 7277a9f9b094
+Create Date: 2026-11-26
+
+The same DDL as ticketdesk/models/search.py (which serves create_all), copied
+here so that the migration never changes when the app code does. Existing
+tickets are indexed in the upgrade.
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = "0002_search"
+down_revision = "7277a9f9b094"
+branch_labels = None
+depends_on = None
+
+
+SQLITE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5("
+    "title, body, internal, tokenize = 'porter unicode61 remove_diacritics 2')",
+    """
+INSERT INTO ticket_search (rowid, title, body, internal)
+SELECT t.id, t.title,
+  t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10)) FROM comments c
+                             WHERE c.ticket_id = t.id AND c.internal = 0), ''),
+  coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
+            WHERE c.ticket_id = t.id AND c.internal = 1), '')
+FROM tickets t""",
+]
+
+POSTGRESQL = [
+    "CREATE TABLE IF NOT EXISTS ticket_search ("
+    " ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,"
+    " body TEXT NOT NULL DEFAULT '',"
+    " internal TEXT NOT NULL DEFAULT '',"
+    " document TSVECTOR NOT NULL)",
+    """
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+SELECT s.id, s.body, s.internal,
+  setweight(to_tsvector('english', s.title), 'A')
+  || setweight(to_tsvector('english', s.body), 'B')
+  || setweight(to_tsvector('english', s.internal), 'D')
+FROM (
+  SELECT t.id, t.title,
+    t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
+                               FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal), '')
+      AS body,
+    coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
+              FROM comments c WHERE c.ticket_id = t.id AND c.internal), '') AS internal
+  FROM tickets t
+) s""",
+    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)",
+]
+
+
+def upgrade():
+    statements = SQLITE if op.get_bind().dialect.name == "sqlite" else POSTGRESQL
+    for statement in statements:
+        op.execute(statement)
+
+
+def downgrade():
+    op.execute("DROP TABLE IF EXISTS ticket_search")

@@ -1,0 +1,39 @@
+"""The full-text index of tickets, kept in each database's own search engine.
+
+SQLite: an FTS5 table `ticket_search` (rowid = ticket id) with three columns,
+`title`, `body` (description and public replies) and `internal` (staff notes).
+PostgreSQL: a table `ticket_search` with the same texts and one weighted
+`tsvector` (title A, body B, internal notes D) under a GIN index, so that a
+customer's query can ask for weights A and B only.
+
+Neither is a plain table `create_all` could make, so the DDL below runs after
+the metadata is created (tests) and again, verbatim, in migration 0002_search.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, event
+
+from ticketdesk.models.base import Base
+
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5("
+    "title, body, internal, tokenize = 'porter unicode61 remove_diacritics 2')",
+)
+
+POSTGRESQL_DDL = (
+    "CREATE TABLE IF NOT EXISTS ticket_search ("
+    " ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,"
+    " body TEXT NOT NULL DEFAULT '',"
+    " internal TEXT NOT NULL DEFAULT '',"
+    " document TSVECTOR NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)",
+)
+
+DROP = "DROP TABLE IF EXISTS ticket_search"
+
+for _statement in SQLITE_DDL:
+    event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_DDL:
+    event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+event.listen(Base.metadata, "before_drop", DDL(DROP))

@@ -1,0 +1,231 @@
+"""Full-text search over tickets: SQLite FTS5 or PostgreSQL tsvector, chosen by the database.
+
+The index (see `ticketdesk.models.search`) holds one entry per ticket: its
+title, its public text (description and replies) and its internal notes. The
+ticket services call `index_ticket` inside their own write transaction, so the
+index never disagrees with what was committed.
+
+User text never reaches either engine's query syntax: it is cut into words
+(letters and digits) and each word is passed as a quoted term, so `"`, `*`,
+`:`, `-`, `(` or `NEAR` are plain text. Customers' queries look only at the
+title and public text; internal notes match for staff alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Double, Select, cast, column, func, literal_column, or_, table, text
+from sqlalchemy.orm import Session
+
+from ticketdesk.models import Ticket
+from ticketdesk.models import search as _search_schema  # noqa: F401  (registers the DDL)
+from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
+
+MAX_TERMS = 12
+MARK_START, MARK_END = "\ue000", "\ue001"
+_WORD = re.compile(r"[^\W_]+")
+_LANGUAGE = literal_column("'english'::regconfig")
+_HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+_search = table(
+    "ticket_search",
+    *(column(name) for name in ("rowid", "ticket_id", "body", "internal", "document")),
+)
+
+
+@dataclass(frozen=True)
+class SearchPage(Page[Ticket]):
+    """A page of search results, with a highlighted snippet (HTML) per ticket id."""
+
+    snippets: Mapping[int, str] = field(default_factory=dict)
+
+
+def search_terms(text_query: str) -> list[str]:
+    """The words of a query, lower-cased, as both engines will tokenise them."""
+    return [word.lower() for word in _WORD.findall(text_query)][:MAX_TERMS]
+
+
+def index_ticket(session: Session, ticket_id: int) -> None:
+    """Rebuild the index entry of one ticket from its rows (call inside the write)."""
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    params = {"ticket_id": ticket_id}
+    if dialect == "sqlite":
+        session.execute(text("DELETE FROM ticket_search WHERE rowid = :ticket_id"), params)
+        session.execute(text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id"), params)
+    else:
+        session.execute(text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id")), params)
+
+
+def index_all(connection) -> None:
+    """Index every ticket from scratch (bulk seeding, or a rebuilt index)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text("DELETE FROM ticket_search"))
+        connection.execute(text(SQLITE_INDEX_SQL))
+    else:
+        connection.execute(text("DELETE FROM ticket_search"))
+        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")))
+
+
+def search_page(
+    session: Session,
+    query: Select,
+    text_query: str,
+    *,
+    staff: bool,
+    sort: TicketSort | None,
+    limit: int,
+    cursor: str | None,
+) -> SearchPage:
+    """One page of `query` (tickets already filtered) narrowed to those matching `text_query`.
+
+    Without `sort` the best matches come first; with it, matches in that order.
+    """
+    terms = search_terms(text_query)
+    if not terms:
+        return SearchPage([], None)
+    engine = _Sqlite(terms, staff) if session.get_bind().dialect.name == "sqlite" else None
+    engine = engine or _Postgres(terms, staff)
+    query = engine.narrow(query)
+    rank, snippet = engine.rank(), engine.snippet()
+    if sort is None:
+        query = _order_by_rank(query, rank, engine.best_first, cursor)
+    else:
+        query = order_tickets(query, sort, cursor)
+    rows = list(session.execute(query.add_columns(rank, snippet).limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [row[0] for row in rows]
+    next_cursor = None
+    if more:
+        last, last_rank = rows[-1][0], rows[-1][1]
+        next_cursor = (
+            _rank_cursor(last_rank, last.id) if sort is None else ticket_cursor(last, sort)
+        )
+    snippets = {row[0].id: render_snippet(row[2]) for row in rows if row[2]}
+    return SearchPage(items, next_cursor, snippets)
+
+
+def render_snippet(raw: str) -> str:
+    """Escape the stored text for HTML and turn the engine's markers into <mark> tags."""
+    escaped = html.escape(" ".join(raw.split()), quote=True)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+class _Sqlite:
+    """FTS5: a MATCH on the virtual table, bm25 for rank (lower is better)."""
+
+    best_first = "asc"
+    _fts = literal_column("ticket_search")
+
+    def __init__(self, terms: list[str], staff: bool) -> None:
+        phrase = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        self.match = phrase if staff else "{title body} : (" + phrase + ")"
+
+    def narrow(self, query: Select) -> Select:
+        return query.join(_search, _search.c.rowid == Ticket.id).where(
+            self._fts.op("MATCH")(self.match)
+        )
+
+    def rank(self):
+        # A word in the title counts four times one in the body or notes.
+        return func.bm25(self._fts, 4.0, 1.0, 1.0)
+
+    def snippet(self):
+        return func.snippet(self._fts, -1, MARK_START, MARK_END, "…", 16)
+
+
+class _Postgres:
+    """tsvector + GIN: `@@` on the weighted document, ts_rank for rank (higher is better)."""
+
+    best_first = "desc"
+
+    def __init__(self, terms: list[str], staff: bool) -> None:
+        # Terms are letters and digits only, so they cannot form tsquery operators;
+        # `:AB` keeps a customer's query to the title and public text.
+        weights = "" if staff else ":AB"
+        self.tsquery = func.to_tsquery(_LANGUAGE, " & ".join(term + weights for term in terms))
+        self.staff = staff
+
+    def narrow(self, query: Select) -> Select:
+        return query.join(_search, _search.c.ticket_id == Ticket.id).where(
+            _search.c.document.op("@@")(self.tsquery)
+        )
+
+    def rank(self):
+        # As double precision: a real would not survive the cursor's round trip exactly.
+        return cast(func.ts_rank(_search.c.document, self.tsquery), Double)
+
+    def snippet(self):
+        document = Ticket.title + "\n" + _search.c.body
+        if self.staff:
+            document = document + "\n" + _search.c.internal
+        return func.ts_headline(_LANGUAGE, document, self.tsquery, _HEADLINE_OPTIONS)
+
+
+def _order_by_rank(query: Select, rank, best_first: str, cursor: str | None) -> Select:
+    """Best matches first, newest first among equals, resuming after `cursor`."""
+    if cursor:
+        after_rank, after_id = _decode_rank_cursor(cursor)
+        worse = rank > after_rank if best_first == "asc" else rank < after_rank
+        query = query.where(or_(worse, (rank == after_rank) & (Ticket.id < after_id)))
+    ordered = rank.asc() if best_first == "asc" else rank.desc()
+    return query.order_by(ordered, Ticket.id.desc())
+
+
+def _rank_cursor(rank: float, ticket_id: int) -> str:
+    raw = json.dumps(["relevance", rank, ticket_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_rank_cursor(cursor: str) -> tuple[float, int]:
+    invalid = ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, rank, ticket_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise invalid from None
+    if kind != "relevance" or not isinstance(rank, int | float) or isinstance(rank, bool):
+        raise invalid
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or abs(ticket_id) > 2**62:
+        raise invalid
+    return float(rank), ticket_id
+
+
+# One index entry from the rows: title, description plus public replies, internal notes.
+SQLITE_INDEX_SQL = """
+INSERT INTO ticket_search (rowid, title, body, internal)
+SELECT t.id, t.title,
+  t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10)) FROM comments c
+                             WHERE c.ticket_id = t.id AND c.internal = 0), ''),
+  coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
+            WHERE c.ticket_id = t.id AND c.internal = 1), '')
+FROM tickets t"""
+
+POSTGRESQL_INDEX_SQL = """
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+SELECT s.id, s.body, s.internal,
+  setweight(to_tsvector('english', s.title), 'A')
+  || setweight(to_tsvector('english', s.body), 'B')
+  || setweight(to_tsvector('english', s.internal), 'D')
+FROM (
+  SELECT t.id, t.title,
+    t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
+                               FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal), '')
+      AS body,
+    coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
+              FROM comments c WHERE c.ticket_id = t.id AND c.internal), '') AS internal
+  FROM tickets t {where}
+) s
+ON CONFLICT (ticket_id) DO UPDATE
+  SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
