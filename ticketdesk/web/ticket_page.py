@@ -132,7 +132,7 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
         "title": f"#{ticket.id} {ticket.title}",
         "comments": manager.get_comments(user, ticket_id),
         "comment_form": comment_form or CommentForm(formdata=None),
-        "customer_actions": _customer_actions(ticket),
+        "customer_actions": [] if user.is_staff else _customer_actions(ticket),
     }
     if user.is_staff:
         queues = queue_manager().list_queues(user)

@@ -1,0 +1,105 @@
+"""The helpdesk story end to end, in Chromium: register, open, triage, answer, resolve, reopen."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import STAFF_PASSWORD
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".flash-success")).to_contain_text("Welcome back")
+
+
+def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
+    customer = new_page()
+    customer.goto("/register")
+    expect(customer).to_have_title("Create an account · Ticketdesk")
+    customer.get_by_label("Your name").fill("Rosa Requester")
+    customer.get_by_label("Email").fill("rosa@example.com")
+    customer.get_by_label("Password", exact=True).fill("rosa password 1")
+    customer.get_by_label("Repeat the password").fill("rosa password 1")
+    customer.get_by_role("button", name="Create account").click()
+
+    expect(customer.get_by_role("heading", level=1)).to_have_text("New ticket")
+    customer.get_by_label("Title").fill("Laptop will not boot")
+    customer.get_by_label("Description").fill("It beeps **three times** <script>alert(1)</script>")
+    customer.get_by_label("Priority").select_option(label="High")
+    customer.get_by_role("button", name="Open ticket").click()
+    expect(customer.get_by_role("heading", level=1)).to_contain_text("Laptop will not boot")
+    expect(customer.locator(".message-description .prose strong")).to_have_text("three times")
+    ticket_url = customer.url
+
+    staff = new_page()
+    sign_in(staff, "sam@example.com", STAFF_PASSWORD)
+    staff.get_by_label("Priority").select_option(label="High")
+    staff.get_by_label("Assignee").select_option(label="Unassigned")
+    staff.get_by_role("button", name="Apply filters").click()
+    expect(staff).to_have_url(re.compile(r"priority=high.*assignee=none"))
+    row = staff.get_by_role("row").filter(has_text="Laptop will not boot")
+    expect(row).to_contain_text("Open")
+    staff.screenshot(path=str(artifacts / "staff-ticket-list.png"), full_page=True)
+    row.get_by_role("link").click()
+
+    staff.get_by_role("button", name="Assign to me").click()
+    expect(staff.locator(".flash-success")).to_have_text("Done: You own this ticket.")
+    expect(staff.locator(".details")).to_contain_text("Sam Staff")
+
+    staff.get_by_label("Message").fill("Beep code 3 = RAM. Check the warranty first.")
+    staff.get_by_role("button", name="Add internal note").click()
+    expect(staff.locator(".message-internal")).to_contain_text("Beep code 3 = RAM")
+
+    staff.get_by_label("Message").fill("Please bring it to the front desk; we will swap the RAM.")
+    staff.get_by_role("button", name="Send reply").click()
+    expect(staff.locator(".flash-success")).to_have_text("Done: Reply sent.")
+
+    staff.get_by_label("Status").select_option(label="Resolved")
+    staff.get_by_role("button", name="Save changes").click()
+    expect(staff.locator(".flash-success")).to_have_text("Done: Ticket updated.")
+    expect(staff.locator(".ticket-meta")).to_contain_text("Resolved")
+    expect(staff.locator(".history")).to_contain_text("changed the status from Open to Resolved")
+    staff.screenshot(path=str(artifacts / "staff-ticket-page.png"), full_page=True)
+
+    customer.goto(ticket_url)
+    expect(customer.locator(".ticket-meta")).to_contain_text("Resolved")
+    expect(customer.locator(".thread")).to_contain_text("we will swap the RAM")
+    expect(customer.locator(".thread")).not_to_contain_text("Beep code")
+    expect(customer.locator(".message-internal")).to_have_count(0)
+    customer.screenshot(path=str(artifacts / "customer-ticket-page.png"), full_page=True)
+    customer.get_by_role("button", name="Reopen ticket").click()
+    expect(customer.locator(".flash-success")).to_have_text("Done: Ticket reopened.")
+    expect(customer.locator(".ticket-meta")).to_contain_text("Open")
+
+
+def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
+    page = new_page()
+    page.goto("/login")
+    page.keyboard.type("sam@example.com")  # the email field has focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(STAFF_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tickets")
+    page.wait_for_load_state("load")  # app.js (deferred) has set up its shortcuts
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Status", exact=True)).to_be_focused()
+
+
+def test_staff_list_fits_a_phone_screen(new_page, artifacts):
+    page = new_page(width=390, height=844)
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.screenshot(path=str(artifacts / "staff-ticket-list-phone.png"), full_page=True)
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth)
+            .map((el) => el.tagName + "." + el.className)"""
+    )
+    assert too_wide == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
