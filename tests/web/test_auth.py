@@ -162,3 +162,16 @@ def test_change_password_signs_out_other_sessions(app, customer_web, customer):
     fresh = WebUser(app.test_client())
     response = fresh.post("/login", {"email": customer.email, "password": "brand new pass"})
     assert response.status_code == 302
+
+
+def test_signed_in_user_visiting_sign_in_goes_on(customer_web):
+    assert customer_web.get("/login").location == "/"
+    assert customer_web.get("/login?next=/tickets/new").location == "/tickets/new"
+    assert customer_web.get("/login?next=//evil.example").location == "/"
+
+
+def test_session_cookie_is_http_only_and_same_site(visitor, customer):
+    response = visitor.sign_in(customer)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie

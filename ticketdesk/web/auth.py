@@ -28,6 +28,8 @@ def home():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in, then go back to the page that asked for it (on this site only)."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:

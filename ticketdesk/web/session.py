@@ -39,6 +39,10 @@ class Visitor(AnonymousUserMixin):
 
 
 def init_app(app: Flask) -> None:
+    # Session cookies stay home: a cross-site POST arrives without them.
+    for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
+        if not app.config.get(key):
+            app.config[key] = "Lax"
     login_manager.init_app(app)
     login_manager.anonymous_user = Visitor
     login_manager.user_loader(_load_user)

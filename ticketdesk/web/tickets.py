@@ -33,8 +33,10 @@ def ticket_list():
     form = FilterForm(request.args)
     form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
     form.assignee.choices = options(_assignee_filter_choices(team))
-    filters = _filters_from(form) if form.validate() else TicketFilter(statuses=ACTIVE_STATUSES)
-    sort = TicketSort(form.sort.data) if form.sort.data else TicketSort.NEWEST
+    if form.validate():
+        filters, sort = _filters_from(form), TicketSort(form.sort.data)
+    else:
+        filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
     try:
         page = ticket_manager().get_tickets(
             user, filters, sort=sort, limit=PAGE_SIZE, cursor=form.cursor.data or None
