@@ -16,8 +16,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ticketdesk.app import create_app
 from ticketdesk.extensions import db
-from ticketdesk.models import Base, Role
-from ticketdesk.services import queue_manager, user_manager
+from ticketdesk.models import Base, Priority, Role, TicketStatus
+from ticketdesk.services import queue_manager, ticket_manager, user_manager
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -35,6 +35,37 @@ def chromium_path() -> str:
     if not Path(path).exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium")
     return path
+
+
+# Tickets already in the desk, so lists look like a working day: (title, priority, status, Sam's?)
+BACKLOG = [
+    ("Cannot print to the third-floor printer", Priority.NORMAL, TicketStatus.OPEN, False),
+    ("VPN drops every hour", Priority.URGENT, TicketStatus.IN_PROGRESS, True),
+    ("Request: a second monitor", Priority.LOW, TicketStatus.WAITING, False),
+    ("Password reset link has expired", Priority.HIGH, TicketStatus.OPEN, True),
+    ("Invoice PDF is blank", Priority.NORMAL, TicketStatus.RESOLVED, True),
+]
+
+
+def _seed() -> None:
+    """One staff member, one admin, a customer and a small backlog, through the services."""
+    users = user_manager()
+    staff = users.create_user_unchecked(
+        name="Sam Staff", email="sam@example.com", password=STAFF_PASSWORD, role=Role.STAFF
+    )
+    users.create_user_unchecked(
+        name="Ada Admin", email="ada@example.com", password=STAFF_PASSWORD, role=Role.ADMIN
+    )
+    customer = users.create_user_unchecked(
+        name="Dev Customer", email="dev@example.com", password=STAFF_PASSWORD, role=Role.CUSTOMER
+    )
+    tickets = ticket_manager()
+    for title, priority, status, mine in BACKLOG:
+        ticket = tickets.create_ticket(
+            customer, title=title, description="Details to follow.", priority=priority
+        )
+        changes = {"status": status, "assignee_id": staff.id if mine else None}
+        tickets.update_ticket(staff, ticket.id, changes)
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +89,7 @@ def live_app(tmp_path_factory):
     with app.app_context():
         Base.metadata.create_all(db.engine)
         queue_manager().ensure_default_queue()
-        user_manager().create_user_unchecked(
-            name="Sam Staff", email="sam@example.com", password=STAFF_PASSWORD, role=Role.STAFF
-        )
+        _seed()
         db.session.remove()
     yield app
     with app.app_context():

@@ -38,13 +38,14 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
 
     staff = new_page()
     sign_in(staff, "sam@example.com", STAFF_PASSWORD)
+    staff.screenshot(path=str(artifacts / "staff-ticket-list.png"), full_page=True)
     staff.get_by_label("Priority").select_option(label="High")
     staff.get_by_label("Assignee").select_option(label="Unassigned")
     staff.get_by_role("button", name="Apply filters").click()
     expect(staff).to_have_url(re.compile(r"priority=high.*assignee=none"))
     row = staff.get_by_role("row").filter(has_text="Laptop will not boot")
     expect(row).to_contain_text("Open")
-    staff.screenshot(path=str(artifacts / "staff-ticket-list.png"), full_page=True)
+    staff.screenshot(path=str(artifacts / "staff-ticket-list-filtered.png"), full_page=True)
     row.get_by_role("link").click()
 
     staff.get_by_role("button", name="Assign to me").click()
@@ -103,3 +104,25 @@ def test_staff_list_fits_a_phone_screen(new_page, artifacts):
     )
     assert too_wide == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_admin_adds_a_staff_member_and_a_queue(new_page, artifacts):
+    page = new_page()
+    sign_in(page, "ada@example.com", STAFF_PASSWORD)
+    page.get_by_role("link", name="People").click()
+    expect(page).to_have_title("People · Ticketdesk")
+    form = page.locator("form", has=page.get_by_role("button", name="Create user"))
+    form.get_by_label("Name").fill("Kim Agent")
+    form.get_by_label("Email").fill("kim@example.com")
+    form.get_by_label("Role").select_option(label="Staff")
+    form.get_by_label("Initial password").fill("kim password 1")
+    form.get_by_role("button", name="Create user").click()
+    expect(page.locator(".flash-success")).to_contain_text("Created staff account")
+    expect(page.get_by_role("row").filter(has_text="kim@example.com")).to_contain_text("Active")
+    page.screenshot(path=str(artifacts / "admin-people.png"), full_page=True)
+
+    page.get_by_role("link", name="Queues").click()
+    page.get_by_label("Name").fill("Hardware")
+    page.get_by_role("button", name="Add queue").click()
+    expect(page.locator(".flash-success")).to_have_text("Done: Queue Hardware added.")
+    expect(page.get_by_role("cell", name="hardware", exact=True)).to_be_visible()

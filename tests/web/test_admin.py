@@ -108,3 +108,8 @@ def test_duplicate_queue_is_refused(admin_web):
     response = admin_web.post("/admin/queues", {"name": "General"})
     assert response.status_code == 422
     assert "exists already" in response.get_data(as_text=True)
+
+
+def test_admin_is_not_offered_to_deactivate_themselves(admin_web, admin):
+    html = admin_web.html("/admin/users")
+    assert f'action="/admin/users/{admin.id}/active"' not in html
