@@ -1,0 +1,103 @@
+"""No N+1: a list or detail request runs the same few SQL statements whatever its size."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import event
+
+from ticketdesk.extensions import db
+from ticketdesk.models import Role
+from ticketdesk.services import ticket_manager
+
+# The token with its user, then the page (tickets with requester and assignee joined).
+LIST_QUERIES = 2
+# The token with its user, the ticket twice (for itself and for its comments), the comments
+# with their authors.
+DETAIL_QUERIES = 4
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    """Count the statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(autouse=True)
+def quiet_tokens(app):
+    """Stamp a token's last use once an hour, as in production, not on every request."""
+    app.config["TOKEN_TOUCH_INTERVAL"] = 3600
+
+
+@pytest.fixture
+def busy_helpdesk(factory, customer, staff):
+    """60 tickets from several customers, assigned to several staff, each with replies."""
+    customers = [customer] + [factory.user(Role.CUSTOMER) for _ in range(3)]
+    agents = [staff] + [factory.user(Role.STAFF) for _ in range(3)]
+    manager = ticket_manager()
+    for n in range(60):
+        requester = customers[n % len(customers)]
+        ticket = factory.ticket(requester, title=f"Printer problem {n}")
+        agent = factory.load(agents[n % len(agents)])
+        manager.assign_ticket_to_staff(agent, ticket.id, agent.id)
+        manager.add_comment(agent, ticket.id, body="Looking into it.")
+        db.session.remove()
+    return agents
+
+
+def _statements_for(app, client, path):
+    client.get(path)  # warm up: a new connection's settings and the token's stamp
+    with count_queries(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, response.json
+    return statements
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "&status=open", "&sort=-updated_at", "&q=printer", "&q=printer&sort=-priority"],
+)
+def test_list_query_count_does_not_grow_with_page_size(app, as_staff, busy_helpdesk, query):
+    counts = {
+        limit: len(_statements_for(app, as_staff, f"/api/v1/tickets?limit={limit}{query}"))
+        for limit in (1, 10, 50)
+    }
+
+    assert counts == dict.fromkeys(counts, LIST_QUERIES), counts
+
+
+def test_customer_list_query_count_does_not_grow(app, as_customer, busy_helpdesk):
+    counts = {
+        limit: len(_statements_for(app, as_customer, f"/api/v1/tickets?limit={limit}"))
+        for limit in (1, 5, 15)
+    }
+
+    assert counts == dict.fromkeys(counts, LIST_QUERIES), counts
+
+
+def test_detail_query_count_does_not_grow_with_comments(app, as_staff, factory, customer):
+    authors = [factory.user(Role.STAFF) for _ in range(4)] + [customer]
+    counts = {}
+    for replies in (0, 5, 30):
+        ticket = factory.ticket(customer)
+        for n in range(replies):
+            ticket_manager().add_comment(
+                factory.load(authors[n % len(authors)]), ticket.id, body=f"Reply {n}"
+            )
+            db.session.remove()
+        detail = _statements_for(app, as_staff, f"/api/v1/tickets/{ticket.id}")
+        counts[replies] = len(detail)
+
+    assert counts == dict.fromkeys(counts, DETAIL_QUERIES), counts
