@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint install dev clean
+.PHONY: run test lint install dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ run: install
 test: dev
 	$(BIN)/ruff check ticketdesk tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: seed a fresh database (SIZE=10k|100k|1m, DB=sqlite|postgres), serve it, measure
+SIZE ?= 10k
+DB   ?= sqlite
+bench: install
+	$(BIN)/python -m bench --size $(SIZE) --db $(DB)
 
 lint: dev
 	$(BIN)/ruff check ticketdesk tests

@@ -35,6 +35,9 @@ def register_commands(app) -> None:
 
     for command in (init_command, create_user_command, serve_command, demo_command):
         app.cli.add_command(command)
+    from ticketdesk.seed import seed_command
+
+    app.cli.add_command(seed_command)
     for command in MAIL_COMMANDS:
         app.cli.add_command(command)
 

@@ -73,8 +73,12 @@ def index_all(connection) -> None:
         connection.execute(text("DELETE FROM ticket_search"))
         connection.execute(text(SQLITE_INDEX_SQL))
     else:
+        # Building the GIN index once is many times faster than growing it row by row.
+        connection.execute(text("DROP INDEX IF EXISTS ix_ticket_search_document"))
         connection.execute(text("DELETE FROM ticket_search"))
         connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")))
+        connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        connection.execute(text(POSTGRESQL_GIN_SQL))
 
 
 def search_page(
@@ -201,6 +205,10 @@ def _decode_rank_cursor(cursor: str) -> tuple[float, int]:
         raise invalid
     return float(rank), ticket_id
 
+
+POSTGRESQL_GIN_SQL = (
+    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)"
+)
 
 # One index entry from the rows: title, description plus public replies, internal notes.
 SQLITE_INDEX_SQL = """

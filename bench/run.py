@@ -1,0 +1,258 @@
+"""`make bench`: seed a fresh database, serve it with gunicorn, measure each operation.
+
+    python -m bench --size 10k --db sqlite      (or SIZE=100k DB=postgres make bench)
+
+Prints requests/s, p50 and p99 per operation next to the ceiling (a bare Flask +
+SQLAlchemy endpoint listing 25 tickets, served the same way) and writes the
+numbers with a description of the machine to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import operations
+from bench.load import call, drive
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+PASSWORD = "bench-password"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    tickets = SIZES.get(args.size.lower()) or int(args.size)
+    workdir = Path(tempfile.mkdtemp(prefix="ticketdesk-bench-"))
+    database_url = _fresh_database(args.db, workdir, args.postgres_url)
+    env = {
+        **os.environ,
+        "TICKETDESK_INSTANCE_PATH": str(workdir),
+        "TICKETDESK_DATABASE_URL": database_url,
+        "BENCH_DATABASE_URL": _sqlalchemy_url(database_url),
+        # The requester's confirmation is still mailed; 20 staff notices per ticket are not,
+        # since each is composed inside the request (see README, Performance).
+        "TICKETDESK_MAIL_NOTIFY_STAFF_ON_NEW_TICKET": "false",
+    }
+    servers = []
+    try:
+        _run([_ticketdesk(), "init"], env, quiet=True)
+        print(f"Seeding {tickets:,} tickets into {args.db} …", flush=True)
+        _run([_ticketdesk(), "seed", str(tickets), "--password", PASSWORD], env)
+        app_port, ceiling_port = _free_port(), _free_port()
+        serve = [_ticketdesk(), "serve", "--port", str(app_port), "--workers", str(args.workers)]
+        servers.append(_start(serve, env))
+        servers.append(_start(_gunicorn_ceiling(ceiling_port, args.workers), env))
+        _wait_ready(app_port, "/healthz")
+        _wait_ready(ceiling_port, "/ceiling")
+        context = operations.prepare(app_port, PASSWORD, tickets)
+        results = _measure(args, app_port, ceiling_port, context)
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+        if args.db == "postgres":
+            _drop_postgres(args.postgres_url, database_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+    report = _report(args, tickets, results, context)
+    _print(report)
+    _save(report)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="10k", help="10k, 100k, 1m, or a number of tickets")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per operation")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="a server where a scratch database may be created (DB=postgres)",
+    )
+    parser.add_argument("--only", nargs="*", help="measure only these operations")
+    return parser.parse_args(argv)
+
+
+def _measure(args, app_port, ceiling_port, context) -> dict:
+    results = {}
+    names = [name for name in operations.NAMES if not args.only or name in args.only]
+    for name in ["ceiling", *names]:
+        make = operations.factory(name, context)
+        if make is None:
+            print(f"  {name:<16} skipped: {context['skipped'].get(name, 'not available')}")
+            continue
+        port = ceiling_port if name == "ceiling" else app_port
+        result = drive(
+            port,
+            make,
+            connections=args.connections,
+            warmup=args.warmup,
+            duration=args.duration,
+        )
+        results[name] = result
+        print(
+            f"  {name:<16} {result.rate:8.0f} req/s  p50 {result.percentile(0.5):7.1f} ms"
+            f"  p99 {result.percentile(0.99):7.1f} ms  errors {result.errors}",
+            flush=True,
+        )
+    return results
+
+
+def _report(args, tickets: int, results: dict, context: dict) -> dict:
+    ceiling = results["ceiling"].rate or 1.0
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "db": args.db,
+        "tickets": tickets,
+        "connections": args.connections,
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "machine": _machine(args.db, args.postgres_url),
+        "skipped": context["skipped"],
+        "operations": {
+            name: {
+                "requests_per_s": round(result.rate, 1),
+                "p50_ms": round(result.percentile(0.5), 2),
+                "p99_ms": round(result.percentile(0.99), 2),
+                "errors": result.errors,
+                "requests": result.requests,
+                "ratio_to_ceiling": round(result.rate / ceiling, 2),
+            }
+            for name, result in results.items()
+        },
+    }
+
+
+def _print(report: dict) -> None:
+    print()
+    print(f"{report['db']}, {report['tickets']:,} tickets, {report['connections']} connections")
+    print(f"{'operation':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}")
+    for name, row in report["operations"].items():
+        print(
+            f"{name:<16} {row['requests_per_s']:>8.0f} {row['p50_ms']:>8.1f} "
+            f"{row['p99_ms']:>8.1f} {row['ratio_to_ceiling']:>10.2f}"
+        )
+    for name, why in report["skipped"].items():
+        print(f"{name:<16} skipped: {why}")
+
+
+def _save(report: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = report["when"].replace(":", "").replace("-", "")
+    path = RESULTS / f"{stamp}-{report['db']}-{report['tickets']}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nWrote {path.relative_to(ROOT)}")
+
+
+def _machine(db: str, postgres_url: str) -> dict:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        cpu = match.group(1).strip() if match else cpu
+    machine = {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect(postgres_url) as connection:
+            machine["postgresql"] = connection.execute("SHOW server_version").fetchone()[0]
+    return machine
+
+
+def _fresh_database(db: str, workdir: Path, postgres_url: str) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    import psycopg
+
+    name = f"ticketdesk_bench_{os.getpid()}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres(postgres_url: str, database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _ticketdesk() -> str:
+    return str(Path(sys.executable).with_name("ticketdesk"))
+
+
+def _gunicorn_ceiling(port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--chdir",
+        str(ROOT),
+        "bench.ceiling:create_app()",
+    ]
+
+
+def _run(command: list[str], env: dict, *, quiet: bool = False) -> None:
+    output = subprocess.DEVNULL if quiet else None
+    subprocess.run(command, env=env, check=True, stdout=output, stderr=output)
+
+
+def _start(command: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(port: int, path: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if call(port, "GET", path)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"The server on port {port} did not answer {path} in {timeout:.0f} s.")
