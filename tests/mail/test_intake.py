@@ -252,3 +252,41 @@ def test_staff_member_by_role_may_write_on_any_ticket(receive, factory, customer
     admin = factory.user(Role.ADMIN, email="boss@example.com")
     ticket = factory.ticket(customer)
     assert receive(message(admin.email, f"[#{ticket.id}] note")).outcome == "comment"
+
+
+@pytest.mark.parametrize(
+    "raw, title",
+    [
+        (
+            b"From: n@example.com\nSubject: \xff\x00bad\nMessage-ID: <n1@x.com>\n\nbody \x00\xff\n",
+            "bad",
+        ),
+        (
+            b"From: n@example.com\nSubject: deep\nContent-Type: multipart/mixed; boundary=a\n\n"
+            + b"--a\nContent-Type: multipart/mixed; boundary=a\n\n" * 300
+            + b"x\n--a--\n",
+            "deep",
+        ),
+        (
+            b"From: n@example.com\nSubject: b64\nContent-Transfer-Encoding: base64\n\n!!!@@@\n",
+            "b64",
+        ),
+        (b"From: n@example.com\nSubject: x\nContent-Type: multipart/mixed\n\nno boundary\n", "x"),
+    ],
+)
+def test_messy_mail_still_makes_a_storable_ticket(receive, inspect_db, raw, title):
+    result = receive(raw)
+    assert result.outcome == "ticket"
+    stored = inspect_db(lambda s: s.get(Ticket, result.ticket_id))
+    assert title in stored.title and "\x00" not in stored.title + stored.description
+
+
+def test_single_part_attachment_is_listed(receive, inspect_db):
+    raw = (
+        b"From: n@example.com\nSubject: scan\nContent-Type: application/pdf\n"
+        b"Content-Disposition: attachment; filename=scan.pdf\nContent-Transfer-Encoding: base64\n\n"
+        b"JVBERi0xLjQK\n"
+    )
+    result = receive(raw)
+    description = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
+    assert "scan.pdf (application/pdf, 9 bytes)" in description

@@ -21,6 +21,8 @@ from ticketdesk.mail.text import html_to_text, trim_reply
 
 MESSAGE_ID_MAX = 250
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ATTACHMENTS_LISTED = 50
 _ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"}
 
 
@@ -73,15 +75,21 @@ def parse_mail(
         message_key=message_id or _content_key(message, body),
         message_id=message_id,
         sender=sender,
-        sender_name=sender_name,
+        sender_name=clean_text(sender_name),
         sender_problem=problem,
-        subject=" ".join(subject.split()),
+        subject=clean_text(" ".join(subject.split())),
         recipients=_recipients(message, envelope_recipients),
         references=_references(message),
-        body=body,
+        body=clean_text(body),
         attachments=tuple(attachments),
         automatic=_automatic(message, envelope_sender, sender),
     )
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store: no NUL or other control characters, no lone surrogates."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("", text)
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -158,7 +166,11 @@ def _automatic(message: EmailMessage, envelope_sender: str | None, sender: str |
 
 
 def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
-    attachments = [_describe(part) for part in message.iter_attachments()]
+    attachments = [
+        _describe(part)
+        for part in message.iter_attachments()
+        if part.get_content_maintype() != "multipart"
+    ][:ATTACHMENTS_LISTED]
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         if message.get_content_maintype() == "multipart":
@@ -168,7 +180,7 @@ def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
     elif part.get_content_maintype() != "text":
-        return "", attachments
+        return "", attachments or [_describe(part)]
     return trim_reply(text), attachments
 
 
@@ -188,7 +200,8 @@ def _decoded(part: EmailMessage) -> str:
 def _describe(part: EmailMessage) -> Attachment:
     payload = part.get_payload(decode=True) or b""
     filename = part.get_filename() or "unnamed"
-    return Attachment(" ".join(filename.split())[:200], part.get_content_type(), len(payload))
+    name = clean_text(" ".join(filename.split()))[:200]
+    return Attachment(name, part.get_content_type(), len(payload))
 
 
 def _content_key(message: EmailMessage, body: str) -> str:
