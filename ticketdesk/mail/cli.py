@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import threading
 import time
@@ -56,8 +57,14 @@ def fetch_mail_command(loop):
             db.session.remove()
 
     while True:
-        count = fetch_mail(settings, receive)
-        click.echo(f"Fetched {count} message(s).")
+        try:
+            count = fetch_mail(settings, receive)
+        except (OSError, imaplib.IMAP4.error) as error:
+            if not loop:
+                raise click.ClickException(f"IMAP: {error}") from None
+            logging.getLogger(__name__).warning("IMAP fetch failed: %s", error)
+        else:
+            click.echo(f"Fetched {count} message(s).")
         if not loop:
             return
         time.sleep(float(config["IMAP_POLL_SECONDS"]))

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from ticketdesk.mail.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
 from ticketdesk.services.outbox import BatchResult, OutboxManager
 
@@ -53,7 +55,16 @@ def run_worker(
     total = BatchResult()
     try:
         while True:
-            result = outbox().deliver_due(transport, worker_id, limit=batch)
+            manager = outbox()
+            try:
+                result = manager.deliver_due(transport, worker_id, limit=batch)
+            except OperationalError as error:
+                manager.session.rollback()
+                if once:
+                    raise
+                # The database is briefly away: keep the worker alive and try again.
+                log.warning("worker %s: database unavailable: %s", worker_id, error)
+                result = BatchResult()
             total = BatchResult(
                 total.sent + result.sent,
                 total.retrying + result.retrying,
