@@ -50,7 +50,9 @@ class Factory:
 
     def ticket(self, requester: Person, *, title: str = "Something broke", **fields) -> TicketRef:
         ticket = ticket_manager().create_ticket(
-            self.load(requester), title=title, description=fields.pop("description", "Details."),
+            self.load(requester),
+            title=title,
+            description=fields.pop("description", "Details."),
             **fields,
         )
         ref = TicketRef(ticket.id, ticket.version)

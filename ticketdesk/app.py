@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from ticketdesk import __version__
 from ticketdesk.config import instance_path_from_env, load_config
@@ -23,12 +25,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         spec_path="/api/openapi.json",
         docs_path="/api/docs",
     )
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.json = BoundedJSONProvider(app)
     load_config(app, config)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` limited to what a database integer can hold: bigger ids are simply 404."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """JSON whose nesting is too deep to parse is a bad request, not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON is nested too deeply.") from None
 
 
 def register_extensions(app: APIFlask) -> None:

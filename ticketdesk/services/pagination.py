@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 
 from ticketdesk.models import Priority, Ticket
 from ticketdesk.services.errors import ValidationFailed
@@ -50,9 +50,15 @@ def order_tickets(query: Select, sort: TicketSort, cursor: str | None) -> Select
     columns = _SORT_KEYS[sort]
     descending = sort in _DESCENDING
     if cursor:
-        after = _decode(cursor, sort)
+        # Bind each value with its column's type, so that priority goes in as its rank.
+        after = tuple_(
+            *(
+                literal(value, column.type)
+                for column, value in zip(columns, _decode(cursor, sort), strict=True)
+            )
+        )
         key = tuple_(*columns)
-        query = query.where(key < tuple_(*after) if descending else key > tuple_(*after))
+        query = query.where(key < after if descending else key > after)
     return query.order_by(*(column.desc() if descending else column.asc() for column in columns))
 
 

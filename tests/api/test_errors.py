@@ -1,0 +1,79 @@
+"""Bad requests get a clear problem+json answer and write nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketdesk.extensions import db
+from ticketdesk.models import Ticket
+
+TICKETS = "/api/v1/tickets"
+
+
+def assert_problem(response, status: int) -> None:
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert body["status"] == status
+    assert body["title"] and body["type"] == "about:blank"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data", ["{bad json", "", "[1,", "\xff\xfe"])
+def test_malformed_json_is_a_bad_request(as_customer, data):
+    response = as_customer.post(TICKETS, data=data, content_type="application/json")
+    assert_problem(response, 400)
+
+
+@pytest.mark.parametrize("body", ["[]", "3", '"text"', "null"])
+def test_json_that_is_not_an_object_is_unprocessable(as_customer, body):
+    response = as_customer.post(TICKETS, data=body, content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_wrong_content_type_is_unsupported(app, as_customer, content_type):
+    response = as_customer.post(
+        TICKETS, data='{"title": "t", "description": "d"}', content_type=content_type
+    )
+    assert_problem(response, 415)
+    with app.app_context():
+        assert db.session.query(Ticket).count() == 0
+
+
+def test_oversized_body_is_refused(app, as_customer):
+    huge = '{"title": "t", "description": "' + "x" * (app.config["MAX_CONTENT_LENGTH"] + 1) + '"}'
+    response = as_customer.post(TICKETS, data=huge, content_type="application/json")
+    assert_problem(response, 413)
+
+
+def test_unknown_path_is_a_problem(as_customer):
+    assert_problem(as_customer.get("/api/v1/nothing-here"), 404)
+
+
+def test_wrong_method_is_a_problem(as_customer):
+    response = as_customer.delete(TICKETS)
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("ticket_id", ["abc", "-1", "1.5", "99999999999999999999999"])
+def test_malformed_ids_are_not_found(as_customer, ticket_id):
+    assert_problem(as_customer.get(f"{TICKETS}/{ticket_id}"), 404)
+
+
+def test_deeply_nested_body_is_rejected_cleanly(as_customer):
+    nested = "[" * 5000 + "]" * 5000
+    response = as_customer.post(
+        TICKETS,
+        data='{"title": "t", "description": ' + nested + "}",
+        content_type="application/json",
+    )
+    assert response.status_code in (400, 422)
+
+
+def test_html_pages_get_html_errors(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"

@@ -1,0 +1,383 @@
+"""Tickets through the API: creation, reading, changing, and who may do which."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketdesk.extensions import db
+from ticketdesk.models import Ticket, TicketEvent
+
+TICKETS = "/api/v1/tickets"
+
+
+def count_rows(app, model) -> int:
+    with app.app_context():
+        return db.session.query(model).count()
+
+
+# --- creating -------------------------------------------------------------
+
+
+def test_customer_opens_ticket_as_requester(as_customer, customer):
+    response = as_customer.post(TICKETS, json={"title": "  VPN down ", "description": "Since 9"})
+    assert response.status_code == 201
+    body = response.json
+    assert body["title"] == "VPN down"
+    assert body["status"] == "open"
+    assert body["priority"] == "normal"
+    assert body["requester_id"] == customer.id
+    assert body["assignee_id"] is None
+    assert response.headers["Location"] == f"{TICKETS}/{body['id']}"
+    assert response.headers["ETag"] == '"1"'
+
+
+def test_new_ticket_lands_in_default_queue(as_customer, as_staff):
+    queues = {queue["slug"]: queue["id"] for queue in as_staff.get("/api/v1/queues").json}
+    created = as_customer.post(TICKETS, json={"title": "a", "description": "b"}).json
+    assert created["queue_id"] == queues["general"]
+
+
+def test_creation_is_recorded_in_history(as_customer, customer):
+    created = as_customer.post(TICKETS, json={"title": "a", "description": "b"}).json
+    events = as_customer.get(f"{TICKETS}/{created['id']}/events").json
+    assert [(e["kind"], e["actor_id"], e["new_value"]) for e in events] == [
+        ("created", customer.id, "open")
+    ]
+
+
+def test_staff_opens_ticket_for_customer(as_staff, customer):
+    response = as_staff.post(
+        TICKETS, json={"title": "Phoned in", "description": "x", "requester_id": customer.id}
+    )
+    assert response.status_code == 201
+    assert response.json["requester_id"] == customer.id
+
+
+def test_customer_cannot_open_ticket_for_someone_else(app, as_customer, other_customer):
+    response = as_customer.post(
+        TICKETS, json={"title": "t", "description": "d", "requester_id": other_customer.id}
+    )
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
+    assert count_rows(app, Ticket) == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "bad_fields"),
+    [
+        ({"description": "d"}, {"title"}),
+        ({"title": "", "description": "d"}, {"title"}),
+        ({"title": "   ", "description": "d"}, {"title"}),
+        ({"title": "x" * 201, "description": "d"}, {"title"}),
+        ({"title": "t", "description": "x" * 50_001}, {"description"}),
+        ({"title": "t", "description": "d", "priority": "critical"}, {"priority"}),
+        ({"title": "t", "description": "d", "queue_id": "general"}, {"queue_id"}),
+        ({"title": "t", "description": "d", "status": "closed"}, {"status"}),
+        ({"title": 5, "description": ["d"]}, {"title", "description"}),
+        ({}, {"title", "description"}),
+    ],
+)
+def test_invalid_ticket_is_rejected_naming_each_field(app, as_customer, payload, bad_fields):
+    response = as_customer.post(TICKETS, json=payload)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert {error["field"] for error in response.json["errors"]} == bad_fields
+    assert count_rows(app, Ticket) == 0
+    assert count_rows(app, TicketEvent) == 0
+
+
+def test_unknown_queue_is_a_field_error(app, as_customer):
+    response = as_customer.post(TICKETS, json={"title": "t", "description": "d", "queue_id": 999})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "queue_id"
+    assert count_rows(app, Ticket) == 0
+
+
+def test_anonymous_cannot_open_ticket(anonymous):
+    response = anonymous.post(TICKETS, json={"title": "t", "description": "d"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# --- reading --------------------------------------------------------------
+
+
+def test_other_customers_ticket_is_not_found(as_other_customer, ticket):
+    assert as_other_customer.get(f"{TICKETS}/{ticket.id}").status_code == 404
+    assert as_other_customer.get(f"{TICKETS}/{ticket.id}/comments").status_code == 404
+    assert as_other_customer.get(f"{TICKETS}/{ticket.id}/events").status_code == 404
+
+
+def test_missing_ticket_looks_the_same_as_a_hidden_one(as_other_customer, ticket):
+    hidden = as_other_customer.get(f"{TICKETS}/{ticket.id}")
+    missing = as_other_customer.get(f"{TICKETS}/99999")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json["title"] == missing.json["title"]
+
+
+def test_staff_reads_any_ticket_with_etag(as_staff, ticket):
+    response = as_staff.get(f"{TICKETS}/{ticket.id}")
+    assert response.status_code == 200
+    assert response.headers["ETag"] == '"1"'
+    assert response.json["comments"] == []
+    assert response.json["requester"]["name"] == "Carla Customer"
+
+
+def test_customer_never_sees_internal_notes(as_staff, as_customer, ticket):
+    as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "public"})
+    as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "secret", "internal": True})
+    detail = as_customer.get(f"{TICKETS}/{ticket.id}").json
+    assert [c["body"] for c in detail["comments"]] == ["public"]
+    comments = as_customer.get(f"{TICKETS}/{ticket.id}/comments").json
+    assert [c["body"] for c in comments] == ["public"]
+    kinds = [e["kind"] for e in as_customer.get(f"{TICKETS}/{ticket.id}/events").json]
+    assert "internal_note" not in kinds
+    staff_view = as_staff.get(f"{TICKETS}/{ticket.id}").json
+    assert [c["body"] for c in staff_view["comments"]] == ["public", "secret"]
+
+
+# --- changing -------------------------------------------------------------
+
+
+def patch(client, ticket_id, payload, **kwargs):
+    return client.patch(f"{TICKETS}/{ticket_id}", json=payload, **kwargs)
+
+
+def test_customer_edits_own_open_ticket(as_customer, ticket):
+    response = patch(as_customer, ticket.id, {"title": "Printer smoking", "description": "Oh"})
+    assert response.status_code == 200
+    assert response.json["title"] == "Printer smoking"
+    assert response.json["version"] == 2
+    assert response.headers["ETag"] == '"2"'
+
+
+def test_customer_cannot_edit_once_work_started(as_customer, as_staff, ticket):
+    patch(as_staff, ticket.id, {"status": "in_progress"})
+    response = patch(as_customer, ticket.id, {"title": "new"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"priority": "urgent"},
+        {"status": "in_progress"},
+        {"status": "resolved"},
+        {"status": "waiting"},
+        {"queue_id": 1},
+        {"title": "ok", "priority": "urgent"},
+    ],
+)
+def test_customer_cannot_change_staff_fields(app, as_customer, as_admin, ticket, payload):
+    if "queue_id" in payload:
+        payload = {"queue_id": as_admin.post("/api/v1/queues", json={"name": "Other"}).json["id"]}
+    response = patch(as_customer, ticket.id, payload)
+    assert response.status_code == 403
+    detail = as_customer.get(f"{TICKETS}/{ticket.id}").json
+    assert (detail["title"], detail["version"]) == ("Printer on fire", 1)
+
+
+def test_customer_cannot_assign(as_customer, staff, ticket):
+    response = patch(as_customer, ticket.id, {"assignee_id": staff.id})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("field", ["requester_id", "role", "id", "created_at", "resolved_at"])
+def test_unknown_or_readonly_fields_are_rejected(as_customer, as_staff, ticket, field):
+    for client in (as_customer, as_staff):
+        response = patch(client, ticket.id, {field: 1})
+        assert response.status_code == 422
+        assert response.json["errors"][0]["field"] == field
+
+
+def test_customer_closes_and_staff_reopens(as_customer, as_staff, ticket):
+    closed = patch(as_customer, ticket.id, {"status": "closed"})
+    assert closed.status_code == 200
+    assert closed.json["closed_at"] is not None
+    assert patch(as_customer, ticket.id, {"status": "open"}).status_code == 403
+    reopened = patch(as_staff, ticket.id, {"status": "open"})
+    assert reopened.status_code == 200
+    assert reopened.json["closed_at"] is None
+
+
+def test_customer_reopens_resolved_ticket(as_customer, as_staff, ticket):
+    resolved = patch(as_staff, ticket.id, {"status": "resolved"})
+    assert resolved.json["resolved_at"] is not None
+    response = patch(as_customer, ticket.id, {"status": "open"})
+    assert response.status_code == 200
+    assert response.json["status"] == "open"
+    assert response.json["resolved_at"] is None
+
+
+def test_workflow_refuses_invalid_transition(as_staff, ticket):
+    patch(as_staff, ticket.id, {"status": "closed"})
+    response = patch(as_staff, ticket.id, {"status": "resolved"})
+    assert response.status_code == 409
+    assert "closed" in response.json["detail"]
+
+
+def test_staff_assigns_to_self_and_unassigns(as_staff, staff, ticket):
+    assigned = patch(as_staff, ticket.id, {"assignee_id": staff.id})
+    assert assigned.status_code == 200
+    assert assigned.json["assignee"]["id"] == staff.id
+    unassigned = patch(as_staff, ticket.id, {"assignee_id": None})
+    assert unassigned.json["assignee_id"] is None
+    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json
+    assert [(e["kind"], e["old_value"], e["new_value"]) for e in events[1:]] == [
+        ("assignee", None, str(staff.id)),
+        ("assignee", str(staff.id), None),
+    ]
+
+
+def test_ticket_cannot_be_assigned_to_customer_or_inactive_staff(
+    as_admin, factory, customer, ticket
+):
+    from ticketdesk.models import Role
+
+    gone = factory.user(Role.STAFF, name="Gone")
+    factory.deactivate(gone)
+    for assignee in (customer.id, gone.id, 99999):
+        response = patch(as_admin, ticket.id, {"assignee_id": assignee})
+        assert response.status_code == 422
+        assert response.json["errors"][0]["field"] == "assignee_id"
+
+
+def test_every_change_is_recorded(as_staff, as_admin, staff, ticket):
+    queue = as_admin.post("/api/v1/queues", json={"name": "Hardware"}).json
+    patch(
+        as_staff,
+        ticket.id,
+        {
+            "title": "New title",
+            "description": "New text",
+            "status": "in_progress",
+            "priority": "high",
+            "queue_id": queue["id"],
+            "assignee_id": staff.id,
+        },
+    )
+    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json
+    changes = {e["kind"]: (e["old_value"], e["new_value"]) for e in events}
+    assert changes["title"] == ("Printer on fire", "New title")
+    assert changes["description"] == ("Details.", "New text")
+    assert changes["status"] == ("open", "in_progress")
+    assert changes["priority"] == ("normal", "high")
+    assert changes["queue"][1] == str(queue["id"])
+    assert changes["assignee"] == (None, str(staff.id))
+
+
+def test_unchanged_values_record_nothing_and_keep_version(as_staff, ticket):
+    response = patch(as_staff, ticket.id, {"status": "open", "priority": "normal"})
+    assert response.status_code == 200
+    assert response.json["version"] == 1
+    assert len(as_staff.get(f"{TICKETS}/{ticket.id}/events").json) == 1
+
+
+@pytest.mark.parametrize("field", ["title", "description", "status", "priority", "queue_id"])
+def test_required_fields_cannot_be_nulled(as_staff, ticket, field):
+    response = patch(as_staff, ticket.id, {field: None})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == field
+
+
+# --- lost updates ---------------------------------------------------------
+
+
+def test_stale_if_match_is_refused(as_staff, ticket):
+    assert (
+        patch(as_staff, ticket.id, {"priority": "high"}, headers={"If-Match": '"1"'}).status_code
+        == 200
+    )
+    stale = patch(as_staff, ticket.id, {"priority": "low"}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert as_staff.get(f"{TICKETS}/{ticket.id}").json["priority"] == "high"
+
+
+def test_stale_version_field_is_a_conflict(as_staff, ticket):
+    assert patch(as_staff, ticket.id, {"priority": "high", "version": 1}).status_code == 200
+    stale = patch(as_staff, ticket.id, {"priority": "low", "version": 1})
+    assert stale.status_code == 409
+
+
+def test_current_if_match_succeeds(as_staff, ticket):
+    etag = as_staff.get(f"{TICKETS}/{ticket.id}").headers["ETag"]
+    response = patch(as_staff, ticket.id, {"status": "waiting"}, headers={"If-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] == '"2"'
+
+
+def test_garbage_if_match_is_a_failed_precondition(as_staff, ticket):
+    response = patch(as_staff, ticket.id, {"status": "waiting"}, headers={"If-Match": "nope"})
+    assert response.status_code == 412
+
+
+def test_a_comment_does_not_make_an_edit_stale(as_staff, as_customer, ticket):
+    as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "any news?"})
+    response = patch(as_staff, ticket.id, {"status": "waiting"}, headers={"If-Match": '"1"'})
+    assert response.status_code == 200
+
+
+def test_concurrent_writers_with_same_version_never_both_win(app, factory, staff, ticket):
+    """Two agents PATCH the same version at the same moment: one wins, one gets 412."""
+    import threading
+
+    token = factory.token(staff)
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def write(priority: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.patch(
+            f"{TICKETS}/{ticket.id}",
+            json={"priority": priority},
+            headers={"Authorization": f"Bearer {token}", "If-Match": '"1"'},
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in ("high", "low")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200, 412]
+    with app.app_context():
+        events = db.session.query(TicketEvent).filter_by(ticket_id=ticket.id, kind="priority")
+        assert events.count() == 1
+
+
+# --- comments ---------------------------------------------------------------
+
+
+def test_customer_replies_on_own_ticket(as_customer, customer, ticket):
+    response = as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "More info"})
+    assert response.status_code == 201
+    assert response.json["author"]["id"] == customer.id
+    assert response.json["internal"] is False
+
+
+def test_customer_cannot_write_internal_note(app, as_customer, ticket):
+    response = as_customer.post(
+        f"{TICKETS}/{ticket.id}/comments", json={"body": "x", "internal": True}
+    )
+    assert response.status_code == 403
+    assert as_customer.get(f"{TICKETS}/{ticket.id}/comments").json == []
+
+
+def test_other_customer_cannot_comment(as_other_customer, ticket):
+    response = as_other_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "hi"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("payload", [{}, {"body": ""}, {"body": "x" * 50_001}, {"body": 3}])
+def test_invalid_comment_is_rejected(as_customer, ticket, payload):
+    response = as_customer.post(f"{TICKETS}/{ticket.id}/comments", json=payload)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "body"
+
+
+def test_comment_moves_ticket_up_recently_updated(as_customer, factory, customer, ticket):
+    newer = factory.ticket(customer, title="newer")
+    as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "bump"})
+    listed = as_customer.get(f"{TICKETS}?sort=-updated_at").json["items"]
+    assert [t["id"] for t in listed] == [ticket.id, newer.id]

@@ -1,0 +1,133 @@
+"""People and queues through the API: who may list, create and change them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ApiClient
+from ticketdesk.models import Role
+
+USERS = "/api/v1/users"
+
+
+def test_staff_lists_users_by_role(as_staff, customer, other_customer, staff):
+    everyone = as_staff.get(USERS).json["items"]
+    assert {user["id"] for user in everyone} == {customer.id, other_customer.id, staff.id}
+    customers = as_staff.get(f"{USERS}?role=customer").json["items"]
+    assert {user["id"] for user in customers} == {customer.id, other_customer.id}
+
+
+def test_user_list_pages_by_cursor(as_admin, factory):
+    for index in range(5):
+        factory.user(Role.CUSTOMER, name=f"C{index}")
+    first = as_admin.get(f"{USERS}?limit=4").json
+    second = as_admin.get(f"{USERS}?limit=4&cursor={first['next_cursor']}").json
+    ids = [user["id"] for user in first["items"] + second["items"]]
+    assert len(ids) == 6 and len(set(ids)) == 6
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query", ["role=boss", "limit=0", "limit=101", "cursor=abc"])
+def test_bad_user_query_is_rejected(as_admin, query):
+    assert as_admin.get(f"{USERS}?{query}").status_code == 422
+
+
+def test_customer_cannot_list_users(as_customer):
+    assert as_customer.get(USERS).status_code == 403
+
+
+def test_admin_creates_staff(as_admin):
+    response = as_admin.post(
+        USERS, json={"name": "New Agent", "email": "agent@example.com", "role": "staff"}
+    )
+    assert response.status_code == 201
+    assert response.json["role"] == "staff"
+    assert response.headers["Location"] == f"{USERS}/{response.json['id']}"
+
+
+@pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
+def test_only_admins_create_users(app, request, client_name):
+    client = request.getfixturevalue(client_name)
+    response = client.post(USERS, json={"name": "X", "email": "x@example.com", "role": "admin"})
+    assert response.status_code == 403
+
+
+def test_admin_reads_anyone_others_read_only_themselves(as_admin, as_staff, as_customer, customer):
+    assert as_admin.get(f"{USERS}/{customer.id}").status_code == 200
+    assert as_customer.get(f"{USERS}/{customer.id}").status_code == 200
+    assert as_staff.get(f"{USERS}/{customer.id}").status_code == 403
+    assert as_admin.get(f"{USERS}/99999").status_code == 404
+
+
+def test_admin_promotes_and_deactivates(client, factory, as_admin, customer):
+    secret = factory.token(customer)
+    promoted = as_admin.patch(f"{USERS}/{customer.id}", json={"role": "staff", "name": "Carla S"})
+    assert promoted.status_code == 200
+    assert (promoted.json["role"], promoted.json["name"]) == ("staff", "Carla S")
+    assert ApiClient(client, secret).get(USERS).status_code == 200
+    deactivated = as_admin.patch(f"{USERS}/{customer.id}", json={"active": False})
+    assert deactivated.json["active"] is False
+    assert ApiClient(client, secret).get("/api/v1/me").status_code == 401
+
+
+def test_admin_cannot_demote_or_deactivate_self(as_admin, admin):
+    assert as_admin.patch(f"{USERS}/{admin.id}", json={"role": "customer"}).status_code == 409
+    assert as_admin.patch(f"{USERS}/{admin.id}", json={"active": False}).status_code == 409
+    assert as_admin.patch(f"{USERS}/{admin.id}", json={"name": "Ada B"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload", [{"email": "x@example.com"}, {"role": None}, {"active": "maybe"}, {"id": 3}]
+)
+def test_user_patch_allows_only_known_fields(as_admin, customer, payload):
+    assert as_admin.patch(f"{USERS}/{customer.id}", json=payload).status_code == 422
+
+
+@pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
+def test_only_admins_change_users(app, request, client_name, other_customer):
+    client = request.getfixturevalue(client_name)
+    response = client.patch(f"{USERS}/{other_customer.id}", json={"role": "admin"})
+    assert response.status_code == 403
+
+
+def test_user_tickets_lists_requested_and_assigned(as_staff, factory, customer, staff):
+    mine = factory.ticket(customer, title="mine")
+    assigned = factory.ticket(customer, title="to staff")
+    as_staff.patch(f"/api/v1/tickets/{assigned.id}", json={"assignee_id": staff.id})
+    factory.ticket(factory.user(), title="someone else")
+    staff_view = as_staff.get(f"{USERS}/{staff.id}/tickets").json["items"]
+    assert [t["id"] for t in staff_view] == [assigned.id]
+    customer_view = as_staff.get(f"{USERS}/{customer.id}/tickets").json["items"]
+    assert {t["id"] for t in customer_view} == {mine.id, assigned.id}
+
+
+def test_customer_asks_only_about_own_tickets(as_customer, customer, other_customer):
+    assert as_customer.get(f"{USERS}/{customer.id}/tickets").status_code == 200
+    assert as_customer.get(f"{USERS}/{other_customer.id}/tickets").status_code == 404
+    assert as_customer.get(f"{USERS}/99999/tickets").status_code == 404
+
+
+# --- queues -----------------------------------------------------------------
+
+
+def test_anyone_signed_in_lists_queues(as_customer, anonymous):
+    assert [q["slug"] for q in as_customer.get("/api/v1/queues").json] == ["general"]
+    assert anonymous.get("/api/v1/queues").status_code == 401
+
+
+def test_admin_creates_queue_with_slug(as_admin):
+    response = as_admin.post("/api/v1/queues", json={"name": "Billing & Refunds"})
+    assert response.status_code == 201
+    assert response.json["slug"] == "billing-refunds"
+    assert as_admin.post("/api/v1/queues", json={"name": "Billing & Refunds"}).status_code == 409
+
+
+@pytest.mark.parametrize("payload", [{}, {"name": ""}, {"name": "x" * 121}, {"name": "!!!"}])
+def test_invalid_queue_is_rejected(as_admin, payload):
+    assert as_admin.post("/api/v1/queues", json=payload).status_code == 422
+
+
+@pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
+def test_only_admins_create_queues(app, request, client_name):
+    client = request.getfixturevalue(client_name)
+    assert client.post("/api/v1/queues", json={"name": "Sales"}).status_code == 403
