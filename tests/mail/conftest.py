@@ -69,7 +69,7 @@ class SmtpServer:
 def smtp_server():
     handler = RecordingHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     yield SmtpServer(handler, port)
     controller.stop()

@@ -235,3 +235,15 @@ def test_only_admins_see_the_outbox(mail_app, as_staff, as_customer):
     assert as_staff.get("/api/v1/admin/outbox").status_code == 403
     assert as_customer.get("/api/v1/admin/outbox").status_code == 403
     assert as_staff.post("/api/v1/admin/outbox/1/retry").status_code == 403
+
+
+def test_internationalised_address_is_sent_with_smtputf8(
+    mail_app, deliver, smtp_server, outbox, factory
+):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    jurgen = factory.user(Role.CUSTOMER, name="Jürgen", email="jürgen@exämple.com")
+    factory.ticket(jurgen, title="Drucker")
+    assert deliver().sent == 1
+    mail_from, recipients, message = smtp_server.handler.messages[0]
+    assert recipients == ["jürgen@exämple.com"]
+    assert "Drucker" in message["Subject"]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -68,11 +68,18 @@ def render_bodies(kind: str, context: dict) -> tuple[str, str]:
 
 def compose(from_address: str, envelope: Envelope, text: str, html: str) -> str:
     """The whole message, ready for SMTP (CRLF line ends, non-ASCII encoded)."""
-    message = EmailMessage(policy=SMTP)
+    # An internationalised address (RFC 6531) needs UTF-8 headers; every other message
+    # stays pure ASCII so that any server takes it.
+    ascii_only = envelope.recipient_email.isascii()
+    message = EmailMessage(policy=SMTP if ascii_only else SMTPUTF8)
     message["From"] = from_address
-    message["To"] = Address(
-        display_name=one_line(envelope.recipient_name, 100), addr_spec=envelope.recipient_email
-    )
+    if ascii_only:
+        message["To"] = Address(
+            display_name=one_line(envelope.recipient_name, 100),
+            addr_spec=envelope.recipient_email,
+        )
+    else:
+        message["To"] = envelope.recipient_email
     message["Reply-To"] = envelope.reply_to
     message["Subject"] = one_line(envelope.subject, 240)
     message["Date"] = format_datetime(utcnow())

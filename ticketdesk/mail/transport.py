@@ -61,7 +61,10 @@ class SmtpTransport:
         try:
             connection = self._connection or self._connect()
             self._connection = connection
-            connection.sendmail(sender, [job.recipient], job.content.encode("utf-8"))
+            options = [] if job.content.isascii() else ["SMTPUTF8"]
+            connection.sendmail(
+                sender, [job.recipient], job.content.encode("utf-8"), mail_options=options
+            )
         except smtplib.SMTPRecipientsRefused as error:
             self._drop()
             code, answer = next(iter(error.recipients.values()))
