@@ -9,7 +9,7 @@ from apiflask import APIFlask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
-from ticketdesk import __version__
+from ticketdesk import __version__, security
 from ticketdesk.config import instance_path_from_env, load_config
 from ticketdesk.extensions import MIGRATIONS_DIR, configure_sqlite, csrf, db, migrate
 
@@ -56,6 +56,7 @@ def register_extensions(app: APIFlask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
+    security.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
 

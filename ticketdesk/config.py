@@ -25,7 +25,32 @@ DEFAULTS: dict[str, Any] = {
     # Largest request body accepted anywhere; bigger bodies get 413 before they are read.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "PAGE_SIZE_DEFAULT": 25,
+    # --- attachments (see README "Attachments") ---
+    # Over any limit the upload is refused with 413 before its body is read.
+    "ATTACHMENT_MAX_FILE_SIZE": 25 * 1024 * 1024,
+    "ATTACHMENT_MAX_FILES": 10,
+    "ATTACHMENT_MAX_TICKET_TOTAL": 100 * 1024 * 1024,
+    # Stored files no row points at (an upload that died mid-way) older than this are
+    # removed by `ticketdesk cleanup`.
+    "ATTACHMENT_ORPHAN_SECONDS": 3600,
+    # "local" (ATTACHMENT_DIR, default <instance>/attachments) or "s3" (needs boto3).
+    "ATTACHMENT_STORAGE": "local",
+    "ATTACHMENT_DIR": None,
+    "S3_BUCKET": None,
+    "S3_PREFIX": "attachments/",
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
     "PAGE_SIZE_MAX": 100,
+    # Security: how many reverse proxies set X-Forwarded-*; none are trusted by default.
+    "TRUSTED_PROXIES": 0,
+    # Rate limits (Flask-Limiter syntax); memory:// per process, redis://host:6379 shared.
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_SIGN_IN": "10 per minute",
+    "RATELIMIT_SIGN_UP": "5 per minute",
+    "RATELIMIT_API": "600 per minute",
     # How often (seconds) a token's last_used_at is written: not on every request.
     "TOKEN_TOUCH_INTERVAL": 60,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import APIFlask
 
-from ticketdesk.api import adapter
+from ticketdesk.api import adapter, docs_assets
 
 
 def init_app(app: APIFlask) -> None:
@@ -16,4 +16,10 @@ def init_app(app: APIFlask) -> None:
     from ticketdesk.api.openapi import describe_problems
 
     app.register_blueprint(bp)
+    from ticketdesk.api import attachments
+    from ticketdesk.extensions import csrf
+
+    app.register_blueprint(attachments.bp)
+    csrf.exempt(attachments.bp)  # bearer tokens only, as for the rest of the API
     app.spec_processor(describe_problems)
+    docs_assets.init_app(app)

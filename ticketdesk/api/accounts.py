@@ -19,11 +19,14 @@ from ticketdesk.api.schemas import (
     UserPatch,
     UserQuery,
 )
+from ticketdesk.extensions import limiter
+from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
 from ticketdesk.services import queue_manager, user_manager
 from ticketdesk.services.errors import ValidationFailed
 
 
 @bp.post("/auth/register")
+@limiter.limit(sign_up_limit, key_func=address_key)
 @bp.input(RegisterIn, arg_name="body")
 @bp.output(UserOut, status_code=201)
 @bp.doc(tags=["Accounts"], responses={403: "Registration is closed", 409: "Email taken"})
@@ -34,6 +37,8 @@ def register(body: RegisterIn):
 
 
 @bp.post("/auth/tokens")
+@limiter.limit(sign_in_limit, key_func=address_key)
+@limiter.limit(sign_in_limit, key_func=account_key)
 @bp.input(TokenIn, arg_name="body")
 @bp.output(TokenOut, status_code=201)
 @bp.doc(tags=["Accounts"], responses={401: "Wrong email or password"})

@@ -6,6 +6,8 @@ from apiflask import APIBlueprint, HTTPTokenAuth
 from flask import request
 
 from ticketdesk.api.problems import problem
+from ticketdesk.extensions import limiter
+from ticketdesk.security.limits import api_limit, caller_key
 from ticketdesk.models import User
 from ticketdesk.services import user_manager
 
@@ -16,6 +18,9 @@ auth = HTTPTokenAuth(
 )
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+# Every API call counts against its caller's general allowance.
+limiter.limit(api_limit, key_func=caller_key)(bp)
 
 
 @auth.verify_token

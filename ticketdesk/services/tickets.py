@@ -232,10 +232,12 @@ class TicketManager:
             setattr(ticket, field, value)
         if "status" in changed:
             _stamp_status(ticket, changed["status"], now)
+        if changed:
+            # Set before anything flushes, so the ticket row is written (and versioned) once.
+            ticket.updated_at = now
         if "title" in changed or "description" in changed:
             index_ticket(self.session, ticket.id)
         if changed:
-            ticket.updated_at = now
             self.notifier.ticket_changed(actor, ticket, changed)
         try:
             self.session.commit()

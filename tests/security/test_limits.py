@@ -1,0 +1,75 @@
+"""Abuse limits: password guessing, sign-ups and API floods get 429 with Retry-After."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.factories import ApiClient
+
+
+def test_token_guessing_is_limited_per_account(client, customer):
+    answers = [
+        client.post(
+            "/api/v1/auth/tokens",
+            json={"email": customer.email, "password": f"guess number {n}"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        )
+        for n in range(12)
+    ]
+    assert [a.status_code for a in answers[:10]] == [401] * 10
+    limited = answers[10]
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_token_guessing_is_limited_per_address(client):
+    codes = [
+        client.post(
+            "/api/v1/auth/tokens", json={"email": f"u{n}@example.com", "password": "x" * 12}
+        ).status_code
+        for n in range(11)
+    ]
+    assert codes[-1] == 429 and 429 not in codes[:10]
+
+
+def test_registration_is_limited_per_address(client):
+    codes = [
+        client.post(
+            "/api/v1/auth/register",
+            json={"name": "N", "email": f"n{n}@example.com", "password": "a long password"},
+        ).status_code
+        for n in range(6)
+    ]
+    assert codes == [201] * 5 + [429]
+
+
+def test_general_api_limit_per_caller(app, as_customer, as_staff):
+    app.config["RATELIMIT_API"] = "3 per minute"
+    codes = [as_customer.get("/api/v1/me").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert as_staff.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0"])
+def test_limits_are_shared_through_redis(tmp_path, storage):
+    """Two app servers sharing Redis count one client's attempts together."""
+    from tests.security.test_headers import make_app
+
+    prefix = uuid.uuid4().hex
+    config = {"RATELIMIT_STORAGE_URL": storage, "RATELIMIT_KEY_PREFIX": prefix}
+    servers = [make_app(tmp_path, **config).test_client() for _ in range(2)]
+    body = {"email": "x@example.com", "password": "x" * 12}
+    codes = []
+    for n in range(11):
+        server = servers[n % 2]
+        codes.append(server.post("/api/v1/auth/tokens", json=body).status_code)
+    assert 429 not in codes[:10] and codes[-1] == 429
+
+
+def test_anonymous_api_calls_are_limited_by_address(app, client):
+    app.config["RATELIMIT_API"] = "2 per minute"
+    codes = [ApiClient(client, None).get("/api/v1/me").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]

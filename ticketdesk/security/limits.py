@@ -1,0 +1,55 @@
+"""Abuse limits with Flask-Limiter: in memory by default, Redis when configured.
+
+Routes that need a limit (sign-in, tokens, registration, password reset) name
+one of the callables below, per client address and per account; every API
+call also counts against a general per-caller limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, current_app, request
+from flask_limiter.util import get_remote_address
+
+from ticketdesk.extensions import limiter
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URL"])
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+
+def sign_in_limit() -> str:
+    """Attempts at a password (sign-in, token creation) per address and per account."""
+    return current_app.config["RATELIMIT_SIGN_IN"]
+
+
+def sign_up_limit() -> str:
+    """New accounts and reset requests per address."""
+    return current_app.config["RATELIMIT_SIGN_UP"]
+
+
+def api_limit() -> str:
+    """The general allowance of one API caller."""
+    return current_app.config["RATELIMIT_API"]
+
+
+def address_key() -> str:
+    return "ip:" + (get_remote_address() or "unknown")
+
+
+def account_key() -> str:
+    """The account being tried, whichever address the attempts come from."""
+    body = request.get_json(silent=True) if request.is_json else None
+    email = body.get("email") if isinstance(body, dict) else request.form.get("email")
+    return "account:" + (email if isinstance(email, str) else "").strip().lower()[:254]
+
+
+def caller_key() -> str:
+    """Per bearer token for API callers, per address for anonymous ones."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer ") and len(header) < 300:
+        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return address_key()
