@@ -38,6 +38,7 @@ def register_commands(app) -> None:
     from ticketdesk.seed import seed_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(cleanup_command)
     for command in MAIL_COMMANDS:
         app.cli.add_command(command)
 
@@ -121,6 +122,19 @@ def demo_command(if_new):
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     click.echo(text)
+
+
+@click.command("cleanup")
+@with_appcontext
+def cleanup_command():
+    """Remove stored attachment files no row points at (uploads that died mid-way)."""
+    from datetime import timedelta
+
+    from ticketdesk.services.attachments import attachment_manager
+
+    age = timedelta(seconds=int(current_app.config["ATTACHMENT_ORPHAN_SECONDS"]))
+    removed = attachment_manager().remove_orphans(older_than=age)
+    click.echo(f"Removed {removed} orphaned attachment file(s).")
 
 
 def _user_exists(email: str) -> bool:

@@ -89,10 +89,15 @@ def run_migrations_online():
             return f"sa.{obj.impl_instance!r}"
         return False
 
+    def include_name(name, type_, parent_names):
+        """Leave the search index (FTS5 and its shadow tables; see 0002_search) to its DDL."""
+        return not (type_ == "table" and name.startswith("ticket_search"))
+
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -4,6 +4,7 @@ Models hold data and small derived facts only; every rule about who may change
 what lives in `ticketdesk.services`.
 """
 
+from ticketdesk.models.attachments import Attachment
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
 from ticketdesk.models.mail import (
     FailedMail,
@@ -25,6 +26,7 @@ from ticketdesk.models.tickets import (
 )
 
 __all__ = [
+    "Attachment",
     "EMAIL_MAX",
     "NAME_MAX",
     "TEXT_MAX",

@@ -1,4 +1,4 @@
-"""full-text search index of tickets (SQLite FTS5, PostgreSQL tsvector + GIN)
+"""full-text search index of tickets (SQLite FTS5, PostgreSQL tsvector + GIN); attachments
 
 Revision ID: 0002_search
 Revises: 7277a9f9b094
@@ -9,6 +9,7 @@ here so that the migration never changes when the app code does. Existing
 tickets are indexed in the upgrade.
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -60,7 +61,31 @@ def upgrade():
     statements = SQLITE if op.get_bind().dialect.name == "sqlite" else POSTGRESQL
     for statement in statements:
         op.execute(statement)
+    op.create_table('attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('comment_id', sa.Integer(), nullable=True),
+    sa.Column('uploader_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['comment_id'], ['comments.id'], name=op.f('fk_attachments_comment_id_comments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_attachments_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploader_id'], ['users.id'], name=op.f('fk_attachments_uploader_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_attachments_storage_key'))
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_comment_id'), ['comment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachments_ticket_id'), ['ticket_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_attachments_comment_id'))
+    op.drop_table('attachments')
     op.execute("DROP TABLE IF EXISTS ticket_search")

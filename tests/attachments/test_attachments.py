@@ -1,0 +1,246 @@
+"""Attachments through the API: limits, storage names, access, and safe downloads."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ticketdesk.api.attachments import content_disposition
+from ticketdesk.cli import cleanup_command
+from ticketdesk.extensions import db
+from ticketdesk.services import ticket_manager
+from ticketdesk.services.attachments import clean_filename
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+HOSTILE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>'
+
+
+def upload(api, ticket_id, *files, **fields):
+    data = {**fields, "file": [(io.BytesIO(body), name, ctype) for name, body, ctype in files]}
+    return api.post(
+        f"/api/v1/tickets/{ticket_id}/attachments", data=data, content_type="multipart/form-data"
+    )
+
+
+def fetch(api, attachment_id):
+    """Download a file and close the response (and so the stored file) at once."""
+    response = api.get(f"/api/v1/attachments/{attachment_id}/content")
+    response.get_data()
+    response.close()
+    return response
+
+
+def stored_files(app) -> list[Path]:
+    root = Path(app.instance_path) / "attachments"
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def test_upload_then_download_png_inline(as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("photo.png", PNG, "image/png"))
+
+    assert created.status_code == 201, created.json
+    [attachment] = created.json
+    assert attachment["content_type"] == "image/png"
+    assert attachment["size"] == len(PNG)
+    download = fetch(as_customer, attachment["id"])
+    assert download.status_code == 200
+    assert download.data == PNG
+    assert download.mimetype == "image/png"
+    assert download.headers["Content-Disposition"].startswith("inline;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_hostile_svg_is_never_rendered(as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("cat.svg", HOSTILE_SVG, "image/svg+xml"))
+    attachment = created.json[0]
+
+    download = fetch(as_customer, attachment["id"])
+
+    assert attachment["content_type"] == "application/octet-stream"
+    assert download.mimetype == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+
+
+def test_html_claiming_to_be_png_is_a_download(as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("x.png", b"<script>alert(1)</script>", "image/png"))
+
+    download = fetch(as_customer, created.json[0]["id"])
+
+    assert download.mimetype == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_traversal_filename_is_metadata_only(app, as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("../../../etc/passwd", b"root:x:0:0", "text/plain"))
+
+    assert created.status_code == 201
+    assert created.json[0]["filename"] == "passwd"
+    [path] = stored_files(app)
+    assert path.is_relative_to(Path(app.instance_path) / "attachments")
+    assert "passwd" not in path.name
+    assert not (Path(app.instance_path).parent / "etc").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("report\u202egpj.exe", "reportgpj.exe"),
+        ("ﬁle\u200bname.txt", "filename.txt"),
+        ("..", "attachment"),
+        ("", "attachment"),
+    ],
+)
+def test_filenames_are_normalised(as_customer, ticket, given, kept):
+    created = upload(as_customer, ticket.id, (given, b"data", "text/plain"))
+
+    assert created.json[0]["filename"] == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("..\\..\\windows\\evil.exe", "evil.exe"),
+        ("C:\\x\\.htaccess", "htaccess"),
+        ("ﬁle\x00name\r\n.txt", "filename.txt"),
+        (None, "attachment"),
+    ],
+)
+def test_clean_filename_drops_windows_paths(given, kept):
+    assert clean_filename(given) == kept
+
+
+def test_download_names_the_file_per_rfc_6266(as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("Rapport été 100%.pdf", b"%PDF-1.7", "x/y"))
+
+    disposition = fetch(as_customer, created.json[0]["id"]).headers["Content-Disposition"]
+
+    assert disposition == (
+        'attachment; filename="Rapport _t_ 100_.pdf"; '
+        "filename*=UTF-8''Rapport%20%C3%A9t%C3%A9%20100%25.pdf"
+    )
+
+
+def test_quotes_cannot_break_out_of_the_disposition():
+    assert content_disposition('a"; filename="evil.html', inline=False) == (
+        'attachment; filename="a_; filename=_evil.html"; '
+        "filename*=UTF-8''a%22%3B%20filename%3D%22evil.html"
+    )
+
+
+def test_other_customer_can_neither_download_nor_upload(as_customer, as_other_customer, ticket):
+    created = upload(as_customer, ticket.id, ("a.txt", b"mine", "text/plain"))
+    attachment_id = created.json[0]["id"]
+
+    assert fetch(as_other_customer, attachment_id).status_code == 404
+    assert as_other_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").status_code == 404
+    refused = upload(as_other_customer, ticket.id, ("b.txt", b"x", "text/plain"))
+    assert refused.status_code == 404
+
+
+def test_files_on_internal_notes_are_for_staff_only(as_customer, as_staff, factory, staff, ticket):
+    note = ticket_manager().add_comment(
+        factory.load(staff), ticket.id, body="Logs attached", internal=True
+    )
+    note_id = note.id
+    db.session.remove()
+    created = upload(as_staff, ticket.id, ("logs.txt", b"secret", "text/plain"), comment_id=note_id)
+    attachment_id = created.json[0]["id"]
+
+    assert fetch(as_staff, attachment_id).status_code == 200
+    assert fetch(as_customer, attachment_id).status_code == 404
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+
+
+def test_cannot_attach_to_someone_elses_comment(as_customer, factory, staff, ticket):
+    reply = ticket_manager().add_comment(factory.load(staff), ticket.id, body="Hello")
+    reply_id = reply.id
+    db.session.remove()
+
+    refused = upload(as_customer, ticket.id, ("a.txt", b"x", "text/plain"), comment_id=reply_id)
+
+    assert refused.status_code == 422
+
+
+def test_file_over_the_limit_is_413_and_nothing_is_kept(app, as_customer, ticket):
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1000
+
+    refused = upload(as_customer, ticket.id, ("big.bin", b"x" * 1500, "application/x"))
+
+    assert refused.status_code == 413
+    assert stored_files(app) == []
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+
+
+def test_declared_length_over_the_limit_is_413_before_reading(app, as_customer, ticket):
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1000
+    app.config["ATTACHMENT_MAX_FILES"] = 1
+
+    class Unreadable(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = readinto = read
+
+    response = as_customer.post(
+        f"/api/v1/tickets/{ticket.id}/attachments",
+        input_stream=Unreadable(),
+        content_type="multipart/form-data; boundary=x",
+        environ_overrides={"CONTENT_LENGTH": str(10**9)},
+    )
+
+    assert response.status_code == 413
+
+
+def test_too_many_files_is_413(app, as_customer, ticket):
+    app.config["ATTACHMENT_MAX_FILES"] = 2
+
+    files = [(f"{n}.txt", b"x", "text/plain") for n in range(3)]
+
+    assert upload(as_customer, ticket.id, *files).status_code == 413
+
+
+def test_ticket_total_limit_is_413(app, as_customer, ticket):
+    app.config["ATTACHMENT_MAX_TICKET_TOTAL"] = 100
+    assert upload(as_customer, ticket.id, ("a", b"x" * 60, "text/plain")).status_code == 201
+
+    assert upload(as_customer, ticket.id, ("b", b"x" * 60, "text/plain")).status_code == 413
+    assert len(stored_files(app)) == 1
+
+
+def test_json_body_is_415(as_customer, ticket):
+    response = as_customer.post(f"/api/v1/tickets/{ticket.id}/attachments", json={"file": "x"})
+
+    assert response.status_code == 415
+
+
+def test_cleanup_removes_old_orphans_only(app, as_customer, ticket):
+    upload(as_customer, ticket.id, ("kept.txt", b"kept", "text/plain"))
+    [kept] = stored_files(app)
+    orphan_dir = Path(app.instance_path) / "attachments" / "ab"
+    orphan_dir.mkdir(parents=True, exist_ok=True)
+    old_orphan, new_orphan = orphan_dir / ("ab" + "0" * 30), orphan_dir / ("ab" + "1" * 30)
+    old_orphan.write_bytes(b"left by a crash")
+    new_orphan.write_bytes(b"an upload in progress")
+    long_ago = time.time() - 7200
+    os.utime(old_orphan, (long_ago, long_ago))
+    os.utime(kept, (long_ago, long_ago))
+
+    result = CliRunner().invoke(cleanup_command, obj=_script_info(app))
+
+    assert result.exit_code == 0, result.output
+    assert "Removed 1" in result.output
+    assert kept.exists() and new_orphan.exists() and not old_orphan.exists()
+
+
+def _script_info(app):
+    from flask.cli import ScriptInfo
+
+    return ScriptInfo(create_app=lambda: app)

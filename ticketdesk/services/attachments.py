@@ -1,0 +1,222 @@
+"""AttachmentManager: files on tickets and comments, with the ticket's access rules.
+
+Bytes are written to storage under a generated key first, then the row is
+committed; if the commit fails the file is deleted again. A crash between the
+two leaves only a file no row points at, which `cleanup` removes: there is
+never a row without its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ticketdesk.models import Attachment, Comment, User, utcnow
+from ticketdesk.models.attachments import FILENAME_MAX
+from ticketdesk.services.errors import NotFound, ValidationFailed
+from ticketdesk.services.tickets import TicketManager
+from ticketdesk.services.transactions import begin_write
+from ticketdesk.storage import CHUNK, Storage, new_key
+
+# Raster formats browsers decode without running anything; by their magic bytes.
+SAFE_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+OCTET_STREAM = "application/octet-stream"
+
+
+class TooLarge(ValidationFailed):
+    """An upload over a configured limit (the API answers 413)."""
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_file_size: int = 25 * 1024 * 1024
+    max_files: int = 10
+    max_ticket_total: int = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received: the client's filename (metadata only) and a byte stream."""
+
+    filename: str
+    stream: BinaryIO
+
+
+class AttachmentManager:
+    """Attach, list, fetch and clean up files, as a given user is allowed to."""
+
+    def __init__(self, session: Session, storage: Storage, limits: AttachmentLimits) -> None:
+        self.session = session
+        self.storage = storage
+        self.limits = limits
+        self.tickets = TicketManager(session)
+
+    def add_attachments(
+        self, actor: User, ticket_id: int, uploads: list[Upload], *, comment_id: int | None = None
+    ) -> list[Attachment]:
+        """Store the files on a ticket the actor may see (or on their own comment on it)."""
+        if not uploads:
+            raise ValidationFailed.field("file", "Attach at least one file.")
+        if len(uploads) > self.limits.max_files:
+            raise TooLarge.field("file", f"At most {self.limits.max_files} files at once.")
+        ticket = self.tickets.get_ticket(actor, ticket_id)
+        if comment_id is not None:
+            self._own_comment(actor, ticket.id, comment_id)
+        stored: list[Attachment] = []
+        try:
+            for upload in uploads:
+                stored.append(self._store(upload))
+            begin_write(self.session)
+            ticket = self.tickets.get_ticket(actor, ticket_id)
+            self._check_ticket_total(ticket.id, sum(item.size for item in stored))
+            for item in stored:
+                item.ticket_id, item.comment_id, item.uploader_id = ticket.id, comment_id, actor.id
+                self.session.add(item)
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            for item in stored:
+                self.storage.delete(item.storage_key)
+            raise
+        return stored
+
+    def get_attachments(self, actor: User, ticket_id: int) -> list[Attachment]:
+        """The ticket's files the actor may see, oldest first."""
+        ticket = self.tickets.get_ticket(actor, ticket_id)
+        query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+        if not actor.is_staff:
+            query = query.outerjoin(Comment, Attachment.comment_id == Comment.id).where(
+                Comment.internal.is_not(True)
+            )
+        return list(self.session.scalars(query))
+
+    def get_attachment(self, actor: User, attachment_id: int) -> Attachment:
+        """One file, after the same check as its ticket; internal notes' files for staff only."""
+        attachment = self.session.get(Attachment, attachment_id)
+        missing = NotFound(f"Attachment {attachment_id} was not found.")
+        if attachment is None:
+            raise missing
+        try:
+            self.tickets.get_ticket(actor, attachment.ticket_id)
+        except NotFound:
+            raise missing from None
+        if attachment.comment is not None and attachment.comment.internal and not actor.is_staff:
+            raise missing
+        return attachment
+
+    def open(self, attachment: Attachment) -> BinaryIO:
+        return self.storage.open(attachment.storage_key)
+
+    def remove_orphans(self, *, older_than: timedelta) -> int:
+        """Delete stored files no row points at, written before `older_than` ago."""
+        cutoff: datetime = utcnow() - older_than
+        candidates = [key for key, written in self.storage.list() if written < cutoff]
+        removed = 0
+        for batch in _chunks(candidates, 500):
+            known = set(
+                self.session.scalars(
+                    select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
+                )
+            )
+            for key in batch:
+                if key not in known:
+                    self.storage.delete(key)
+                    removed += 1
+        return removed
+
+    def _store(self, upload: Upload) -> Attachment:
+        """Copy the stream to storage, measuring, hashing and sniffing it on the way."""
+        key = new_key()
+        meter = _Meter(upload.stream, self.limits.max_file_size)
+        self.storage.save(key, meter)
+        return Attachment(
+            filename=clean_filename(upload.filename),
+            content_type=sniff_content_type(meter.head),
+            size=meter.size,
+            sha256=meter.digest.hexdigest(),
+            storage_key=key,
+            created_at=utcnow(),
+        )
+
+    def _own_comment(self, actor: User, ticket_id: int, comment_id: int) -> None:
+        comment = self.session.get(Comment, comment_id)
+        if comment is None or comment.ticket_id != ticket_id or comment.author_id != actor.id:
+            raise ValidationFailed.field("comment_id", "Not one of your comments on this ticket.")
+
+    def _check_ticket_total(self, ticket_id: int, adding: int) -> None:
+        used = self.session.scalar(
+            select(func.coalesce(func.sum(Attachment.size), 0)).where(
+                Attachment.ticket_id == ticket_id
+            )
+        )
+        if used + adding > self.limits.max_ticket_total:
+            raise TooLarge.field("file", "The ticket's attachments would exceed their total limit.")
+
+
+class _Meter:
+    """A read-through stream that counts, hashes, keeps the first bytes, and enforces a cap."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream, self.limit = stream, limit
+        self.size, self.head, self.digest = 0, b"", hashlib.sha256()
+
+    def read(self, size: int = CHUNK) -> bytes:
+        chunk = self.stream.read(size if size and size > 0 else CHUNK)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise TooLarge.field("file", f"Each file may have at most {self.limit} bytes.")
+        if len(self.head) < 16:
+            self.head += chunk[: 16 - len(self.head)]
+        self.digest.update(chunk)
+        return chunk
+
+
+def sniff_content_type(head: bytes) -> str:
+    """A safe raster image type recognised from the first bytes, or octet-stream."""
+    for magic, content_type in SAFE_IMAGES:
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return OCTET_STREAM
+
+
+def clean_filename(name: str | None) -> str:
+    """The uploader's filename as safe metadata: NFKC, no controls or paths, bounded."""
+    name = unicodedata.normalize("NFKC", name or "")
+    name = "".join(char for char in name if unicodedata.category(char) not in ("Cc", "Cf", "Cs"))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".").strip()
+    return name[:FILENAME_MAX] or "attachment"
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def attachment_manager() -> AttachmentManager:
+    """An AttachmentManager for the current app's session, storage and limits."""
+    from flask import current_app
+
+    from ticketdesk.extensions import db
+    from ticketdesk.storage import storage_for
+
+    config = current_app.config
+    limits = AttachmentLimits(
+        max_file_size=int(config["ATTACHMENT_MAX_FILE_SIZE"]),
+        max_files=int(config["ATTACHMENT_MAX_FILES"]),
+        max_ticket_total=int(config["ATTACHMENT_MAX_TICKET_TOTAL"]),
+    )
+    return AttachmentManager(db.session(), storage_for(current_app), limits)
