@@ -155,7 +155,7 @@ def new_page(browser, base_url, problems):
         context = browser.new_context(
             base_url=base_url, viewport={"width": width, "height": height}
         )
-        context.set_default_timeout(5000)
+        context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
         problems.watch(page)

@@ -81,7 +81,8 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
 def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
     page = new_page()
     page.goto("/login")
-    page.keyboard.type("sam@example.com")  # the email field has focus on arrival
+    expect(page.get_by_label("Email")).to_be_focused()  # autofocus: no click needed
+    page.keyboard.type("sam@example.com")
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF_PASSWORD)
     page.keyboard.press("Enter")
