@@ -45,3 +45,22 @@ def test_pages_have_no_inline_scripts_styles_or_outside_assets(customer_web, tic
     assert "<script>" not in html
     assert "onclick" not in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_database_outage_page_needs_no_database(app, customer):
+    from sqlalchemy.exc import OperationalError
+
+    from tests.web.conftest import WebUser
+
+    @app.get("/down")
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    customer_web = WebUser(app.test_client())
+    customer_web.sign_in(customer)
+    response = customer_web.get("/down")
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "Ticketdesk is briefly unavailable" in html
+    assert "connection refused" not in html
+    assert "Sign out" not in html  # the signed-in navigation would need the database

@@ -43,6 +43,9 @@ def init_app(app: Flask) -> None:
     for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         if not app.config.get(key):
             app.config[key] = "Lax"
+    # A form's CSRF token lives as long as the signed-in session it is bound to: an agent
+    # who leaves a reply half-typed over lunch must not lose it to an expired token.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     login_manager.init_app(app)
     login_manager.anonymous_user = Visitor
     login_manager.user_loader(_load_user)
