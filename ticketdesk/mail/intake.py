@@ -45,7 +45,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied
 from ticketdesk.services.tickets import TicketManager
-from ticketdesk.services.users import UserManager, UserSettings
+from ticketdesk.services.users import UserManager
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,13 @@ class IntakeResult:
 
 
 class MailIntake:
-    def __init__(self, session: Session, settings: IntakeSettings, notifier) -> None:
+    def __init__(
+        self, session: Session, settings: IntakeSettings, notifier, users: UserManager
+    ) -> None:
         self.session = session
         self.settings = settings
         self.notifier = notifier
+        self.users = users  # creates accounts for unknown senders
 
     def receive(
         self, raw: bytes, *, envelope_sender: str | None = None, recipients=()
@@ -204,10 +207,9 @@ class MailIntake:
         )
 
     def _create_customer(self, mail: ParsedMail) -> User:
-        users = UserManager(self.session, UserSettings())
         name = (mail.sender_name.strip() or mail.sender.partition("@")[0])[:120]
         try:
-            return users.create_user_unchecked(
+            return self.users.create_user_unchecked(
                 name=name, email=mail.sender, password=None, role=Role.CUSTOMER
             )
         except Conflict:  # created meanwhile by a concurrent delivery
@@ -278,7 +280,7 @@ def mail_intake() -> MailIntake:
     from flask import current_app
 
     from ticketdesk.extensions import db
-    from ticketdesk.services import notifier
+    from ticketdesk.services import notifier, user_manager
 
     config = current_app.config
     settings = IntakeSettings(
@@ -289,7 +291,7 @@ def mail_intake() -> MailIntake:
         queue_addresses=dict(config["MAIL_QUEUE_ADDRESSES"] or {}),
         max_bytes=int(config["MAIL_MAX_MESSAGE_BYTES"]),
     )
-    return MailIntake(db.session(), settings, notifier())
+    return MailIntake(db.session(), settings, notifier(), user_manager())
 
 
 class _RecordingNotifier:
