@@ -118,6 +118,7 @@ def demo_command(if_new):
     text = "Demo accounts (email / password):\n" + "".join(
         f"  {role:<9} {email:<28} {password}\n" for role, email, password in credentials
     )
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)

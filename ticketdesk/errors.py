@@ -6,13 +6,17 @@ from http import HTTPStatus
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, g, render_template, request
+from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ticketdesk.api.problems import domain_problem, field_errors, problem, status_for
 from ticketdesk.extensions import db
-from ticketdesk.services.errors import DomainError
+from ticketdesk.models import SecurityEventKind
+from ticketdesk.services import security_log
+from ticketdesk.services.errors import DomainError, PermissionDenied
+from ticketdesk.services.transactions import begin_write
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -60,10 +64,24 @@ def _http_exception(error: HTTPException) -> Response:
 
 
 def _domain_error(error: DomainError) -> Response:
+    if isinstance(error, PermissionDenied):
+        _log_denial(error)
     if wants_problem_json():
         stale = 412 if request.headers.get("If-Match") else 409
         return domain_problem(error, stale_status=stale)
     return _respond(status_for(error), error.detail)
+
+
+def _log_denial(error: PermissionDenied) -> None:
+    """Record a refused action in the security log; nothing the refused request wrote is kept."""
+    db.session.rollback()
+    actor = g.get("flask_httpauth_user") or getattr(current_user, "user", None)
+    begin_write(db.session())
+    security_log().record_now(
+        SecurityEventKind.ACCESS_DENIED,
+        actor=actor,
+        detail=f"{request.method} {request.path[:200]}: {error.detail}",
+    )
 
 
 def _database_unavailable(error: OperationalError) -> Response:

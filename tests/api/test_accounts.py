@@ -161,3 +161,26 @@ def test_long_passwords_are_not_truncated(client):
     assert register(client, password=base + "A").status_code == 201
     response = client.post(TOKENS, json={"email": "nina@example.com", "password": base + "B"})
     assert response.status_code == 401
+
+
+def test_common_passwords_are_refused(client):
+    response = register(client, password="1234567890")
+    assert response.status_code == 422
+    assert "common" in response.json["errors"][0]["detail"]
+
+
+def test_expired_token_stops_working(app, client, customer):
+    from datetime import timedelta
+
+    from ticketdesk.models import ApiToken, utcnow
+
+    response = client.post(
+        TOKENS, json={"email": customer.email, "password": PASSWORD, "expires_in_days": 1}
+    )
+    assert response.json["expires_at"] is not None
+    secret = response.json["token"]
+    assert ApiClient(client, secret).get("/api/v1/me").status_code == 200
+    with app.app_context():
+        db.session.query(ApiToken).update({"expires_at": utcnow() - timedelta(seconds=1)})
+        db.session.commit()
+    assert ApiClient(client, secret).get("/api/v1/me").status_code == 401

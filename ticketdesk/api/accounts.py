@@ -11,6 +11,8 @@ from ticketdesk.api.schemas import (
     QueueIn,
     QueueOut,
     RegisterIn,
+    SecurityEventPage,
+    SecurityEventQuery,
     TokenIn,
     TokenOut,
     UserIn,
@@ -21,7 +23,7 @@ from ticketdesk.api.schemas import (
 )
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
-from ticketdesk.services import queue_manager, user_manager
+from ticketdesk.services import queue_manager, security_log, user_manager
 from ticketdesk.services.errors import ValidationFailed
 
 
@@ -45,13 +47,17 @@ def register(body: RegisterIn):
 def create_token(body: TokenIn):
     """Exchange an email and password for a bearer token (its secret is shown once)."""
     token, secret = user_manager().create_token(
-        email=body.email, password=body.password, name=body.name
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        expires_in_days=body.expires_in_days,
     )
     return {
         "id": token.id,
         "name": token.name,
         "created_at": token.created_at,
         "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
         "token": secret,
     }, 201
 
@@ -157,6 +163,21 @@ def list_queues():
 def create_queue(body: QueueIn):
     """Add a queue (admins)."""
     return queue_manager().create_queue(current_user(), name=body.name, slug=body.slug)
+
+
+@bp.get("/admin/security-events")
+@bp.auth_required(auth)
+@bp.input(SecurityEventQuery, location="query", arg_name="query")
+@bp.output(SecurityEventPage)
+@bp.doc(tags=["Users"], responses={403: "Admins only"})
+def list_security_events(query: SecurityEventQuery):
+    """The security log, newest first: sign-ins, denials, role and token changes (admins)."""
+    events = security_log().list_events(
+        current_user(), limit=query.limit + 1, before_id=_user_cursor(query.cursor)
+    )
+    more = len(events) > query.limit
+    events = events[: query.limit]
+    return {"items": events, "next_cursor": str(events[-1].id) if more else None}
 
 
 def _user_cursor(cursor: str | None) -> int | None:

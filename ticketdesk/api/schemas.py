@@ -56,6 +56,9 @@ class TokenIn(In):
     email: Annotated[str, Field(max_length=EMAIL_MAX)]
     password: Annotated[str, Field(max_length=1024)]
     name: Name | None = Field(default=None, description="A label to recognise the token by.")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Leave out for a token that lives until revoked."
+    )
 
 
 class TokenOut(Out):
@@ -63,6 +66,7 @@ class TokenOut(Out):
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime | None
     token: str = Field(description="The bearer secret. Shown only in this response: store it now.")
 
 
@@ -245,3 +249,23 @@ class PageQuery(In):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class SecurityEventOut(Out):
+    id: int
+    kind: str
+    actor_id: int | None
+    subject_id: int | None
+    ip: str | None
+    detail: str | None
+    at: datetime
+
+
+class SecurityEventQuery(In):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=20, description="`next_cursor` of a page.")
+
+
+class SecurityEventPage(Out):
+    items: list[SecurityEventOut]
+    next_cursor: str | None

@@ -17,9 +17,10 @@ from ticketdesk.api.schemas import (
     TicketPatch,
     TicketQuery,
 )
+from ticketdesk.api.search import search_items
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.errors import StaleVersion, ValidationFailed
-from ticketdesk.api.search import search_items
+from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.tickets import TicketFilter
 
 NOT_NULLABLE = ("title", "description", "status", "priority", "queue_id")
@@ -39,6 +40,7 @@ def create_ticket(body: TicketIn):
         priority=body.priority,
         queue_id=body.queue_id,
         requester_id=body.requester_id,
+        idempotency=_idempotency(body),
     )
     return ticket, 201, _ticket_headers(ticket)
 
@@ -136,9 +138,14 @@ def list_comments(ticket_id: int):
 @bp.doc(tags=["Comments"], responses={403: "Internal notes are for staff", 404: "No such ticket"})
 def add_comment(ticket_id: int, body: CommentIn):
     """Reply on a ticket, or (staff) add an internal note."""
-    return ticket_manager().add_comment(
-        current_user(), ticket_id, body=body.body, internal=body.internal
-    ), 201
+    comment = ticket_manager().add_comment(
+        current_user(),
+        ticket_id,
+        body=body.body,
+        internal=body.internal,
+        idempotency=_idempotency(body),
+    )
+    return comment, 201
 
 
 @bp.get("/tickets/<int:ticket_id>/events")
@@ -148,6 +155,12 @@ def add_comment(ticket_id: int, body: CommentIn):
 def list_events(ticket_id: int):
     """The ticket's history: every change, who made it and when."""
     return ticket_manager().get_events(current_user(), ticket_id)
+
+
+def _idempotency(body) -> IdempotencyKey | None:
+    """The request's Idempotency-Key, fingerprinted with its body, if the client sent one."""
+    key = request.headers.get("Idempotency-Key")
+    return None if key is None else IdempotencyKey.for_request(key, body.model_dump(mode="json"))
 
 
 def _ticket_headers(ticket) -> dict[str, str]:

@@ -15,6 +15,7 @@ from ticketdesk.models.mail import (
     ThreadRule,
 )
 from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
+from ticketdesk.models.security import IdempotencyRecord, SecurityEvent, SecurityEventKind
 from ticketdesk.models.tickets import (
     Comment,
     EventKind,
@@ -50,4 +51,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "ThreadRule",
+    "IdempotencyRecord",
+    "SecurityEvent",
+    "SecurityEventKind",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, Base, enum_column, utcnow
@@ -30,6 +30,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.CUSTOMER, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped on sign-out, password change, deactivation and role change: every
+    # session cookie made under an older generation stops working at once.
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -74,6 +77,7 @@ class ApiToken(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(back_populates="tokens")

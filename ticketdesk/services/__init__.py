@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from ticketdesk.extensions import db
+from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.queues import QueueManager
@@ -40,7 +41,13 @@ def user_manager() -> UserManager:
         registration_enabled=bool(config["REGISTRATION_ENABLED"]),
         token_touch_interval=timedelta(seconds=int(config["TOKEN_TOUCH_INTERVAL"])),
     )
-    return UserManager(db.session(), settings)
+    return UserManager(db.session(), settings, log=security_log())
+
+
+def security_log() -> SecurityLog:
+    """The security log, stamped with the address of the request being served, if any."""
+    client_ip = request.remote_addr if has_request_context() else None
+    return SecurityLog(db.session(), client_ip=client_ip)
 
 
 def queue_manager() -> QueueManager:

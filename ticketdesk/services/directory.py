@@ -12,13 +12,15 @@ from ticketdesk.services.errors import PermissionDenied
 
 
 def session_key(user: User) -> str:
-    """What a session cookie stores for a user: the id and a fingerprint of the password.
+    """What a session cookie stores for a user: the id, the session generation, and a
+    fingerprint of the password.
 
-    Changing the password changes the fingerprint, which signs out every other
-    session of that user.
+    Signing out, a password change, deactivation or a role change bumps the
+    generation (and a password change the fingerprint), which ends every older
+    session of that user at once.
     """
     digest = hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-    return f"{user.id}.{digest}"
+    return f"{user.id}.{user.session_generation}.{digest}"
 
 
 def user_for_session(key: str) -> User | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,6 +37,7 @@ from ticketdesk.services.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 from ticketdesk.services.search import index_ticket, search_page
@@ -178,9 +180,15 @@ class TicketManager:
         priority: Priority | None = None,
         queue_id: int | None = None,
         requester_id: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Ticket:
-        """Open a ticket; staff may open one on behalf of another user."""
+        """Open a ticket; staff may open one on behalf of another user.
+
+        With `idempotency`, a retry of the same request returns the first ticket.
+        """
         begin_write(self.session)
+        if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
+            return self.get_ticket(actor, first)
         requester = self._requester_for(actor, requester_id)
         now = utcnow()
         ticket = Ticket(
@@ -198,8 +206,8 @@ class TicketManager:
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
         index_ticket(self.session, ticket.id)
         self.notifier.ticket_created(actor, ticket)
-        self.session.commit()
-        return ticket
+        first = self._commit_once(actor, idempotency, "ticket", ticket.id)
+        return ticket if first == ticket.id else self.get_ticket(actor, first)
 
     def update_ticket(
         self,
@@ -273,7 +281,13 @@ class TicketManager:
         )
 
     def add_comment(
-        self, actor: User, ticket_id: int, *, body: str, internal: bool = False
+        self,
+        actor: User,
+        ticket_id: int,
+        *,
+        body: str,
+        internal: bool = False,
+        idempotency: IdempotencyKey | None = None,
     ) -> Comment:
         """Reply on a ticket; staff may instead write an internal note."""
         if internal and not actor.is_staff:
@@ -281,6 +295,9 @@ class TicketManager:
         body = _check_text("body", body, required=True)
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
+        scope = f"comment:{ticket.id}"
+        if idempotency and (first := replayed(self.session, actor, idempotency, scope)):
+            return self.session.get(Comment, first)
         now = utcnow()
         comment = Comment(
             ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_at=now
@@ -299,8 +316,30 @@ class TicketManager:
         )
         index_ticket(self.session, ticket.id)
         self.notifier.comment_added(actor, ticket, comment)
-        self.session.commit()
-        return comment
+        first = self._commit_once(actor, idempotency, scope, comment.id)
+        return comment if first == comment.id else self.session.get(Comment, first)
+
+    def _commit_once(
+        self, actor: User, idempotency: IdempotencyKey | None, scope: str, made_id: int
+    ) -> int:
+        """Commit a create under its idempotency key; returns the id the key stands for.
+
+        Two racing requests with one key both get here; the unique key lets one
+        commit, and the other rolls back and returns what the first made.
+        """
+        if idempotency is None:
+            self.session.commit()
+            return made_id
+        remember(self.session, actor, idempotency, scope, made_id)
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            first = replayed(self.session, actor, idempotency, scope)
+            if first is None:
+                raise
+            return first
+        return made_id
 
     # --- rules ----------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ticketdesk.models import EMAIL_MAX, NAME_MAX, ApiToken, Role, User, utcnow
+from ticketdesk.models import (
+    EMAIL_MAX,
+    NAME_MAX,
+    ApiToken,
+    Role,
+    SecurityEventKind,
+    User,
+    utcnow,
+)
+from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.errors import (
     AuthenticationFailed,
     Conflict,
@@ -52,20 +62,32 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, *, field: str = "password") -> str:
+    """Long enough, not too long, and not one of the passwords attackers try first."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValidationFailed.field(
-            "password", f"Between {PASSWORD_MIN} and {PASSWORD_MAX} characters."
+            field, f"Between {PASSWORD_MIN} and {PASSWORD_MAX} characters."
         )
+    if password.lower() in _common_passwords():
+        raise ValidationFailed.field(field, "This password is too common; choose another.")
     return password
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords, as shipped with zxcvbn."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 class UserManager:
     """Every rule about accounts: who may create, see and change them."""
 
-    def __init__(self, session: Session, settings: UserSettings) -> None:
+    def __init__(self, session: Session, settings: UserSettings, *, log: SecurityLog) -> None:
         self.session = session
         self.settings = settings
+        self.log = log
 
     # --- accounts -------------------------------------------------------
 
@@ -80,7 +102,9 @@ class UserManager:
     ) -> User:
         """An admin creates an account of any role."""
         self._require_admin(actor)
-        return self._add_user(name=name, email=email, password=password, role=Role(role))
+        return self._add_user(
+            name=name, email=email, password=password, role=Role(role), actor=actor
+        )
 
     def create_user_unchecked(
         self, *, name: str, email: str, password: str | None, role: Role
@@ -131,10 +155,22 @@ class UserManager:
             raise Conflict("Admins cannot demote or deactivate themselves.")
         if "name" in changes:
             user.name = check_name(changes["name"])
-        if "role" in changes:
+        if "role" in changes and Role(changes["role"]) != user.role:
+            detail = f"{user.role} -> {Role(changes['role'])}"
             user.role = Role(changes["role"])
-        if "active" in changes:
+            self._end_sessions(user)
+            self.log.record(
+                SecurityEventKind.ROLE_CHANGED, actor=actor, subject=user, detail=detail
+            )
+        if "active" in changes and bool(changes["active"]) != user.active:
             user.active = bool(changes["active"])
+            self._end_sessions(user)
+            self.log.record(
+                SecurityEventKind.ACTIVATION_CHANGED,
+                actor=actor,
+                subject=user,
+                detail="activated" if user.active else "deactivated",
+            )
         self.session.commit()
         return user
 
@@ -144,9 +180,26 @@ class UserManager:
             current_password, actor.password_hash, rounds=self.settings.bcrypt_rounds
         ):
             raise ValidationFailed.field("current_password", "That is not your current password.")
-        new_hash = hash_password(check_password(new_password), rounds=self.settings.bcrypt_rounds)
+        new_hash = hash_password(
+            check_password(new_password, field="new_password"), rounds=self.settings.bcrypt_rounds
+        )
         begin_write(self.session)
         actor.password_hash = new_hash
+        self._end_sessions(actor)
+        self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=actor, subject=actor)
+        self.session.commit()
+
+    def sign_out(self, actor: User) -> None:
+        """End every session of the actor, on every device."""
+        begin_write(self.session)
+        self._end_sessions(actor)
+        self.log.record(SecurityEventKind.SIGN_OUT, actor=actor, subject=actor)
+        self.session.commit()
+
+    def record_sign_in(self, user: User) -> None:
+        """Note a successful interactive sign-in in the security log."""
+        begin_write(self.session)
+        self.log.record(SecurityEventKind.SIGN_IN, actor=user, subject=user)
         self.session.commit()
 
     # --- sign-in and tokens --------------------------------------------
@@ -158,18 +211,32 @@ class UserManager:
             password, user.password_hash if user else None, rounds=self.settings.bcrypt_rounds
         )
         if user is None or not password_ok or not user.active:
+            begin_write(self.session)
+            self.log.record_now(
+                SecurityEventKind.SIGN_IN_FAILED,
+                subject=user,
+                detail=None if user else "unknown address",
+            )
             raise AuthenticationFailed("Wrong email or password.")
         return user
 
-    def create_token(self, *, email: str, password: str, name: str | None) -> tuple[ApiToken, str]:
+    def create_token(
+        self, *, email: str, password: str, name: str | None, expires_in_days: int | None = None
+    ) -> tuple[ApiToken, str]:
         """Exchange credentials for a bearer token; the secret is returned only here."""
         user = self.authenticate(email=email, password=password)
         secret = new_token_secret()
         begin_write(self.session)
         token = ApiToken(
-            user_id=user.id, name=check_token_name(name), secret_hash=hash_token(secret)
+            user_id=user.id,
+            name=check_token_name(name),
+            secret_hash=hash_token(secret),
+            expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
         )
         self.session.add(token)
+        self.log.record(
+            SecurityEventKind.TOKEN_CREATED, actor=user, subject=user, detail=token.name
+        )
         self.session.commit()
         return token, secret
 
@@ -180,6 +247,9 @@ class UserManager:
         if token is None or token.user_id != actor.id:
             raise NotFound("No such token.")
         token.revoked = True
+        self.log.record(
+            SecurityEventKind.TOKEN_REVOKED, actor=actor, subject=actor, detail=token.name
+        )
         self.session.commit()
 
     def user_for_token(self, secret: str) -> User | None:
@@ -187,9 +257,11 @@ class UserManager:
         token = self.session.scalar(
             select(ApiToken).where(ApiToken.secret_hash == hash_token(secret))
         )
+        now = utcnow()
         if token is None or token.revoked or not token.user.active:
             return None
-        now = utcnow()
+        if token.expires_at is not None and token.expires_at <= now:
+            return None
         if (
             token.last_used_at is None
             or now - token.last_used_at > self.settings.token_touch_interval
@@ -201,7 +273,9 @@ class UserManager:
 
     # --- helpers --------------------------------------------------------
 
-    def _add_user(self, *, name: str, email: str, password: str | None, role: Role) -> User:
+    def _add_user(
+        self, *, name: str, email: str, password: str | None, role: Role, actor: User | None = None
+    ) -> User:
         user = User(name=check_name(name), email=normalise_email(email), role=role, active=True)
         if password is not None:
             user.password_hash = hash_password(
@@ -211,12 +285,19 @@ class UserManager:
         if self.session.scalar(select(User.id).where(User.email == user.email)) is not None:
             raise Conflict("An account with that email address exists already.")
         self.session.add(user)
+        if actor is not None:
+            self.session.flush()
+            self.log.record(SecurityEventKind.USER_CREATED, actor=actor, subject=user, detail=role)
         try:
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
             raise Conflict("An account with that email address exists already.") from None
         return user
+
+    @staticmethod
+    def _end_sessions(user: User) -> None:
+        user.session_generation = (user.session_generation or 1) + 1
 
     @staticmethod
     def _require_admin(actor: User) -> None:
