@@ -72,6 +72,12 @@ def test_staff_list_filters_by_assignee_mine_and_unassigned(app, staff_web, staf
     assert _rows(staff_web.html(f"/tickets?assignee={colleague.id}")) == ["Theirs"]
 
 
+def test_quick_views_link_to_common_filters(staff_web):
+    html = staff_web.html("/tickets")
+    assert 'href="/tickets?assignee=me">Assigned to me</a>' in html
+    assert 'href="/tickets?assignee=none">Unassigned</a>' in html
+
+
 def test_staff_list_pages_with_keyset_cursor_keeping_filters(staff_web, customer, factory):
     for number in range(30):
         factory.ticket(customer, title=f"T{number:02d}", priority=Priority.HIGH)
