@@ -88,8 +88,7 @@ def client(app):
 @pytest.fixture
 def factory(app):
     """Makes people, tickets and tokens through the real services."""
-    with app.app_context():
-        yield Factory()
+    return Factory(app)
 
 
 @pytest.fixture

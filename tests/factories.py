@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -29,9 +30,24 @@ class TicketRef:
     version: int
 
 
-class Factory:
-    """Creates data inside the app context it is used in."""
+def in_app_context(method):
+    """Run a factory method in its own app context, as a request would: no session outlives it."""
 
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.app.app_context():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Factory:
+    """Creates data through the services, each call in a fresh app context."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    @in_app_context
     def user(self, role: Role = Role.CUSTOMER, *, name: str = "Test User", email=None) -> Person:
         email = email or f"user{next(_serial)}@example.com"
         user = user_manager().create_user_unchecked(
@@ -41,6 +57,7 @@ class Factory:
         db.session.remove()
         return person
 
+    @in_app_context
     def token(self, person: Person) -> str:
         _, secret = user_manager().create_token(
             email=person.email, password=person.password, name="test"
@@ -48,6 +65,7 @@ class Factory:
         db.session.remove()
         return secret
 
+    @in_app_context
     def ticket(self, requester: Person, *, title: str = "Something broke", **fields) -> TicketRef:
         ticket = ticket_manager().create_ticket(
             self.load(requester),
@@ -59,6 +77,7 @@ class Factory:
         db.session.remove()
         return ref
 
+    @in_app_context
     def deactivate(self, person: Person) -> None:
         self.load(person).active = False
         db.session.commit()

@@ -66,7 +66,7 @@ class RequestScopedFactory:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.factory = Factory()
+        self.factory = Factory(app)
 
     def __getattr__(self, name: str):
         method = getattr(self.factory, name)
