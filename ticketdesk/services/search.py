@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Double, Select, cast, column, func, literal_column, or_, table, text
+from sqlalchemy import Double, Select, cast, column, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Ticket
@@ -101,12 +101,12 @@ def search_page(
     engine = _Sqlite(terms, staff) if session.get_bind().dialect.name == "sqlite" else None
     engine = engine or _Postgres(terms, staff)
     query = engine.narrow(query)
-    rank, snippet = engine.rank(), engine.snippet()
+    rank = engine.rank()
     if sort is None:
         query = _order_by_rank(query, rank, engine.best_first, cursor)
     else:
         query = order_tickets(query, sort, cursor)
-    rows = list(session.execute(query.add_columns(rank, snippet).limit(limit + 1)).unique())
+    rows = list(session.execute(query.add_columns(rank).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
     items = [row[0] for row in rows]
@@ -116,7 +116,9 @@ def search_page(
         next_cursor = (
             _rank_cursor(last_rank, last.id) if sort is None else ticket_cursor(last, sort)
         )
-    snippets = {row[0].id: render_snippet(row[2]) for row in rows if row[2]}
+    # Snippets for this page only: made for every match, they would cost more than the search.
+    found = session.execute(engine.snippets([ticket.id for ticket in items])) if items else []
+    snippets = {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw}
     return SearchPage(items, next_cursor, snippets)
 
 
@@ -145,8 +147,13 @@ class _Sqlite:
         # A word in the title counts four times one in the body or notes.
         return func.bm25(self._fts, 4.0, 1.0, 1.0)
 
-    def snippet(self):
-        return func.snippet(self._fts, -1, MARK_START, MARK_END, "…", 16)
+    def snippets(self, ticket_ids: list[int]) -> Select:
+        snippet = func.snippet(self._fts, -1, MARK_START, MARK_END, "…", 16)
+        return (
+            select(_search.c.rowid, snippet)
+            .where(self._fts.op("MATCH")(self.match))
+            .where(_search.c.rowid.in_(ticket_ids))
+        )
 
 
 class _Postgres:
@@ -170,11 +177,16 @@ class _Postgres:
         # As double precision: a real would not survive the cursor's round trip exactly.
         return cast(func.ts_rank(_search.c.document, self.tsquery), Double)
 
-    def snippet(self):
+    def snippets(self, ticket_ids: list[int]) -> Select:
         document = Ticket.title + "\n" + _search.c.body
         if self.staff:
             document = document + "\n" + _search.c.internal
-        return func.ts_headline(_LANGUAGE, document, self.tsquery, _HEADLINE_OPTIONS)
+        headline = func.ts_headline(_LANGUAGE, document, self.tsquery, _HEADLINE_OPTIONS)
+        return (
+            select(_search.c.ticket_id, headline)
+            .join(Ticket, Ticket.id == _search.c.ticket_id)
+            .where(_search.c.ticket_id.in_(ticket_ids))
+        )
 
 
 def _order_by_rank(query: Select, rank, best_first: str, cursor: str | None) -> Select:
