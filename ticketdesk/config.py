@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "SMTP_TIMEOUT": 30,
+    "SMTP_CA_FILE": None,
     "MAIL_OUTBOX_DIR": None,
     "MAIL_MAX_ATTEMPTS": 8,
     "MAIL_RETRY_BASE_SECONDS": 60,

@@ -48,6 +48,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 30
+    ca_file: str | None = None  # trust this CA (a private relay) instead of the system's
 
 
 class SmtpTransport:
@@ -86,15 +87,19 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.ca_file)
         if s.tls:
             connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
         else:
             connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            if s.starttls:
+        try:
+            if s.starttls and not s.tls:
                 connection.starttls(context=context)
-        if s.user:
-            connection.login(s.user, s.password or "")
+            if s.user:
+                connection.login(s.user, s.password or "")
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _drop(self) -> None:

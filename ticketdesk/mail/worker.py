@@ -36,6 +36,7 @@ def transport_from_config(config: Mapping[str, Any], instance_path: str) -> Tran
                 user=config.get("SMTP_USER"),
                 password=config.get("SMTP_PASSWORD"),
                 timeout=float(config["SMTP_TIMEOUT"]),
+                ca_file=config.get("SMTP_CA_FILE"),
             )
         )
     return FolderTransport(config.get("MAIL_OUTBOX_DIR") or Path(instance_path) / "outbox")
