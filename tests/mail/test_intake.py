@@ -290,3 +290,31 @@ def test_single_part_attachment_is_listed(receive, inspect_db):
     result = receive(raw)
     description = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
     assert "scan.pdf (application/pdf, 9 bytes)" in description
+
+
+def test_our_own_notification_coming_back_is_ignored(
+    receive, outbox, inspect_db, customer, factory
+):
+    ticket = factory.ticket(customer)
+    ours = outbox(kind="ticket_created")[0]["content"].encode()
+    result = receive(ours)
+    assert (result.outcome, result.reason) == ("ignored", "Auto-Submitted: auto-generated")
+    assert count(inspect_db, Comment) == 0
+    assert count(inspect_db, Ticket) == 1 and ticket.id
+
+
+def test_outlook_html_reply_is_trimmed_at_its_reply_header(receive, inspect_db, customer, factory):
+    ticket = factory.ticket(customer)
+    html = (
+        "<html><body><div>Works now, thanks!</div>"
+        '<div id="divRplyFwdMsg"><b>From:</b> Support<br><b>Sent:</b> Monday</div>'
+        "<div>Please try again.</div></body></html>"
+    )
+    mail = EmailMessage()
+    mail["From"] = customer.email
+    mail["To"] = SUPPORT
+    mail["Subject"] = f"RE: [#{ticket.id}] x"
+    mail["Message-ID"] = "<outlook-html@x.com>"
+    mail.set_content(html, subtype="html")
+    result = receive(bytes(mail))
+    assert inspect_db(lambda s: s.get(Comment, result.comment_id).body) == "Works now, thanks!"
