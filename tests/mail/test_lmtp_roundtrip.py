@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import threading
 from email.message import EmailMessage
 
 import pytest
@@ -134,3 +135,24 @@ def test_round_trip_reply_from_another_staff_member_by_mail(
     lmtp(bytes(answer), sender=colleague.email)
     comment = inspect_db(lambda s: s.scalars(select(Comment)).one())
     assert (comment.ticket_id, comment.body) == (ticket.id, "I will take this one.")
+
+
+def test_same_message_delivered_concurrently_makes_one_ticket(lmtp, inspect_db):
+    raw = corpus("plain.eml")
+    errors: list[BaseException] = []
+
+    def deliver(recipient):
+        try:
+            lmtp(raw, sender="alice@customer.example.com", recipients=[recipient])
+        except BaseException as error:  # re-raised in the test thread below
+            errors.append(error)
+
+    recipients = [SUPPORT, "billing@helpdesk.example.com", "sales@helpdesk.example.com"]
+    threads = [threading.Thread(target=deliver, args=(address,)) for address in recipients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert inspect_db(lambda s: len(s.scalars(select(Ticket)).all())) == 1
+    assert inspect_db(lambda s: len(s.scalars(select(InboundMessage)).all())) == 1
