@@ -35,6 +35,15 @@ def fetch(api, attachment_id):
     return response
 
 
+def add_comment(app, factory, author, ticket, body, *, internal=False) -> int:
+    with app.app_context():
+        manager = ticket_manager()
+        comment = manager.add_comment(factory.load(author), ticket.id, body=body, internal=internal)
+        comment_id = comment.id
+        db.session.remove()
+    return comment_id
+
+
 def stored_files(app) -> list[Path]:
     root = Path(app.instance_path) / "attachments"
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
@@ -145,12 +154,10 @@ def test_other_customer_can_neither_download_nor_upload(as_customer, as_other_cu
     assert refused.status_code == 404
 
 
-def test_files_on_internal_notes_are_for_staff_only(as_customer, as_staff, factory, staff, ticket):
-    note = ticket_manager().add_comment(
-        factory.load(staff), ticket.id, body="Logs attached", internal=True
-    )
-    note_id = note.id
-    db.session.remove()
+def test_files_on_internal_notes_are_for_staff_only(
+    app, as_customer, as_staff, factory, staff, ticket
+):
+    note_id = add_comment(app, factory, staff, ticket, "Logs attached", internal=True)
     created = upload(as_staff, ticket.id, ("logs.txt", b"secret", "text/plain"), comment_id=note_id)
     attachment_id = created.json[0]["id"]
 
@@ -159,10 +166,8 @@ def test_files_on_internal_notes_are_for_staff_only(as_customer, as_staff, facto
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
 
 
-def test_cannot_attach_to_someone_elses_comment(as_customer, factory, staff, ticket):
-    reply = ticket_manager().add_comment(factory.load(staff), ticket.id, body="Hello")
-    reply_id = reply.id
-    db.session.remove()
+def test_cannot_attach_to_someone_elses_comment(app, as_customer, factory, staff, ticket):
+    reply_id = add_comment(app, factory, staff, ticket, "Hello")
 
     refused = upload(as_customer, ticket.id, ("a.txt", b"x", "text/plain"), comment_id=reply_id)
 

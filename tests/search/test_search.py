@@ -9,14 +9,22 @@ from ticketdesk.services import ticket_manager
 
 
 @pytest.fixture
-def comment(factory):
+def comment(app, factory):
     """Adds a reply (or an internal note) through the real service."""
 
     def add(author, ticket, body, *, internal=False):
-        ticket_manager().add_comment(factory.load(author), ticket.id, body=body, internal=internal)
-        db.session.remove()
+        with app.app_context():
+            manager = ticket_manager()
+            manager.add_comment(factory.load(author), ticket.id, body=body, internal=internal)
+            db.session.remove()
 
     return add
+
+
+def close(app, factory, staff, ticket):
+    with app.app_context():
+        ticket_manager().update_ticket_status(factory.load(staff), ticket.id, "closed")
+        db.session.remove()
 
 
 def ids(response):
@@ -140,11 +148,10 @@ def test_quoted_operator_words_are_searched_as_words(as_staff, factory, customer
     assert ids(as_staff.get('/api/v1/tickets?q="NEAR"+printer+OR+NOT')) == [ticket.id]
 
 
-def test_search_combines_with_filters(as_staff, factory, customer, staff):
+def test_search_combines_with_filters(app, as_staff, factory, customer, staff):
     open_one = factory.ticket(customer, title="Scanner offline")
     closed_one = factory.ticket(customer, title="Scanner offline again")
-    ticket_manager().update_ticket_status(factory.load(staff), closed_one.id, "closed")
-    db.session.remove()
+    close(app, factory, staff, closed_one)
 
     assert ids(as_staff.get("/api/v1/tickets?q=scanner&status=open")) == [open_one.id]
     assert ids(as_staff.get("/api/v1/tickets?q=scanner&status=closed")) == [closed_one.id]
@@ -196,10 +203,9 @@ def test_edited_title_is_searchable_at_once(as_staff, factory, customer):
     assert ids(as_staff.get("/api/v1/tickets?q=teapot")) == []
 
 
-def test_failed_write_leaves_index_unchanged(as_customer, factory, customer, staff):
+def test_failed_write_leaves_index_unchanged(app, as_customer, factory, customer, staff):
     ticket = factory.ticket(customer, title="Teapot")
-    ticket_manager().update_ticket_status(factory.load(staff), ticket.id, "closed")
-    db.session.remove()
+    close(app, factory, staff, ticket)
 
     # Customers may not retitle a closed ticket: the whole change, index included, is refused.
     refused = as_customer.patch(f"/api/v1/tickets/{ticket.id}", json={"title": "Kettle"})
