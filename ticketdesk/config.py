@@ -72,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_MAX_ATTEMPTS": 8,
     "MAIL_RETRY_BASE_SECONDS": 60,
     "MAIL_CLAIM_SECONDS": 300,
+    "MAIL_KEEP_SENT_DAYS": 90,
     # New-ticket notices to staff: queue slug (or "*") -> addresses; empty means every
     # active staff member; set MAIL_NOTIFY_STAFF_ON_NEW_TICKET false for none.
     "MAIL_NOTIFY_STAFF_ON_NEW_TICKET": True,

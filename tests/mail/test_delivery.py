@@ -247,3 +247,28 @@ def test_internationalised_address_is_sent_with_smtputf8(
     mail_from, recipients, message = smtp_server.handler.messages[0]
     assert recipients == ["jürgen@exämple.com"]
     assert "Drucker" in message["Subject"]
+
+
+def test_old_sent_messages_are_purged_and_replies_still_thread(
+    mail_app, deliver, outbox, receive, customer, factory
+):
+    ticket = factory.ticket(customer)
+    deliver()
+    sent = outbox(kind="ticket_created")[0]
+    factory.ticket(customer)  # pending, and recent: both kept
+    with mail_app.app_context():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == sent["id"])
+            .values(sent_at=utcnow() - timedelta(days=91))
+        )
+        db.session.commit()
+        assert outbox_manager().purge_sent() == 1
+        db.session.remove()
+    assert sent["id"] not in [row["id"] for row in outbox()]
+    reply = (
+        f"From: {customer.email}\nTo: support@helpdesk.example.com\nSubject: Re: hello\n"
+        f"Message-ID: <late@x.com>\nIn-Reply-To: <{sent['message_id']}>\n\nStill here.\n"
+    )
+    result = receive(reply)
+    assert (result.outcome, result.ticket_id, result.rule) == ("comment", ticket.id, "token")

@@ -42,6 +42,26 @@ def transport_from_config(config: Mapping[str, Any], instance_path: str) -> Tran
     return FolderTransport(config.get("MAIL_OUTBOX_DIR") or Path(instance_path) / "outbox")
 
 
+PURGE_EVERY_SECONDS = 3600
+
+
+def _purge_now_and_then(outbox: Callable[[], OutboxManager], last_purge: float) -> float:
+    """Drop old sent messages about once an hour, while the worker has nothing to do."""
+    now = time.monotonic()
+    if last_purge and now - last_purge < PURGE_EVERY_SECONDS:
+        return last_purge
+    manager = outbox()
+    try:
+        purged = manager.purge_sent()
+    except OperationalError as error:
+        manager.session.rollback()
+        log.warning("outbox purge skipped: %s", error)
+        return last_purge
+    if purged:
+        log.info("purged %s sent message(s) past retention", purged)
+    return now
+
+
 def run_worker(
     outbox: Callable[[], OutboxManager],
     transport: Transport,
@@ -54,6 +74,7 @@ def run_worker(
     """Deliver due batches; with `once`, stop when nothing is due. Returns the totals."""
     worker_id = worker_id or make_worker_id()
     total = BatchResult()
+    last_purge = 0.0
     try:
         while True:
             manager = outbox()
@@ -77,6 +98,7 @@ def run_worker(
                 transport.close()
                 if once:
                     return total
+                last_purge = _purge_now_and_then(outbox, last_purge)
                 time.sleep(interval)
     finally:
         transport.close()

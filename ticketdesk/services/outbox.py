@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import bare_address
@@ -38,6 +38,7 @@ class DeliverySettings:
     max_attempts: int = 8
     retry_base: timedelta = timedelta(seconds=60)
     claim_for: timedelta = timedelta(minutes=5)
+    keep_sent: timedelta = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,21 @@ class OutboxManager:
         )
         self.session.commit()
 
+    def purge_sent(self) -> int:
+        """Delete sent messages older than the retention period; returns how many.
+
+        Replies to them still thread: our Message-IDs carry a signed ticket token.
+        """
+        begin_write(self.session)
+        cutoff = utcnow() - self.settings.keep_sent
+        result = self.session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        return result.rowcount or 0
+
     # --- admins ---------------------------------------------------------
 
     def list_messages(
@@ -186,6 +202,7 @@ def delivery_settings(config: Mapping[str, Any]) -> DeliverySettings:
         max_attempts=int(config["MAIL_MAX_ATTEMPTS"]),
         retry_base=timedelta(seconds=float(config["MAIL_RETRY_BASE_SECONDS"])),
         claim_for=timedelta(seconds=float(config["MAIL_CLAIM_SECONDS"])),
+        keep_sent=timedelta(days=float(config["MAIL_KEEP_SENT_DAYS"])),
     )
 
 
