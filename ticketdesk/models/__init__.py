@@ -6,6 +6,7 @@ what lives in `ticketdesk.services`.
 
 from ticketdesk.models.attachments import Attachment
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
+from ticketdesk.models.counters import TicketStatusCount
 from ticketdesk.models.mail import (
     FailedMail,
     InboundMessage,
@@ -28,6 +29,7 @@ from ticketdesk.models.tickets import (
 
 __all__ = [
     "Attachment",
+    "TicketStatusCount",
     "EMAIL_MAX",
     "NAME_MAX",
     "TEXT_MAX",

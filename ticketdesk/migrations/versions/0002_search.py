@@ -1,4 +1,5 @@
-"""full-text search index of tickets (SQLite FTS5, PostgreSQL tsvector + GIN); attachments
+"""full-text search index of tickets (SQLite FTS5, PostgreSQL tsvector + GIN); attachments;
+ticket counts per status kept by triggers
 
 Revision ID: 0002_search
 Revises: 7277a9f9b094
@@ -57,9 +58,53 @@ FROM (
 ]
 
 
+_UPSERT = (
+    "INSERT INTO ticket_status_counts (status, total) VALUES (NEW.status, 1) "
+    "ON CONFLICT (status) DO UPDATE SET total = ticket_status_counts.total + 1"
+)
+_DECREMENT = "UPDATE ticket_status_counts SET total = total - 1 WHERE status = OLD.status"
+
+SQLITE_COUNTERS = [
+    "CREATE TRIGGER IF NOT EXISTS ticket_status_counts_insert AFTER INSERT ON tickets "
+    f"BEGIN {_UPSERT}; END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_status_counts_update AFTER UPDATE OF status ON tickets "
+    f"WHEN OLD.status <> NEW.status BEGIN {_DECREMENT}; {_UPSERT}; END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_status_counts_delete AFTER DELETE ON tickets "
+    f"BEGIN {_DECREMENT}; END",
+]
+
+POSTGRESQL_COUNTERS = [
+    "CREATE OR REPLACE FUNCTION ticket_status_counts_track() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'UPDATE' THEN PERFORM 1 FROM ticket_status_counts "
+    "WHERE status IN (OLD.status, NEW.status) ORDER BY status FOR UPDATE; END IF; "
+    f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_DECREMENT}; END IF; "
+    f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {_UPSERT}; END IF; "
+    "RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS ticket_status_counts_rows ON tickets",
+    "CREATE TRIGGER ticket_status_counts_rows AFTER INSERT OR DELETE ON tickets "
+    "FOR EACH ROW EXECUTE FUNCTION ticket_status_counts_track()",
+    "DROP TRIGGER IF EXISTS ticket_status_counts_status ON tickets",
+    "CREATE TRIGGER ticket_status_counts_status AFTER UPDATE OF status ON tickets "
+    "FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) "
+    "EXECUTE FUNCTION ticket_status_counts_track()",
+]
+
+
 def upgrade():
-    statements = SQLITE if op.get_bind().dialect.name == "sqlite" else POSTGRESQL
-    for statement in statements:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE if sqlite else POSTGRESQL:
+        op.execute(statement)
+    op.create_table('ticket_status_counts',
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('status', name=op.f('pk_ticket_status_counts'))
+    )
+    op.execute(
+        "INSERT INTO ticket_status_counts (status, total) "
+        "SELECT status, count(*) FROM tickets GROUP BY status"
+    )
+    for statement in SQLITE_COUNTERS if sqlite else POSTGRESQL_COUNTERS:
         op.execute(statement)
     op.create_table('attachments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -84,6 +129,14 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS ticket_status_counts_{name}")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS ticket_status_counts_rows ON tickets")
+        op.execute("DROP TRIGGER IF EXISTS ticket_status_counts_status ON tickets")
+        op.execute("DROP FUNCTION IF EXISTS ticket_status_counts_track()")
+    op.drop_table('ticket_status_counts')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_comment_id'))
