@@ -98,6 +98,13 @@ def test_sign_out_needs_a_post_with_csrf_token(customer_web):
     assert customer_web.get("/tickets").status_code == 302
 
 
+def test_sign_out_ends_the_session_on_every_device(app, customer_web, customer):
+    other_device = WebUser(app.test_client())
+    other_device.sign_in(customer)
+    customer_web.post("/logout", page="/tickets")
+    assert other_device.get("/tickets").status_code == 302
+
+
 def test_visitor_registers_as_customer_and_is_signed_in(visitor):
     response = visitor.post(
         "/register",
@@ -175,3 +182,14 @@ def test_session_cookie_is_http_only_and_same_site(visitor, customer):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_sign_in_attempts_are_limited_per_account(app, visitor, customer):
+    app.config["RATELIMIT_SIGN_IN"] = "3 per minute"
+    for _ in range(3):
+        response = visitor.post("/login", {"email": customer.email, "password": "wrong password"})
+        assert response.status_code == 422
+    response = visitor.post("/login", {"email": customer.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+    assert visitor.get("/login").status_code == 200  # showing the form is never limited

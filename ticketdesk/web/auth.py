@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ticketdesk.extensions import limiter
+from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
 from ticketdesk.services import user_manager
 from ticketdesk.services.errors import (
     AuthenticationFailed,
@@ -26,6 +28,8 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(sign_in_limit, key_func=address_key, methods=["POST"])
+@limiter.limit(sign_in_limit, key_func=account_key, methods=["POST"])
 def login():
     """Sign in, then go back to the page that asked for it (on this site only)."""
     if current_user.is_authenticated and request.method == "GET":
@@ -37,6 +41,7 @@ def login():
         except AuthenticationFailed as error:
             form.password.errors.append(error.detail)
         else:
+            user_manager().record_sign_in(user)
             _start_session(user)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("web.home"))
@@ -45,7 +50,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with a CSRF token, so no other site can sign you out)."""
+    """Sign out everywhere (a POST with a CSRF token, so no other site can sign you out)."""
+    if current_user.is_authenticated:
+        user_manager().sign_out(actor())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -53,6 +60,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(sign_up_limit, key_func=address_key, methods=["POST"])
 def register():
     """Create a customer account while self-service registration is open."""
     if not current_app.config["REGISTRATION_ENABLED"]:
