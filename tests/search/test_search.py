@@ -213,3 +213,22 @@ def test_failed_write_leaves_index_unchanged(app, as_customer, factory, customer
     assert refused.status_code == 403
     assert ids(as_customer.get("/api/v1/tickets?q=kettle")) == []
     assert ids(as_customer.get("/api/v1/tickets?q=teapot")) == [ticket.id]
+
+
+def test_ranking_cap_applies_after_filters(
+    monkeypatch, as_customer, factory, customer, other_customer
+):
+    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    own = factory.ticket(customer, title="Router resets")
+    for _ in range(3):
+        factory.ticket(other_customer, title="Router resets too")
+
+    assert ids(as_customer.get("/api/v1/tickets?q=router")) == [own.id]
+
+
+def test_only_the_newest_matches_are_ranked_past_the_cap(monkeypatch, as_staff, factory, customer):
+    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    factory.ticket(customer, title="Router", description="router router")
+    newer = [factory.ticket(customer, title="Other", description="a router").id for _ in range(2)]
+
+    assert sorted(ids(as_staff.get("/api/v1/tickets?q=router"))) == sorted(newer)

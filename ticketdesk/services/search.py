@@ -30,6 +30,7 @@ from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 
 MAX_TERMS = 12
+MAX_RANKED = 1000
 MARK_START, MARK_END = "\ue000", "\ue001"
 _WORD = re.compile(r"[^\W_]+")
 _LANGUAGE = literal_column("'english'::regconfig")
@@ -103,6 +104,10 @@ def search_page(
     query = engine.narrow(query)
     rank = engine.rank()
     if sort is None:
+        # Ranking reads each match's document: past a few thousand matches (a common
+        # word among a million tickets) only the newest MAX_RANKED matches are ranked.
+        newest = query.with_only_columns(Ticket.id).order_by(Ticket.id.desc()).limit(MAX_RANKED)
+        query = query.where(Ticket.id.in_(newest.scalar_subquery()))
         query = _order_by_rank(query, rank, engine.best_first, cursor)
     else:
         query = order_tickets(query, sort, cursor)
