@@ -11,7 +11,14 @@ from werkzeug.routing import IntegerConverter
 
 from ticketdesk import __version__, security
 from ticketdesk.config import instance_path_from_env, load_config
-from ticketdesk.extensions import MIGRATIONS_DIR, configure_sqlite, csrf, db, migrate
+from ticketdesk.extensions import (
+    MIGRATIONS_DIR,
+    configure_sqlite,
+    csrf,
+    db,
+    discard_session,
+    migrate,
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -54,11 +61,17 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 def register_extensions(app: APIFlask) -> None:
     db.init_app(app)
+    app.teardown_appcontext(_close_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     security.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+
+
+def _close_session(error: BaseException | None) -> None:
+    """Runs before Flask-SQLAlchemy's teardown, which would raise on a dropped connection."""
+    discard_session()
 
 
 def register_blueprints(app: APIFlask) -> None:

@@ -8,11 +8,11 @@ from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, current_app, g, render_template, request
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ticketdesk.api.problems import domain_problem, field_errors, problem, status_for
-from ticketdesk.extensions import db
+from ticketdesk.extensions import db, discard_session
 from ticketdesk.models import SecurityEventKind
 from ticketdesk.services import security_log
 from ticketdesk.services.errors import DomainError, PermissionDenied
@@ -25,7 +25,7 @@ def register_error_handlers(app: APIFlask) -> None:
     app.error_processor(_apiflask_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -74,7 +74,7 @@ def _domain_error(error: DomainError) -> Response:
 
 def _log_denial(error: PermissionDenied) -> None:
     """Record a refused action in the security log; nothing the refused request wrote is kept."""
-    db.session.rollback()
+    discard_session()
     actor = g.get("flask_httpauth_user") or getattr(current_user, "user", None)
     begin_write(db.session())
     security_log().record_now(
@@ -84,10 +84,17 @@ def _log_denial(error: PermissionDenied) -> None:
     )
 
 
-def _database_unavailable(error: OperationalError) -> Response:
+def _database_error(error: DBAPIError) -> Response:
+    """A lost or refused connection is an outage (503); any other database error is a bug."""
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return _database_unavailable(error)
+    return _unexpected(error)
+
+
+def _database_unavailable(error: DBAPIError) -> Response:
     """The database is down or busy: ask the client to retry rather than fail with a trace."""
     current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
-    db.session.rollback()
+    discard_session()
     return _respond(
         503,
         "The service is briefly unavailable; try again shortly.",
@@ -97,5 +104,5 @@ def _database_unavailable(error: OperationalError) -> Response:
 
 def _unexpected(error: Exception) -> Response:
     current_app.logger.exception("unhandled error")
-    db.session.rollback()
+    discard_session()
     return _respond(500, None)

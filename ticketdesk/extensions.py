@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ticketdesk.models import Base
 
@@ -23,6 +24,18 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def discard_session() -> None:
+    """End the current session, even over a connection the database has just dropped.
+
+    A plain rollback on a dead connection raises; invalidating instead lets an
+    error page (or the end of a request) go out as answered, not as a 500.
+    """
+    try:
+        db.session.close()
+    except DBAPIError:
+        db.session().invalidate()
 
 
 def configure_sqlite(engine: Engine) -> None:
