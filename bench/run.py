@@ -56,12 +56,19 @@ def main(argv: list[str] | None = None) -> None:
         _run([_ticketdesk(), "seed", str(tickets), "--password", PASSWORD], env)
         app_port, ceiling_port = _free_port(), _free_port()
         serve = [_ticketdesk(), "serve", "--port", str(app_port), "--workers", str(args.workers)]
-        servers.append(_start(serve, env))
-        servers.append(_start(_gunicorn_ceiling(ceiling_port, args.workers), env))
+        servers.append(_start(serve, env, workdir / "app.log"))
+        servers.append(
+            _start(_gunicorn_ceiling(ceiling_port, args.workers), env, workdir / "ceiling.log")
+        )
         _wait_ready(app_port, "/healthz")
         _wait_ready(ceiling_port, "/ceiling")
-        context = operations.prepare(app_port, PASSWORD, tickets)
-        results = _measure(args, app_port, ceiling_port, context)
+        try:
+            context = operations.prepare(app_port, PASSWORD, tickets)
+            results = _measure(args, app_port, ceiling_port, context)
+        except BaseException:
+            log = (workdir / "app.log").read_text(errors="replace").splitlines()
+            print("\n".join(line for line in log[-40:] if "GET /" not in line), file=sys.stderr)
+            raise
     finally:
         for server in servers:
             server.terminate()
@@ -236,10 +243,9 @@ def _run(command: list[str], env: dict, *, quiet: bool = False) -> None:
     subprocess.run(command, env=env, check=True, stdout=output, stderr=output)
 
 
-def _start(command: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "wb") as output:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output)
 
 
 def _free_port() -> int:

@@ -7,7 +7,7 @@ import threading
 
 
 class OutageProxy:
-    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new ones."""
+    """Forwards a loopback port to a target; `cut()` drops every connection, refuses new ones."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
         self.target = (target_host, target_port)

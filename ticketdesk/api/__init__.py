@@ -10,8 +10,11 @@ from ticketdesk.api import adapter, docs_assets
 def init_app(app: APIFlask) -> None:
     """Register the API routes and describe their errors as problem+json."""
     adapter.install()
-    from ticketdesk.api import accounts, tickets  # noqa: F401  (routes register on import)
-    from ticketdesk.api import outbox  # noqa: F401
+    from ticketdesk.api import (  # noqa: F401  (routes register on import)
+        accounts,
+        outbox,  # noqa: F401
+        tickets,
+    )
     from ticketdesk.api.blueprint import bp
     from ticketdesk.api.openapi import describe_problems
 

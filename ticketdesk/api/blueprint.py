@@ -7,8 +7,8 @@ from flask import request
 
 from ticketdesk.api.problems import problem
 from ticketdesk.extensions import limiter
-from ticketdesk.security.limits import api_limit, caller_key
 from ticketdesk.models import User
+from ticketdesk.security.limits import api_limit, caller_key
 from ticketdesk.services import user_manager
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
