@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from tests.conftest import BACKENDS, PG_URL
 from ticketdesk.app import create_app
