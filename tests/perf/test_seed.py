@@ -1,0 +1,53 @@
+"""`ticketdesk seed N` fills an empty database that then works like any other."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import func, select
+
+from tests.factories import ApiClient
+from ticketdesk.extensions import db
+from ticketdesk.models import Comment, Ticket, TicketStatus, User
+from ticketdesk.seed import BENCH_STAFF_EMAIL, RARE_WORD, seed_command
+from ticketdesk.services.stats import count_by_status
+
+
+def test_seeded_database_lists_searches_counts_and_grows(app, client):
+    result = CliRunner().invoke(
+        seed_command, ["300", "--password", "seed password"], obj=ScriptInfo(create_app=lambda: app)
+    )
+    assert result.exit_code == 0, result.output
+
+    token = client.post(
+        "/api/v1/auth/tokens", json={"email": BENCH_STAFF_EMAIL, "password": "seed password"}
+    ).json["token"]
+    staff = ApiClient(client, token)
+    assert len(staff.get("/api/v1/tickets?limit=100").json["items"]) == 100
+    found = staff.get(f"/api/v1/tickets?q={RARE_WORD}&limit=100").json["items"]
+    with app.app_context():
+        with_word = db.session.scalar(
+            select(func.count()).where(Ticket.description.contains(RARE_WORD))
+        )
+        assert db.session.scalar(select(func.count()).select_from(Comment)) > 0
+        truth = dict(
+            db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
+        )
+        me = staff.get("/api/v1/me").json["id"]
+        counts = count_by_status(db.session.get(User, me))
+        db.session.remove()
+    assert len(found) == with_word
+    assert {TicketStatus(status): total for status, total in truth.items()} == {
+        status: total for status, total in counts.items() if total
+    }
+    created = staff.post("/api/v1/tickets", json={"title": "After seeding", "description": "x"})
+    assert created.status_code == 201 and created.json["id"] == 301
+
+
+def test_seed_refuses_a_database_with_tickets(app, factory, customer):
+    factory.ticket(customer)
+
+    result = CliRunner().invoke(seed_command, ["10"], obj=ScriptInfo(create_app=lambda: app))
+
+    assert result.exit_code != 0
+    assert "seed an empty one" in result.output
