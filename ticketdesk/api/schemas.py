@@ -33,6 +33,17 @@ Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
 Id = Annotated[int, Field(ge=1, le=2**53)]
 
 
+def optional(**kwargs):
+    """A field that may be left out but, when sent, must not be null.
+
+    The default (None, meaning "not sent") stays out of the schema, where it would
+    contradict the field's own type.
+    """
+    return Field(
+        default=None, json_schema_extra=lambda schema: schema.pop("default", None), **kwargs
+    )
+
+
 class In(BaseModel):
     """Incoming bodies: unknown fields are an error, never silently dropped."""
 
@@ -96,9 +107,11 @@ class UserIn(In):
 
 
 class UserPatch(In):
-    name: Name | None = None
-    role: Role | None = None
-    active: bool | None = None
+    """Only the fields present are changed; none may be null."""
+
+    name: Name = optional()
+    role: Role = optional()
+    active: bool = optional()
 
 
 class UserQuery(In):
@@ -147,11 +160,11 @@ class TicketIn(In):
 class TicketPatch(In):
     """Only the fields present are changed; `assignee_id: null` unassigns."""
 
-    title: Title | None = None
-    description: Text | None = None
-    status: TicketStatus | None = None
-    priority: Priority | None = None
-    queue_id: Id | None = None
+    title: Title = optional()
+    description: Text = optional()
+    status: TicketStatus = optional()
+    priority: Priority = optional()
+    queue_id: Id = optional()
     assignee_id: Id | None = None
     version: Id | None = Field(
         default=None, description="The version you read; alternative to the If-Match header."

@@ -19,11 +19,9 @@ from ticketdesk.api.schemas import (
 )
 from ticketdesk.api.search import search_items
 from ticketdesk.services import ticket_manager
-from ticketdesk.services.errors import StaleVersion, ValidationFailed
+from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.tickets import TicketFilter
-
-NOT_NULLABLE = ("title", "description", "status", "priority", "queue_id")
 
 
 @bp.post("/tickets")
@@ -113,9 +111,6 @@ def update_ticket(ticket_id: int, body: TicketPatch):
     """Change fields of a ticket; send If-Match (or `version`) to refuse lost updates."""
     changes = body.model_dump(exclude_unset=True)
     body_version = changes.pop("version", None)
-    nulls = [field for field in NOT_NULLABLE if field in changes and changes[field] is None]
-    if nulls:
-        raise ValidationFailed({field: ["Must not be null."] for field in nulls})
     ticket = ticket_manager().update_ticket(
         current_user(), ticket_id, changes, expected_version=_expected_version(body_version)
     )
