@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint install dev clean bench
+.PHONY: run test soak lint install dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-## run: install, create or upgrade the SQLite database, add demo data if new, serve with gunicorn
+## run: install, create or upgrade the SQLite database, add demo data if new, serve with
+## gunicorn, and deliver mail (to instance/outbox/*.eml unless SMTP is configured)
 run: install
 	$(BIN)/ticketdesk init
 	$(BIN)/ticketdesk demo --if-new
+	$(BIN)/ticketdesk worker & trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/ticketdesk serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 ## test: install the dev extras and run the whole suite
 test: dev
 	$(BIN)/ruff check ticketdesk tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## soak: the long form of the fault and fuzz runs (50 crash trials, 300 fuzz examples each)
+soak: dev
+	TICKETDESK_CRASH_TRIALS=50 TICKETDESK_FUZZ_EXAMPLES=300 TICKETDESK_LOST_UPDATE_PAIRS=1000 \
+	$(BIN)/python -m pytest tests/hardening tests/fuzz $(PYTEST_ARGS)
 
 ## bench: seed a fresh database (SIZE=10k|100k|1m, DB=sqlite|postgres), serve it, measure
 SIZE ?= 10k
