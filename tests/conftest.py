@@ -7,6 +7,7 @@ parallel runs never share tables).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -23,24 +24,42 @@ PG_URL = os.environ.get("TICKETDESK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this run, dropped at the end."""
+@contextlib.contextmanager
+def scratch_postgres_database(prefix: str):
+    """Create an empty database on the test server, yield its URL, drop it afterwards."""
     if not PG_URL:
         pytest.fail("TICKETDESK_TEST_DATABASE_URL is not set")
     server = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"ticketdesk_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name)
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database with the schema, for every test of this run."""
+    with scratch_postgres_database("ticketdesk_test") as url:
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request, tmp_path):
+    """A database with no tables at all: a new SQLite file or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    with scratch_postgres_database("ticketdesk_empty") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

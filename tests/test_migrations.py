@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select, text
 
-from tests.conftest import BACKENDS, PG_URL
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import MIGRATIONS_DIR, db
@@ -22,23 +19,6 @@ FIRST_REVISION = "7277a9f9b094"
 def not_search_index(name, type_, parent_names) -> bool:
     """The full-text index (FTS5 and its shadow tables) is made by its own DDL, not the models."""
     return not (type_ == "table" and name.startswith("ticket_search"))
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database_url(request, tmp_path):
-    """A database with no tables at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"ticketdesk_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture

@@ -15,15 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
-from tests.conftest import BACKENDS, PG_URL
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import db
@@ -157,29 +154,12 @@ def prepare_database(url: str, instance: Path) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture(params=BACKENDS)
-def server_database_url(request, tmp_path):
-    """An empty database for a live server: a SQLite file or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'live.sqlite3'}"
-        return
-    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"ticketdesk_live_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture
-def live_server(server_database_url, tmp_path):
+def live_server(empty_database_url, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
-    server = LiveServer(server_database_url, instance)
-    server.tokens = prepare_database(server_database_url, instance)
+    server = LiveServer(empty_database_url, instance)
+    server.tokens = prepare_database(empty_database_url, instance)
     server.start()
     yield server
     server.stop()

@@ -10,7 +10,7 @@ WRITERS = 16
 WRITES_EACH = 8
 
 
-@pytest.mark.parametrize("server_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
 def test_sixteen_concurrent_writers_all_succeed(live_server):
     live_server.stop()
     live_server.workers = 4

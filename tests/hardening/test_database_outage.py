@@ -16,16 +16,16 @@ from tests.hardening.proxy import OutageProxy
 pytestmark = pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
 
 
-@pytest.mark.parametrize("server_database_url", ["postgresql"], indirect=True)
-def test_outage_answers_503_and_the_pool_recovers(server_database_url, tmp_path):
-    url = make_url(server_database_url)
+@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
+def test_outage_answers_503_and_the_pool_recovers(empty_database_url, tmp_path):
+    url = make_url(empty_database_url)
     proxy = OutageProxy(url.port or 5432, url.host or "127.0.0.1")
     proxy.start()
     instance = tmp_path / "instance"
     instance.mkdir()
     through_proxy = url.set(port=proxy.port).render_as_string(hide_password=False)
     server = LiveServer(through_proxy, instance)
-    server.tokens = prepare_database(server_database_url, instance)
+    server.tokens = prepare_database(empty_database_url, instance)
     server.start()
     seen: list[int] = []
     stop = threading.Event()
