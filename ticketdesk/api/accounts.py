@@ -6,6 +6,7 @@ from apiflask import EmptySchema
 from flask import url_for
 
 from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
     PasswordChangeIn,
     QueueIn,
@@ -24,7 +25,6 @@ from ticketdesk.api.schemas import (
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
 from ticketdesk.services import queue_manager, security_log, user_manager
-from ticketdesk.services.errors import ValidationFailed
 
 
 @bp.post("/auth/register")
@@ -101,13 +101,10 @@ def change_password(body: PasswordChangeIn):
 @bp.doc(tags=["Users"], responses={403: "Staff only"})
 def list_users(query: UserQuery):
     """List accounts, optionally by role (staff and admins)."""
-    after_id = _user_cursor(query.cursor)
     users = user_manager().list_users(
-        current_user(), role=query.role, limit=query.limit + 1, after_id=after_id
+        current_user(), role=query.role, limit=query.limit + 1, after_id=query.cursor
     )
-    more = len(users) > query.limit
-    users = users[: query.limit]
-    return {"items": users, "next_cursor": str(users[-1].id) if more else None}
+    return id_page(users, query.limit)
 
 
 @bp.post("/users")
@@ -169,16 +166,6 @@ def create_queue(body: QueueIn):
 def list_security_events(query: SecurityEventQuery):
     """The security log, newest first: sign-ins, denials, role and token changes (admins)."""
     events = security_log().list_events(
-        current_user(), limit=query.limit + 1, before_id=_user_cursor(query.cursor)
+        current_user(), limit=query.limit + 1, before_id=query.cursor
     )
-    more = len(events) > query.limit
-    events = events[: query.limit]
-    return {"items": events, "next_cursor": str(events[-1].id) if more else None}
-
-
-def _user_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
-    return int(cursor)
+    return id_page(events, query.limit)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.paging import id_page
 from ticketdesk.extensions import db
 from ticketdesk.models import InboundOutcome, OutboxStatus, ThreadRule
 from ticketdesk.services import outbox_manager, ticket_manager
@@ -64,9 +65,7 @@ def list_outbox(query: OutboxQuery):
     items = outbox_manager().list_messages(
         current_user(), status=query.status, limit=query.limit + 1, before_id=query.cursor
     )
-    more = len(items) > query.limit
-    items = items[: query.limit]
-    return {"items": items, "next_cursor": str(items[-1].id) if more else None}
+    return id_page(items, query.limit)
 
 
 @bp.get("/admin/outbox/<int:message_id>")

@@ -117,7 +117,7 @@ class UserPatch(In):
 class UserQuery(In):
     role: Role | None = None
     limit: int = Field(default=100, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
 
 
 class UserPage(Out):
@@ -276,7 +276,7 @@ class SecurityEventOut(Out):
 
 class SecurityEventQuery(In):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=20, description="`next_cursor` of a page.")
+    cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
 
 
 class SecurityEventPage(Out):
