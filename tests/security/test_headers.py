@@ -63,3 +63,7 @@ def test_forwarded_headers_ignored_without_trusted_proxy(tmp_path, backend):
     trusted_app.add_url_rule("/whoami", view_func=whoami)
     trusted = trusted_app.test_client().get("/whoami", headers=headers).json
     assert trusted == {"addr": "203.0.113.9", "https": True}
+
+
+def test_retry_after_only_on_refusals(as_customer):
+    assert "Retry-After" not in as_customer.get("/api/v1/me").headers

@@ -42,6 +42,9 @@ def _add_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.status_code < 400:
+        # Flask-Limiter announces Retry-After on every answer; it only means something on 429.
+        response.headers.pop("Retry-After", None)
     if _is_private():
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
