@@ -8,6 +8,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -147,6 +148,7 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = SearchField("Search", [Optional(), Length(max=200)])
     status = SelectField(
         "Status",
         choices=options([("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES]),

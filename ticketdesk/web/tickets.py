@@ -35,6 +35,8 @@ def ticket_list():
     form.assignee.choices = options(_assignee_filter_choices(team))
     if form.validate():
         filters, sort = _filters_from(form), TicketSort(form.sort.data)
+        if filters.text and sort == TicketSort.NEWEST:
+            sort = None  # a search under the default order lists best matches first
     else:
         filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
     try:
@@ -96,6 +98,7 @@ def _filters_from(form: FilterForm) -> TicketFilter:
         queue_id=choice_value(form.queue.data),
         assignee_id=actor().id if assignee == "me" else choice_value(assignee),
         unassigned=assignee == "none",
+        text=(form.q.data or "").strip() or None,
     )
 
 

@@ -1,0 +1,18 @@
+"""The staff list's search box finds tickets by their words and shows where they matched."""
+
+from __future__ import annotations
+
+
+def test_staff_search_finds_words_and_highlights_them(staff_web, factory, customer):
+    factory.ticket(customer, title="Printer jammed", description="paper stuck in tray two")
+    factory.ticket(customer, title="VPN down", description="no tunnel since morning")
+    html = staff_web.html("/tickets?q=tray&status=any")
+    assert "Printer jammed" in html and "VPN down" not in html
+    assert "<mark>tray</mark>" in html
+
+
+def test_search_text_is_shown_as_text(staff_web, factory, customer):
+    factory.ticket(customer, title="Odd", description="<img src=x onerror=alert(1)> tray")
+    html = staff_web.html("/tickets?q=tray&status=any")
+    assert "<img src=x" not in html
+    assert "&lt;img" in html
