@@ -226,7 +226,11 @@ def test_ranking_cap_applies_after_filters(
     assert ids(as_customer.get("/api/v1/tickets?q=router")) == [own.id]
 
 
-def test_only_the_newest_matches_are_ranked_past_the_cap(monkeypatch, as_staff, factory, customer):
+def test_only_the_newest_matches_are_ranked_past_the_cap(
+    monkeypatch, database_url, as_staff, factory, customer
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("FTS5 ranks every match: bm25 reads its own doclists, not the documents")
     monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
     factory.ticket(customer, title="Router", description="router router")
     newer = [factory.ticket(customer, title="Other", description="a router").id for _ in range(2)]

@@ -103,11 +103,12 @@ def search_page(
     engine = engine or _Postgres(terms, staff)
     query = engine.narrow(query)
     rank = engine.rank()
-    if sort is None:
+    if sort is None and engine.caps_ranking:
         # Ranking reads each match's document: past a few thousand matches (a common
         # word among a million tickets) only the newest MAX_RANKED matches are ranked.
         newest = query.with_only_columns(Ticket.id).order_by(Ticket.id.desc()).limit(MAX_RANKED)
         query = query.where(Ticket.id.in_(newest.scalar_subquery()))
+    if sort is None:
         query = _order_by_rank(query, rank, engine.best_first, cursor)
     else:
         query = order_tickets(query, sort, cursor)
@@ -137,6 +138,8 @@ class _Sqlite:
     """FTS5: a MATCH on the virtual table, bm25 for rank (lower is better)."""
 
     best_first = "asc"
+    # bm25 works from FTS5's own doclists: ranking every match is cheaper than capping.
+    caps_ranking = False
     _fts = literal_column("ticket_search")
 
     def __init__(self, terms: list[str], staff: bool) -> None:
@@ -165,6 +168,7 @@ class _Postgres:
     """tsvector + GIN: `@@` on the weighted document, ts_rank for rank (higher is better)."""
 
     best_first = "desc"
+    caps_ranking = True
 
     def __init__(self, terms: list[str], staff: bool) -> None:
         # Terms are letters and digits only, so they cannot form tsquery operators;
