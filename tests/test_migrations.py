@@ -7,11 +7,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import MIGRATIONS_DIR, db
-from ticketdesk.models import Base, Priority, Queue, Role, Ticket, User
+from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, User
 
 FIRST_REVISION = "7277a9f9b094"
 
@@ -78,3 +79,33 @@ def test_upgrade_keeps_existing_data(bare_app):
     ticket = db.session.scalar(select(Ticket))
     assert (ticket.title, ticket.priority) == ("Old ticket", Priority.HIGH)
     assert db.session.query(Queue).count() == 1
+
+
+def test_upgraded_history_accepts_mail_events(bare_app):
+    """The event kinds the models know are the ones the migrated CHECK constraint allows."""
+    initialise_database()
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+                "VALUES ('A', 'a@example.com', 'staff', true, '2026-01-01', 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO tickets (title, description, status, priority, queue_id, "
+                "requester_id, created_at, updated_at, version) "
+                "VALUES ('t', 'd', 'open', 1, 1, 1, '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        for kind in EventKind:
+            connection.execute(
+                text("INSERT INTO ticket_events (ticket_id, kind, at) VALUES (1, :kind, :at)"),
+                {"kind": kind.value, "at": "2026-01-01"},
+            )
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ticket_events (ticket_id, kind, at) VALUES (1, 'bogus', '2026-01-01')"
+            )
+        )

@@ -248,6 +248,20 @@ def test_staff_see_which_rule_threaded_each_message(
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/mail").status_code == 403
 
 
+def test_ticket_history_records_the_threading_rule_for_staff_only(
+    receive, as_staff, as_customer, customer, factory
+):
+    ticket = factory.ticket(customer)
+    receive(message(customer.email, f"Re: [#{ticket.id}] x", message_id="<r2@x.com>"))
+    staff_history = as_staff.get(f"/api/v1/tickets/{ticket.id}/events").json
+    mail_events = [e for e in staff_history if e["kind"] == "mail"]
+    assert [(e["actor_id"], e["new_value"]) for e in mail_events] == [
+        (customer.id, "subject: r2@x.com")
+    ]
+    customer_history = as_customer.get(f"/api/v1/tickets/{ticket.id}/events").json
+    assert "mail" not in [e["kind"] for e in customer_history]
+
+
 def test_staff_member_by_role_may_write_on_any_ticket(receive, factory, customer):
     admin = factory.user(Role.ADMIN, email="boss@example.com")
     ticket = factory.ticket(customer)

@@ -33,6 +33,7 @@ from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
     TEXT_MAX,
     TITLE_MAX,
+    EventKind,
     FailedMail,
     InboundMessage,
     InboundOutcome,
@@ -41,6 +42,7 @@ from ticketdesk.models import (
     Role,
     ThreadRule,
     Ticket,
+    TicketEvent,
     User,
 )
 from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied
@@ -303,6 +305,7 @@ class _RecordingNotifier:
     def ticket_created(self, actor, ticket) -> None:
         self.record.ticket_id = ticket.id
         self.session.add(self.record)
+        self._record_in_history(actor, ticket)
         self.inner.ticket_created(actor, ticket)
 
     def ticket_changed(self, actor, ticket, changed) -> None:
@@ -311,7 +314,19 @@ class _RecordingNotifier:
     def comment_added(self, actor, ticket, comment) -> None:
         self.record.ticket_id, self.record.comment_id = ticket.id, comment.id
         self.session.add(self.record)
+        self._record_in_history(actor, ticket)
         self.inner.comment_added(actor, ticket, comment)
+
+    def _record_in_history(self, actor, ticket) -> None:
+        """The ticket's history says which rule threaded this mail (staff see it)."""
+        self.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor_id=actor.id,
+                kind=EventKind.MAIL,
+                new_value=f"{self.record.rule}: {self.record.message_key}"[:1000],
+            )
+        )
 
 
 def _may_write(user: User | None, ticket: Ticket) -> bool:

@@ -67,6 +67,8 @@ class EventKind(enum.StrEnum):
     DESCRIPTION = "description"
     COMMENT = "comment"
     INTERNAL_NOTE = "internal_note"
+    # A message received by mail; new_value names the threading rule and the message.
+    MAIL = "mail"
 
 
 class Queue(Base):

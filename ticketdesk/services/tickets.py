@@ -46,6 +46,8 @@ from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_s
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "queue_id", "assignee_id")
 CUSTOMER_FIELDS = ("title", "description", "status")
+# History entries only staff see: internal notes, and how each mail was threaded.
+STAFF_ONLY_EVENTS = (EventKind.INTERNAL_NOTE, EventKind.MAIL)
 _FIELD_EVENTS = {
     "title": EventKind.TITLE,
     "description": EventKind.DESCRIPTION,
@@ -167,7 +169,7 @@ class TicketManager:
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
         )
         if not actor.is_staff:
-            query = query.where(TicketEvent.kind != EventKind.INTERNAL_NOTE)
+            query = query.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
         return list(self.session.scalars(query))
 
     # --- writing --------------------------------------------------------

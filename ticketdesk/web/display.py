@@ -74,6 +74,9 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
             return "replied"
         case EventKind.INTERNAL_NOTE:
             return "added an internal note"
+        case EventKind.MAIL:
+            rule, _, message_id = (new or "").partition(": ")
+            return f"wrote by mail (threaded by {rule}; {message_id})"
     return str(event.kind)
 
 
