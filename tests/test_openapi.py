@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-PUBLIC = {("post", "/api/v1/auth/register"), ("post", "/api/v1/auth/tokens")}
+PUBLIC = {
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/tokens"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/auth/password-reset/confirm"),
+}
 
 
 def flask_path(rule: str) -> str:

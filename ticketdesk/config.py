@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "S3_ACCESS_KEY_ID": None,
     "S3_SECRET_ACCESS_KEY": None,
     "PAGE_SIZE_MAX": 100,
+    # Links in mail (password resets) are built from this, never from a request's Host.
+    "BASE_URL": "http://127.0.0.1:8000",
+    "PASSWORD_RESET_MINUTES": 60,
     # Security: how many reverse proxies set X-Forwarded-*; none are trusted by default.
     "TRUSTED_PROXIES": 0,
     # Rate limits (Flask-Limiter syntax); memory:// per process, redis://host:6379 shared.

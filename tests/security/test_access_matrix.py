@@ -72,6 +72,12 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.logout"): everyone(LOGIN),
     ("GET", "web.register"): everyone(A),
     ("POST", "web.register"): everyone(A),
+    ("GET", "web.forgot_password"): everyone(A),
+    ("POST", "web.forgot_password"): everyone(LOGIN),
+    ("GET", "web.reset_password"): everyone(A),
+    ("POST", "web.reset_password"): everyone(A),
+    ("POST", "api.request_password_reset"): everyone(A),
+    ("POST", "api.confirm_password_reset"): everyone(A),
     # --- API: own account -----------------------------------------------------
     ("GET", "api.get_me"): api(A, A, A, A),
     ("POST", "api.change_password"): api(A, A, A, A),
@@ -215,9 +221,10 @@ def _png() -> object:
 
 # --- sending one request as one role -------------------------------------------
 
-PATH_VALUES = {"filename": "swagger-ui.css", "message_id": 999999}
+PATH_VALUES = {"filename": "swagger-ui.css", "message_id": 999999, "token": "not-a-token"}
 FORM_BODIES = {
     "web.login": lambda w, role: {"email": _email(w, role), "password": PASSWORD},
+    "web.forgot_password": lambda w, role: {"email": _email(w, role)},
     "web.register": lambda w, role: {
         "name": "New",
         "email": f"{role}-web@example.com",
@@ -272,6 +279,8 @@ JSON_BODIES = {
     },
     "api.create_user": lambda w, role: {"name": "N", "email": f"{role}-user@example.com"},
     "api.update_user": lambda w, role: {"name": "Renamed"},
+    "api.request_password_reset": lambda w, role: {"email": _email(w, role)},
+    "api.confirm_password_reset": lambda w, role: {"token": "nope", "new_password": "x" * 12},
     "api.create_queue": lambda w, role: {"name": f"Queue {role}"},
     "api.create_ticket": lambda w, role: {"title": "t", "description": "d"},
     "api.update_ticket": lambda w, role: {"title": f"edited by {role}"},

@@ -8,10 +8,13 @@ from flask import url_for
 from ticketdesk.api.blueprint import auth, bp, current_user
 from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
+    Accepted,
     PasswordChangeIn,
     QueueIn,
     QueueOut,
     RegisterIn,
+    ResetConfirmIn,
+    ResetRequestIn,
     SecurityEventPage,
     SecurityEventQuery,
     TokenIn,
@@ -24,7 +27,7 @@ from ticketdesk.api.schemas import (
 )
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
-from ticketdesk.services import queue_manager, security_log, user_manager
+from ticketdesk.services import password_resets, queue_manager, security_log, user_manager
 
 
 @bp.post("/auth/register")
@@ -60,6 +63,29 @@ def create_token(body: TokenIn):
         "expires_at": token.expires_at,
         "token": secret,
     }, 201
+
+
+@bp.post("/auth/password-reset")
+@limiter.limit(sign_up_limit, key_func=address_key)
+@limiter.limit(sign_up_limit, key_func=account_key)
+@bp.input(ResetRequestIn, arg_name="body")
+@bp.output(Accepted, status_code=202)
+@bp.doc(tags=["Accounts"])
+def request_password_reset(body: ResetRequestIn):
+    """Mail a single-use reset link, valid for an hour; the answer is the same for any address."""
+    password_resets().request_reset(body.email)
+    return {"detail": "If an account has this address, a reset link is on its way."}, 202
+
+
+@bp.post("/auth/password-reset/confirm")
+@limiter.limit(sign_in_limit, key_func=address_key)
+@bp.input(ResetConfirmIn, arg_name="body")
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(tags=["Accounts"])
+def confirm_password_reset(body: ResetConfirmIn):
+    """Set a new password with the token from the link; every session of the account ends."""
+    password_resets().reset_password(body.token, body.new_password)
+    return ""
 
 
 @bp.delete("/auth/tokens/<int:token_id>")

@@ -125,6 +125,19 @@ class UserPage(Out):
     next_cursor: str | None
 
 
+class ResetRequestIn(In):
+    email: Annotated[str, Field(max_length=EMAIL_MAX)]
+
+
+class ResetConfirmIn(In):
+    token: Annotated[str, Field(min_length=1, max_length=200, description="From the mailed link.")]
+    new_password: Password
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
 class PasswordChangeIn(In):
     current_password: Annotated[str, Field(max_length=1024)]
     new_password: Password

@@ -16,7 +16,12 @@ from ticketdesk.models.mail import (
     ThreadRule,
 )
 from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
-from ticketdesk.models.security import IdempotencyRecord, SecurityEvent, SecurityEventKind
+from ticketdesk.models.security import (
+    IdempotencyRecord,
+    PasswordReset,
+    SecurityEvent,
+    SecurityEventKind,
+)
 from ticketdesk.models.tickets import (
     Comment,
     EventKind,
@@ -54,6 +59,7 @@ __all__ = [
     "OutboxStatus",
     "ThreadRule",
     "IdempotencyRecord",
+    "PasswordReset",
     "SecurityEvent",
     "SecurityEventKind",
 ]

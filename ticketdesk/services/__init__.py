@@ -13,6 +13,7 @@ from ticketdesk.extensions import db
 from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
+from ticketdesk.services.password_reset import PasswordResets, ResetSettings
 from ticketdesk.services.queues import QueueManager
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, UserSettings
@@ -48,6 +49,17 @@ def security_log() -> SecurityLog:
     """The security log, stamped with the address of the request being served, if any."""
     client_ip = request.remote_addr if has_request_context() else None
     return SecurityLog(db.session(), client_ip=client_ip)
+
+
+def password_resets() -> PasswordResets:
+    config = current_app.config
+    settings = ResetSettings(
+        base_url=config["BASE_URL"],
+        from_address=config["MAIL_FROM"],
+        bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
+        lifetime=timedelta(minutes=int(config["PASSWORD_RESET_MINUTES"])),
+    )
+    return PasswordResets(db.session(), settings, log=security_log())
 
 
 def queue_manager() -> QueueManager:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from ticketdesk.models import (
     EMAIL_MAX,
     NAME_MAX,
     ApiToken,
+    PasswordReset,
     Role,
     SecurityEventKind,
     User,
@@ -186,6 +187,7 @@ class UserManager:
         begin_write(self.session)
         actor.password_hash = new_hash
         self._end_sessions(actor)
+        void_reset_links(self.session, actor, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=actor, subject=actor)
         self.session.commit()
 
@@ -303,6 +305,15 @@ class UserManager:
     def _require_admin(actor: User) -> None:
         if not actor.is_admin:
             raise PermissionDenied("Only admins can manage accounts.")
+
+
+def void_reset_links(session: Session, user: User, now) -> None:
+    """Use up every outstanding reset link of a user (after a reset or a password change)."""
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 def check_token_name(name: str | None) -> str:

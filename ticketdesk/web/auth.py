@@ -7,14 +7,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
-from ticketdesk.services import user_manager
+from ticketdesk.services import password_resets, user_manager
 from ticketdesk.services.errors import (
     AuthenticationFailed,
     Conflict,
     ValidationFailed,
 )
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import LoginForm, PasswordForm, RegisterForm
+from ticketdesk.web.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from ticketdesk.web.session import SignedInUser, actor, safe_next
 from ticketdesk.web.views import show_field_errors
 
@@ -112,3 +118,32 @@ def _start_session(user) -> None:
 def _render(form, template: str, title: str):
     status = 422 if form.errors else 200
     return render_template(template, form=form, title=title), status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(sign_up_limit, key_func=address_key, methods=["POST"])
+@limiter.limit(sign_up_limit, key_func=account_key, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer never tells whether the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_resets().request_reset(form.email.data)
+        flash("If an account has this address, a link to reset its password is on its way.", "info")
+        return redirect(url_for("web.login"))
+    return _render(form, "auth/forgot.html", "Forgot your password?")
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(sign_in_limit, key_func=address_key, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from a mailed link, then sign in with it."""
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_resets().reset_password(token, form.new_password.data)
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        else:
+            flash("Your password is set; sign in with it.", "success")
+            return redirect(url_for("web.login"))
+    return _render(form, "auth/reset.html", "Choose a new password")

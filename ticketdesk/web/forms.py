@@ -69,6 +69,20 @@ class RegisterForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = _password("New password")
+    confirm = PasswordField(
+        "Repeat the new password",
+        [InputRequired(), EqualTo("new_password", "The passwords differ.")],
+    )
+    submit = SubmitField("Set password")
+
+
 class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password", [InputRequired()])
     new_password = _password("New password")
