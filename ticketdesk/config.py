@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     # Links in mail (password resets) are built from this, never from a request's Host.
     "BASE_URL": "http://127.0.0.1:8000",
     "PASSWORD_RESET_MINUTES": 60,
+    # Browser origins allowed to call the API cross-site (CORS); none by default.
+    "CORS_ORIGINS": [],
     # Security: how many reverse proxies set X-Forwarded-*; none are trusted by default.
     "TRUSTED_PROXIES": 0,
     # Rate limits (Flask-Limiter syntax); memory:// per process, redis://host:6379 shared.

@@ -67,3 +67,21 @@ def test_forwarded_headers_ignored_without_trusted_proxy(tmp_path, backend):
 
 def test_retry_after_only_on_refusals(as_customer):
     assert "Retry-After" not in as_customer.get("/api/v1/me").headers
+
+
+def test_cors_is_off_by_default(client):
+    response = client.get("/api/openapi.json", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:1])
+def test_cors_allows_only_listed_origins(tmp_path, backend):
+    app = make_app(tmp_path, CORS_ORIGINS=["https://portal.example"])
+    client = app.test_client()
+    allowed = client.get("/api/openapi.json", headers={"Origin": "https://portal.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://portal.example"
+    assert "Access-Control-Allow-Credentials" not in allowed.headers
+    other = client.get("/api/openapi.json", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    page = client.get("/login", headers={"Origin": "https://portal.example"})
+    assert "Access-Control-Allow-Origin" not in page.headers
