@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         instance_path=instance_path_from_env(),
         json_errors=False,
         spec_path="/api/openapi.json",
-        docs_path="/api/docs",
+        docs_path=None,  # our own page: ticketdesk/api/docs_assets.py
     )
     app.url_map.converters["int"] = DatabaseIdConverter
     app.json = BoundedJSONProvider(app)

@@ -60,8 +60,8 @@ POLICY: dict[tuple[str, str], dict] = {
     # --- public -------------------------------------------------------------
     ("GET", "health.healthz"): everyone(A),
     ("GET", "openapi.spec"): everyone(A),
-    ("GET", "openapi.docs"): everyone(A),
-    ("GET", "openapi.swagger_ui_oauth_redirect"): everyone(A),
+    ("GET", "docs_assets.docs_page"): everyone(A),
+    ("GET", "docs_assets.docs_script"): everyone(A),
     ("GET", "docs_assets.swagger_asset"): everyone(A),
     ("GET", "static"): everyone(H),
     ("GET", "web.static"): everyone(A),

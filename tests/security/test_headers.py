@@ -8,7 +8,9 @@ from tests.conftest import BACKENDS
 from ticketdesk.app import create_app
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/api/v1/me", "/api/openapi.json", "/nowhere"])
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/api/v1/me", "/api/openapi.json", "/api/docs", "/login", "/nowhere"]
+)
 def test_security_headers_on_every_answer(client, path):
     response = client.get(path)
     csp = response.headers["Content-Security-Policy"]
