@@ -38,7 +38,7 @@ class OutboxPage(BaseModel):
 class OutboxQuery(BaseModel):
     status: OutboxStatus | None = Field(default=None, description="pending, sent or dead")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: int | None = Field(default=None, ge=1, description="From a previous page.")
+    cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
 
 
 class InboundMessageOut(BaseModel):
