@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import json
 
+from bench.operations import NAMES
 from bench.run import RESULTS
 
-OPERATIONS = [
-    "ceiling",
-    "create_ticket",
-    "list_newest",
-    "list_filtered",
-    "get_ticket",
-    "update_status",
-    "search",
-    "html_list",
-]
+OPERATIONS = ["ceiling", *NAMES]
 
 
 def latest() -> list[dict]:
