@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PG_URL
 from ticketdesk.extensions import db
 from ticketdesk.services import ticket_manager
 
@@ -227,12 +226,48 @@ def test_ranking_cap_applies_after_filters(
     assert ids(as_customer.get("/api/v1/tickets?q=router")) == [own.id]
 
 
-# PostgreSQL only: FTS5 ranks every match (bm25 reads its own doclists, not the documents).
-@pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_only_the_newest_matches_are_ranked_past_the_cap(monkeypatch, as_staff, factory, customer):
     monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
     factory.ticket(customer, title="Router", description="router router")
     newer = [factory.ticket(customer, title="Other", description="a router").id for _ in range(2)]
 
     assert sorted(ids(as_staff.get("/api/v1/tickets?q=router"))) == sorted(newer)
+
+
+def test_staff_filters_apply_before_the_cap(monkeypatch, app, as_staff, factory, customer, staff):
+    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    still_open = factory.ticket(customer, title="Router resets")
+    for _ in range(3):
+        close(app, factory, staff, factory.ticket(customer, title="Router resets too"))
+
+    assert ids(as_staff.get("/api/v1/tickets?q=router&status=open")) == [still_open.id]
+
+
+def test_search_pages_cover_the_ranked_window_once(monkeypatch, as_staff, factory, customer):
+    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+    for n in range(2):
+        factory.ticket(customer, title=f"Printer smudges {n}")
+    newest = {factory.ticket(customer, title=f"Printer smudges {n}").id for n in range(3)}
+    seen, cursor = [], None
+    for _ in range(5):
+        query = {"q": "printer", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = as_staff.get("/api/v1/tickets", query_string=query)
+        seen += ids(response)
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(seen) == sorted(newest)
+
+
+def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
+    matches = [
+        factory.ticket(customer, title="Plain", description="a lamp is out") for _ in range(2)
+    ]
+    factory.ticket(customer, title="Between", description="nothing")
+    matches.append(factory.ticket(customer, title="Lamp", description="flickers"))
+
+    items = as_staff.get("/api/v1/tickets?q=lamp").json["items"]
+
+    assert sorted(item["id"] for item in items) == sorted(ticket.id for ticket in matches)
+    assert all("<mark>" in item["snippet"] for item in items)
