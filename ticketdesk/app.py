@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from ticketdesk import __version__, security
@@ -19,6 +18,7 @@ from ticketdesk.extensions import (
     discard_session,
     migrate,
 )
+from ticketdesk.jsonio import TicketdeskJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         docs_path=None,  # our own page: ticketdesk/api/docs_assets.py
     )
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.json = BoundedJSONProvider(app)
+    app.json = TicketdeskJSONProvider(app)
     load_config(app, config)
     register_extensions(app)
     register_blueprints(app)
@@ -47,16 +47,6 @@ class DatabaseIdConverter(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
-
-
-class BoundedJSONProvider(DefaultJSONProvider):
-    """JSON whose nesting is too deep to parse is a bad request, not a RecursionError."""
-
-    def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON is nested too deeply.") from None
 
 
 def register_extensions(app: APIFlask) -> None:

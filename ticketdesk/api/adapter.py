@@ -1,18 +1,23 @@
-"""APIFlask's pydantic adapter, taught that a query parameter may repeat.
+"""APIFlask's pydantic adapter, taught two things.
 
-`?status=open&status=waiting` arrives as a list for fields typed as lists; any
-other field given twice is a validation error rather than a silent first-wins.
+A query parameter may repeat: `?status=open&status=waiting` arrives as a list for
+fields typed as lists; any other field given twice is a validation error rather
+than a silent first-wins. And output goes from objects to JSON bytes in one step
+of pydantic's own serializer (see `ticketdesk.jsonio`).
 """
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from apiflask.exceptions import _ValidationError
 from apiflask.schema_adapters import registry
 from apiflask.schema_adapters.pydantic import PydanticAdapter, _format_pydantic_errors
 from flask import current_app
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from ticketdesk.jsonio import EncodedJSON
 
 
 class RepeatableQueryAdapter(PydanticAdapter):
@@ -32,6 +37,20 @@ class RepeatableQueryAdapter(PydanticAdapter):
                 current_app.config["VALIDATION_ERROR_DESCRIPTION"],
                 {location: _format_pydantic_errors(error.errors())},
             ) from error
+
+    def serialize_output(self, data: t.Any, many: bool = False) -> EncodedJSON:
+        """The answer's JSON, validated against the output schema and encoded once."""
+        if many:
+            adapter = _list_adapter(self.model_class)
+            return EncodedJSON(adapter.dump_json(adapter.validate_python(data), by_alias=True))
+        if not isinstance(data, self.model_class):
+            data = self.model_class.model_validate(data)
+        return EncodedJSON(data.model_dump_json(by_alias=True).encode())
+
+
+@functools.cache
+def _list_adapter(model_class: type) -> TypeAdapter:
+    return TypeAdapter(list[model_class])
 
 
 def install() -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ticketdesk.models import (
     EMAIL_MAX,
@@ -256,8 +256,11 @@ class UserManager:
 
     def user_for_token(self, secret: str) -> User | None:
         """The active owner of a live token, recording its use now and then."""
+        # One statement per API call: the token with its owner.
         token = self.session.scalar(
-            select(ApiToken).where(ApiToken.secret_hash == hash_token(secret))
+            select(ApiToken)
+            .options(joinedload(ApiToken.user))
+            .where(ApiToken.secret_hash == hash_token(secret))
         )
         now = utcnow()
         if token is None or token.revoked or not token.user.active:
