@@ -19,7 +19,9 @@ from ticketdesk.models import Base
 # Migrations ship inside the package, so an installed wheel can upgrade its database.
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-db = SQLAlchemy(model_class=Base)
+# A request's session ends with the request, so what it just committed stays usable:
+# no reload of every object after each commit (services refresh what they change).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -56,6 +56,8 @@ _FIELD_EVENTS = {
     "queue_id": EventKind.QUEUE,
     "assignee_id": EventKind.ASSIGNEE,
 }
+# Changing a foreign key leaves its loaded relationship behind: these reload on next use.
+_RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ class TicketManager:
         for field, value in changed.items():
             self._record(ticket, actor, _FIELD_EVENTS[field], getattr(ticket, field), value, at=now)
             setattr(ticket, field, value)
+        if stale := [_RELATIONSHIPS[field] for field in changed if field in _RELATIONSHIPS]:
+            self.session.expire(ticket, stale)
         if "status" in changed:
             _stamp_status(ticket, changed["status"], now)
         if changed:
