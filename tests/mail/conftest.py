@@ -17,6 +17,7 @@ from ticketdesk.mail.intake import mail_intake
 from ticketdesk.mail.worker import run_worker, transport_from_config
 from ticketdesk.models import OutboxMessage
 from ticketdesk.services import outbox_manager
+from ticketdesk.services.notifications import notification_settings, render_notification
 
 SUPPORT = "support@helpdesk.example.com"
 
@@ -106,17 +107,20 @@ def deliver(mail_app):
 
 @pytest.fixture
 def outbox(mail_app):
-    """The outbox rows, oldest first, as plain dicts."""
+    """The outbox rows, oldest first, as plain dicts; `content` as the worker will send it."""
 
     def rows(**where):
         with mail_app.app_context():
+            settings = notification_settings(mail_app.config)
             query = select(OutboxMessage).order_by(OutboxMessage.id)
             for name, value in where.items():
                 query = query.where(getattr(OutboxMessage, name) == value)
-            found = [
-                {column: getattr(row, column) for column in OutboxMessage.__table__.columns.keys()}
-                for row in db.session.scalars(query)
-            ]
+            columns = OutboxMessage.__table__.columns.keys()
+            found = []
+            for row in db.session.scalars(query).all():
+                found.append({column: getattr(row, column) for column in columns})
+                if row.content is None:
+                    found[-1]["content"] = render_notification(db.session, settings, row)
             db.session.remove()
             return found
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.web.conftest import WebUser, _signed_in  # noqa: F401  (fixture helpers)
 from ticketdesk.extensions import db
 from ticketdesk.models import OutboxMessage, Role
+from ticketdesk.services.notifications import notification_settings, render_notification
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -80,7 +81,9 @@ def test_payloads_are_inert_in_pages_and_mail(app, factory, payload):
     for browser, path in pages:
         assert_inert(browser.html(path))
     with app.app_context():
-        mails = db.session.scalars(select(OutboxMessage.content)).all()
+        settings = notification_settings(app.config)
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        mails = [row.content or render_notification(db.session, settings, row) for row in rows]
     assert mails
     for raw in mails:
         for part in email.message_from_string(raw).walk():

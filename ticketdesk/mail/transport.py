@@ -22,7 +22,7 @@ class Job:
     id: int
     recipient: str
     message_id: str
-    content: str
+    content: str | None  # None until the worker renders it
     attempts: int
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketdesk.models.base import EMAIL_MAX, Base, enum_column, utcnow
+from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, Base, enum_column, utcnow
 
 MESSAGE_ID_MAX = 250
 SUBJECT_MAX = 250
@@ -41,7 +41,14 @@ class ThreadRule(enum.StrEnum):
 
 
 class OutboxMessage(Base):
-    """One email to one recipient, rendered when the change that caused it committed."""
+    """One email to one recipient.
+
+    A ticket notification is written with what it is about (kind, ticket, actor,
+    comment, the status then) and no content: the worker renders it before the
+    first attempt and keeps the result, so every retry sends the same bytes. The
+    request that caused it never pays for templates and MIME. A password-reset
+    mail carries a one-time link found nowhere else, so it is rendered at once.
+    """
 
     __tablename__ = "outbox_messages"
 
@@ -54,8 +61,17 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
     # Without angle brackets; unique so that replies can be threaded by it.
     message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_MAX), unique=True)
-    # The whole RFC 5322 message, ready to send.
-    content: Mapped[str] = mapped_column(Text)
+    recipient_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL")
+    )
+    # The ticket's status when the change happened (a notice of "resolved" stays one).
+    ticket_status: Mapped[str | None] = mapped_column(String(20))
+    # Message-IDs beyond our thread root that replies should refer to, space-separated.
+    thread_refs: Mapped[str | None] = mapped_column(Text)
+    # The whole RFC 5322 message, ready to send; rendered by the worker when empty.
+    content: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )

@@ -32,7 +32,10 @@ def notifier() -> Notifier:
 
 
 def outbox_manager() -> OutboxManager:
-    return OutboxManager(db.session(), delivery_settings(current_app.config))
+    config = current_app.config
+    return OutboxManager(
+        db.session(), delivery_settings(config), notifications=notification_settings(config)
+    )
 
 
 def user_manager() -> UserManager:

@@ -31,6 +31,7 @@ from ticketdesk.models import (
     TicketStatus,
     User,
 )
+from ticketdesk.models.mail import SUBJECT_MAX
 
 _SUBJECTS = {
     "ticket_created": "[#{id}] {title}",
@@ -122,36 +123,69 @@ class Notifier:
             self._enqueue(kind, ticket, actor, person, comment)
 
     def _enqueue(self, kind, ticket: Ticket, actor: User, person, comment) -> None:
+        """An outbox row saying what happened; the worker renders it (see OutboxMessage)."""
         settings = self.settings
-        domain = bare_address(settings.reply_address).rpartition("@")[2] or "localhost"
         subject = _SUBJECTS[kind].format(
             id=ticket.id, title=one_line(ticket.title), status=ticket.status.value.capitalize()
         )
-        envelope = Envelope(
-            recipient_name=person.name,
-            recipient_email=person.email,
-            subject=subject,
-            message_id=new_message_id(settings.secret_key, domain, ticket.id),
-            reply_to=reply_address(
-                settings.secret_key, bare_address(settings.reply_address), ticket.id
-            ),
-            thread_ids=(
-                thread_root_id(settings.secret_key, domain, ticket.id),
-                *self.extra_references,
-            ),
-        )
-        context = {"ticket": ticket, "actor": actor, "recipient": person, "comment": comment}
-        text, html = render_bodies(kind, context)
+        if comment is not None and comment.id is None:
+            self.session.flush()
         self.session.add(
             OutboxMessage(
                 ticket_id=ticket.id,
                 kind=kind,
                 recipient=person.email,
-                subject=envelope.subject[:250],
-                message_id=envelope.message_id,
-                content=compose(settings.from_address, envelope, text, html),
+                recipient_name=person.name,
+                subject=subject[:SUBJECT_MAX],
+                message_id=new_message_id(settings.secret_key, _domain(settings), ticket.id),
+                actor_id=actor.id,
+                comment_id=comment.id if comment is not None else None,
+                ticket_status=ticket.status.value,
+                thread_refs=" ".join(self.extra_references) or None,
             )
         )
+
+
+class NotRenderable(Exception):
+    """What a notification was about is gone (a deleted ticket or reply)."""
+
+
+def render_notification(session: Session, settings: NotificationSettings, row) -> str:
+    """The whole message for an outbox row written by `Notifier`, from the rows it names."""
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is None:
+        raise NotRenderable("The ticket no longer exists.")
+    comment = session.get(Comment, row.comment_id) if row.comment_id is not None else None
+    if row.kind == "comment_added" and comment is None:
+        raise NotRenderable("The reply no longer exists.")
+    actor = session.get(User, row.actor_id) if row.actor_id is not None else None
+    domain = _domain(settings)
+    envelope = Envelope(
+        recipient_name=row.recipient_name or "",
+        recipient_email=row.recipient,
+        subject=row.subject,
+        message_id=row.message_id,
+        reply_to=reply_address(
+            settings.secret_key, bare_address(settings.reply_address), ticket.id
+        ),
+        thread_ids=(
+            thread_root_id(settings.secret_key, domain, ticket.id),
+            *(row.thread_refs or "").split(),
+        ),
+    )
+    context = {
+        "ticket": ticket,
+        "status": TicketStatus(row.ticket_status) if row.ticket_status else ticket.status,
+        "actor": actor or Recipient(name="A former user", email=""),
+        "recipient": Recipient(name=row.recipient_name or "", email=row.recipient),
+        "comment": comment,
+    }
+    text, html = render_bodies(row.kind, context)
+    return compose(settings.from_address, envelope, text, html)
+
+
+def _domain(settings: NotificationSettings) -> str:
+    return bare_address(settings.reply_address).rpartition("@")[2] or "localhost"
 
 
 class NullNotifier:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +24,11 @@ from ticketdesk.mail.render import bare_address
 from ticketdesk.mail.transport import DeliveryError, Job, Transport
 from ticketdesk.models import OutboxMessage, OutboxStatus, User, utcnow
 from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied
+from ticketdesk.services.notifications import (
+    NotificationSettings,
+    NotRenderable,
+    render_notification,
+)
 from ticketdesk.services.transactions import begin_write
 
 log = logging.getLogger(__name__)
@@ -53,9 +58,17 @@ class BatchResult:
 
 
 class OutboxManager:
-    def __init__(self, session: Session, settings: DeliverySettings) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: DeliverySettings,
+        *,
+        notifications: NotificationSettings | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
+        # What renders notifications the requests left for the worker (none: send as is).
+        self.notifications = notifications
 
     # --- the worker -----------------------------------------------------
 
@@ -65,6 +78,7 @@ class OutboxManager:
         sent = retrying = dead = 0
         for job in jobs:
             try:
+                job = self._rendered(job)
                 transport.send(self.settings.envelope_sender, job)
             except DeliveryError as error:
                 if self.record_failure(job, worker_id, error):
@@ -99,10 +113,33 @@ class OutboxManager:
         self.session.commit()
         return jobs
 
+    def _rendered(self, job: Job) -> Job:
+        """The job with its content, rendered now if the request left that to the worker.
+
+        Rendering reads the ticket outside any write transaction; the content is
+        stored with the outcome, so a retry sends exactly the same message.
+        """
+        if job.content is not None:
+            return job
+        row = self.session.get(OutboxMessage, job.id)
+        if self.notifications is None or row is None:
+            raise DeliveryError("Nothing renders this message here.", permanent=False)
+        try:
+            content = render_notification(self.session, self.notifications, row)
+        except NotRenderable as error:
+            raise DeliveryError(str(error), permanent=True) from None
+        except Exception as error:  # a template fault must not stop the worker
+            log.exception("outbox %s could not be rendered", job.id)
+            raise DeliveryError("Rendering failed; see the worker log.", permanent=False) from error
+        finally:
+            self.session.rollback()
+        return replace(job, content=content)
+
     def record_sent(self, job: Job, worker_id: str) -> None:
         self._finish(
             job,
             worker_id,
+            content=job.content,
             status=OutboxStatus.SENT,
             attempts=job.attempts + 1,
             sent_at=utcnow(),
@@ -118,6 +155,7 @@ class OutboxManager:
         self._finish(
             job,
             worker_id,
+            content=job.content,
             status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
             attempts=attempts,
             next_attempt_at=utcnow() + delay,
