@@ -38,6 +38,7 @@ from ticketdesk.services.errors import (
     ValidationFailed,
 )
 from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
+from ticketdesk.services.listing import TicketSummary, summaries, summary_select
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 from ticketdesk.services.search import index_ticket, search_page
@@ -107,19 +108,18 @@ class TicketManager:
         sort: TicketSort | None = None,
         limit: int = 25,
         cursor: str | None = None,
-    ) -> Page[Ticket]:
+    ) -> Page[Ticket] | Page[TicketSummary]:
         """One page of the tickets the actor may see, filtered and sorted.
 
         Without `sort`: best matches first when searching `filters.text`, else newest first.
         """
-        query = select(Ticket).options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
-        if not actor.is_staff:
-            query = query.where(Ticket.requester_id == actor.id)
-        query = _apply_filters(query, filters)
         if filters.text:
+            query = select(Ticket).options(
+                joinedload(Ticket.requester), joinedload(Ticket.assignee)
+            )
             return search_page(
                 self.session,
-                query,
+                _visible(actor, _apply_filters(query, filters)),
                 filters.text,
                 staff=actor.is_staff,
                 sort=sort,
@@ -127,8 +127,9 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
+        query = _visible(actor, _apply_filters(summary_select(), filters))
         query = order_tickets(query, sort, cursor).limit(limit + 1)
-        rows = list(self.session.scalars(query).unique())
+        rows = summaries(self.session.execute(query))
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, ticket_cursor(items[-1], sort) if more else None)
@@ -434,6 +435,11 @@ class TicketManager:
 
 def _may_see(actor: User, ticket: Ticket) -> bool:
     return actor.is_staff or ticket.requester_id == actor.id
+
+
+def _visible(actor: User, query):
+    """Customers see only the tickets they asked for."""
+    return query if actor.is_staff else query.where(Ticket.requester_id == actor.id)
 
 
 def _apply_filters(query, filters: TicketFilter):
