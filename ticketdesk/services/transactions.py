@@ -22,7 +22,9 @@ def begin_write(session: Session) -> None:
     On SQLite this is BEGIN IMMEDIATE: the write lock is taken up front and waits
     on the busy timeout, instead of a read transaction failing at once with
     "database is locked" when it later tries to write. A read snapshot opened
-    earlier in the request is ended first; the objects it loaded reload lazily.
+    earlier in the request (signing in) is ended first: committed when it holds
+    no changes, so what it loaded stays loaded, as it does on PostgreSQL where
+    the write simply continues that transaction.
 
     Writers also queue for their turn (see `WriteQueue`) before asking SQLite.
     """
@@ -30,7 +32,10 @@ def begin_write(session: Session) -> None:
     if bind.dialect.name != "sqlite":
         return
     if session.in_transaction():
-        session.rollback()
+        if session.new or session.dirty or session.deleted:
+            session.rollback()
+        else:
+            session.commit()
     queue = WriteQueue.for_database(bind.url.database)
     if queue.enter():
         session.info[_HELD] = queue
