@@ -16,6 +16,8 @@ from ticketdesk.services import ticket_manager
 LIST_QUERIES = 1
 # A search adds one: the highlighted snippets of the page's tickets.
 SEARCH_QUERIES = LIST_QUERIES + 1
+# Ranked by relevance, SQLite first finds where the window of newest matches starts.
+RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
 # The ticket twice (for itself and for its comments), the comments with their authors.
 DETAIL_QUERIES = 3
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -78,7 +80,7 @@ def _statements_for(app, client, path):
         ("", LIST_QUERIES),
         ("&status=open", LIST_QUERIES),
         ("&sort=-updated_at", LIST_QUERIES),
-        ("&q=printer", SEARCH_QUERIES),
+        ("&q=printer", RANKED_SEARCH_QUERIES),
         ("&q=printer&sort=-priority", SEARCH_QUERIES),
     ],
 )
@@ -90,6 +92,9 @@ def test_list_query_count_does_not_grow_with_page_size(
         for limit in (1, 10, 50)
     }
 
+    if isinstance(expected, dict):
+        with app.app_context():
+            expected = expected[db.engine.dialect.name]
     assert counts == dict.fromkeys(counts, expected), counts
 
 
