@@ -18,8 +18,8 @@ LIST_QUERIES = 1
 SEARCH_QUERIES = LIST_QUERIES + 1
 # Ranked by relevance, SQLite first finds where the window of newest matches starts.
 RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
-# The ticket twice (for itself and for its comments), the comments with their authors.
-DETAIL_QUERIES = 3
+# The ticket with its people, the comments with their authors.
+DETAIL_QUERIES = 2
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 

@@ -100,6 +100,13 @@ class TicketManager:
             raise NotFound(f"Ticket {ticket_id} was not found.")
         return ticket
 
+    def _seen_ticket(self, actor: User, ticket_id: int) -> Ticket:
+        """As get_ticket, but without a query when this request has loaded the ticket."""
+        ticket = self.session.get(Ticket, ticket_id)
+        if ticket is None or not _may_see(actor, ticket):
+            raise NotFound(f"Ticket {ticket_id} was not found.")
+        return ticket
+
     def get_tickets(
         self,
         actor: User,
@@ -154,7 +161,7 @@ class TicketManager:
 
     def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
         """The conversation in order; internal notes only for staff."""
-        ticket = self.get_ticket(actor, ticket_id)
+        ticket = self._seen_ticket(actor, ticket_id)
         query = (
             select(Comment)
             .options(joinedload(Comment.author))
@@ -167,7 +174,7 @@ class TicketManager:
 
     def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
         """The ticket's history, oldest first; internal notes only for staff."""
-        ticket = self.get_ticket(actor, ticket_id)
+        ticket = self._seen_ticket(actor, ticket_id)
         query = (
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
         )
