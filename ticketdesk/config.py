@@ -58,7 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_API": "600 per minute",
     # How often (seconds) a token's last_used_at is written: not on every request.
     "TOKEN_TOUCH_INTERVAL": 60,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Engine options; a server database also gets pool_pre_ping (see _settle_database_url).
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     # --- email (see README "Email") ---
     # Outbound: with no SMTP host, messages are written as .eml files to MAIL_OUTBOX_DIR
     # (default <instance>/outbox).
@@ -135,6 +136,12 @@ def _settle_database_url(app: Flask) -> None:
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not url.startswith("sqlite"):
+        # A server may have dropped a pooled connection (restart, failover, idle timeout):
+        # test each one as it leaves the pool. A SQLite file cannot drop a connection.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("pool_pre_ping", True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -63,9 +63,7 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_MAX), unique=True)
     recipient_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    comment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("comments.id", ondelete="SET NULL")
-    )
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     # The ticket's status when the change happened (a notice of "resolved" stays one).
     ticket_status: Mapped[str | None] = mapped_column(String(20))
     # Message-IDs beyond our thread root that replies should refer to, space-separated.

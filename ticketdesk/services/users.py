@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -35,6 +35,13 @@ from ticketdesk.services.transactions import begin_write
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 USER_FIELDS = ("name", "role", "active")
+
+# Every API call runs this: built once, so its cache key is computed once too.
+_TOKEN_WITH_OWNER = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user))
+    .where(ApiToken.secret_hash == bindparam("secret_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -256,12 +263,7 @@ class UserManager:
 
     def user_for_token(self, secret: str) -> User | None:
         """The active owner of a live token, recording its use now and then."""
-        # One statement per API call: the token with its owner.
-        token = self.session.scalar(
-            select(ApiToken)
-            .options(joinedload(ApiToken.user))
-            .where(ApiToken.secret_hash == hash_token(secret))
-        )
+        token = self.session.scalar(_TOKEN_WITH_OWNER, {"secret_hash": hash_token(secret)})
         now = utcnow()
         if token is None or token.revoked or not token.user.active:
             return None
