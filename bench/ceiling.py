@@ -12,10 +12,8 @@ import os
 from flask import Flask, jsonify
 from sqlalchemy import create_engine, text
 
-NEWEST = text(
-    "SELECT id, title, status, priority, requester_id, assignee_id, created_at, updated_at "
-    "FROM tickets ORDER BY created_at DESC, id DESC LIMIT 25"
-)
+# Whole rows, as the ticket list returns whole tickets (description included).
+NEWEST = text("SELECT * FROM tickets ORDER BY created_at DESC, id DESC LIMIT 25")
 
 
 def create_app() -> Flask:

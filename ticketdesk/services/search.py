@@ -68,6 +68,15 @@ def index_ticket(session: Session, ticket_id: int) -> None:
         session.execute(text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id")), params)
 
 
+def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
+    """The index entry of a ticket just opened: from its text, with no comments to read."""
+    params = {"ticket_id": ticket_id, "title": title, "body": description}
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(SQLITE_NEW_SQL), params)
+    else:
+        session.execute(text(POSTGRESQL_NEW_SQL), params)
+
+
 def index_all(connection) -> None:
     """Index every ticket from scratch (bulk seeding, or a rebuilt index)."""
     if connection.dialect.name == "sqlite":
@@ -270,6 +279,15 @@ SELECT t.id, t.title,
   coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
             WHERE c.ticket_id = t.id AND c.internal = 1), '')
 FROM tickets t"""
+
+SQLITE_NEW_SQL = """
+INSERT INTO ticket_search (rowid, title, body, internal) VALUES (:ticket_id, :title, :body, '')"""
+
+POSTGRESQL_NEW_SQL = """
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+VALUES (:ticket_id, :body, '',
+  setweight(to_tsvector('english', :title), 'A')
+  || setweight(to_tsvector('english', :body), 'B'))"""
 
 POSTGRESQL_INDEX_SQL = """
 INSERT INTO ticket_search (ticket_id, body, internal, document)

@@ -41,7 +41,7 @@ from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
 from ticketdesk.services.listing import TicketSummary, summaries, summary_select
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
-from ticketdesk.services.search import index_ticket, search_page
+from ticketdesk.services.search import index_new_ticket, index_ticket, search_page
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 
@@ -214,11 +214,12 @@ class TicketManager:
             created_at=now,
             updated_at=now,
         )
+        ticket.requester = requester
         self.session.add(ticket)
-        self.session.flush()
+        self.session.flush()  # the id, which the history, index and mail name
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
-        index_ticket(self.session, ticket.id)
         self.notifier.ticket_created(actor, ticket)
+        index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
         first = self._commit_once(actor, idempotency, "ticket", ticket.id)
         return ticket if first == ticket.id else self.get_ticket(actor, first)
 
