@@ -63,15 +63,20 @@ _PEOPLE = [
 
 def summary_select() -> Select:
     """Tickets with their requester and assignee, as columns; filter and order as usual."""
+    return with_people(select(Ticket))
+
+
+def with_people(query: Select) -> Select:
+    """A select of tickets (filtered, joined, ordered as it may be) as summary columns."""
     return (
-        select(*_TICKET_COLUMNS, *_PEOPLE)
+        query.with_only_columns(*_TICKET_COLUMNS, *_PEOPLE)
         .join(_requester, _requester.id == Ticket.requester_id)
         .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
     )
 
 
 def summaries(rows: Iterable) -> list[TicketSummary]:
-    """The rows of a `summary_select` as summaries."""
+    """The rows of a `summary_select` as summaries (columns after the summary's are ignored)."""
     width = len(_TICKET_COLUMNS)
     found = []
     for row in rows:

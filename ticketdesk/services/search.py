@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.models import Ticket
 from ticketdesk.models import search as _search_schema  # noqa: F401  (registers the DDL)
 from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.services.listing import TicketSummary, summaries, with_people
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 
 MAX_TERMS = 12
@@ -45,7 +46,7 @@ _search = table(
 
 
 @dataclass(frozen=True)
-class SearchPage(Page[Ticket]):
+class SearchPage(Page[TicketSummary]):
     """A page of search results, with a highlighted snippet (HTML) per ticket id."""
 
     snippets: Mapping[int, str] = field(default_factory=dict)
@@ -115,17 +116,17 @@ def search_page(
         ranked = engine.ranked(session, query, cursor, limit + 1)
         relevance = ranked.c.relevance
         best = relevance.asc() if engine.best_first == "asc" else relevance.desc()
-        query = query.join(ranked, ranked.c.id == Ticket.id).add_columns(relevance)
+        query = with_people(query).join(ranked, ranked.c.id == Ticket.id).add_columns(relevance)
         query = query.order_by(best, Ticket.id.desc())
     else:
-        query = order_tickets(engine.narrow(query), sort, cursor)
-    rows = list(session.execute(query.limit(limit + 1)).unique())
+        query = order_tickets(with_people(engine.narrow(query)), sort, cursor)
+    rows = session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
-    items = [row[0] for row in rows[:limit]]
+    items = summaries(rows[:limit])
     next_cursor = None
     if more:
-        last = rows[limit - 1]
-        next_cursor = ticket_cursor(last[0], sort) if sort else _rank_cursor(last[1], last[0].id)
+        last, last_relevance = items[-1], rows[limit - 1][-1]
+        next_cursor = ticket_cursor(last, sort) if sort else _rank_cursor(last_relevance, last.id)
     # Snippets for this page only: made for every match, they would cost more than the search.
     found = session.execute(engine.snippets([ticket.id for ticket in items])) if items else []
     snippets = {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw}

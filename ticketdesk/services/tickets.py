@@ -115,18 +115,15 @@ class TicketManager:
         sort: TicketSort | None = None,
         limit: int = 25,
         cursor: str | None = None,
-    ) -> Page[Ticket] | Page[TicketSummary]:
+    ) -> Page[TicketSummary]:
         """One page of the tickets the actor may see, filtered and sorted.
 
         Without `sort`: best matches first when searching `filters.text`, else newest first.
         """
         if filters.text:
-            query = select(Ticket).options(
-                joinedload(Ticket.requester), joinedload(Ticket.assignee)
-            )
             return search_page(
                 self.session,
-                _visible(actor, _apply_filters(query, filters)),
+                _visible(actor, _apply_filters(select(Ticket), filters)),
                 filters.text,
                 staff=actor.is_staff,
                 sort=sort,
