@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ticketdesk.api.attachments import content_disposition
+from ticketdesk.security.downloads import content_disposition
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
 from ticketdesk.services import ticket_manager

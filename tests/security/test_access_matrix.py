@@ -114,6 +114,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "web.new_ticket"): web(A, A, A, A),
     ("POST", "web.new_ticket"): web(A, A, A, A),
     ("GET", "web.ticket_detail"): web(A, H, A, A),
+    ("GET", "web.download_attachment"): web(A, H, A, A),
     ("POST", "web.add_comment"): web(A, H, A, A),
     ("POST", "web.set_status"): web(A, H, A, A),
     # --- web: staff controls ----------------------------------------------------

@@ -7,21 +7,23 @@ because the main API blueprint accepts JSON bodies only.
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from apiflask import APIBlueprint
-from flask import current_app, request, send_file
+from flask import current_app, request
 from pydantic import BaseModel, ConfigDict
 
 from ticketdesk.api.blueprint import auth, current_user
 from ticketdesk.api.problems import domain_problem, problem
-from ticketdesk.services.attachments import OCTET_STREAM, TooLarge, Upload, attachment_manager
+from ticketdesk.security.downloads import send_attachment
+from ticketdesk.services.attachments import (
+    TooLarge,
+    Upload,
+    attachment_limits,
+    attachment_manager,
+)
 from ticketdesk.services.errors import ValidationFailed
 
 bp = APIBlueprint("attachments", __name__, url_prefix="/api/v1")
-# Room for the multipart framing and the small form fields around the files.
-MULTIPART_OVERHEAD = 64 * 1024
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class AttachmentOut(BaseModel):
@@ -42,11 +44,7 @@ def _refuse_oversized_bodies():
     """413 from the Content-Length alone, before any byte of the body is read."""
     if request.method != "POST":
         return None
-    config = current_app.config
-    limit = (
-        int(config["ATTACHMENT_MAX_FILE_SIZE"]) * int(config["ATTACHMENT_MAX_FILES"])
-        + MULTIPART_OVERHEAD
-    )
+    limit = attachment_limits(current_app.config).body_limit
     # Also caps bodies without a length (chunked): reading past it raises 413.
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
@@ -104,28 +102,4 @@ def list_attachments(ticket_id: int):
 def download_attachment(attachment_id: int):
     """Download a file, after the same access check as its ticket."""
     manager = attachment_manager()
-    attachment = manager.get_attachment(current_user(), attachment_id)
-    inline = attachment.content_type in INLINE_TYPES
-    response = send_file(
-        manager.open(attachment),
-        mimetype=attachment.content_type if inline else OCTET_STREAM,
-        max_age=0,
-        etag=attachment.sha256,
-        conditional=True,
-    )
-    response.headers["Content-Disposition"] = content_disposition(
-        attachment.filename, inline=inline
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
-
-
-def content_disposition(filename: str, *, inline: bool) -> str:
-    """RFC 6266: an ASCII fallback `filename` and the exact name as UTF-8 `filename*`."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\%' else "_" for c in filename
-    )
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return send_attachment(manager, manager.get_attachment(current_user(), attachment_id))

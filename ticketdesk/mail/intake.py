@@ -18,6 +18,7 @@ Auto-replies and bounces are logged and dropped: no ticket, no notification.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -45,6 +46,7 @@ from ticketdesk.models import (
     TicketEvent,
     User,
 )
+from ticketdesk.services.attachments import AttachmentManager, TooLarge, Upload
 from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager
@@ -78,12 +80,18 @@ class IntakeResult:
 
 class MailIntake:
     def __init__(
-        self, session: Session, settings: IntakeSettings, notifier, users: UserManager
+        self,
+        session: Session,
+        settings: IntakeSettings,
+        notifier,
+        users: UserManager,
+        attachments: AttachmentManager | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.notifier = notifier
         self.users = users  # creates accounts for unknown senders
+        self.attachments = attachments  # stores attached files; None: only list them
 
     def receive(
         self, raw: bytes, *, envelope_sender: str | None = None, recipients=()
@@ -177,8 +185,13 @@ class MailIntake:
     def _comment(self, mail: ParsedMail, user: User, ticket: Ticket, rule) -> IntakeResult:
         record = self._record(mail, InboundOutcome.COMMENT, rule=rule)
         manager = self._tickets(mail, record)
+
+        def write(files, not_stored):
+            body = _body_text(mail, not_stored)
+            return manager.add_comment(user, ticket.id, body=body, files=files)
+
         try:
-            comment = manager.add_comment(user, ticket.id, body=_body_text(mail))
+            comment = self._with_files(mail, write)
         except IntegrityError:
             self.session.rollback()
             return IntakeResult("duplicate")
@@ -187,17 +200,43 @@ class MailIntake:
     def _open_ticket(self, mail: ParsedMail, user: User) -> IntakeResult:
         record = self._record(mail, InboundOutcome.TICKET, rule=ThreadRule.NEW)
         manager = self._tickets(mail, record)
-        try:
-            ticket = manager.create_ticket(
+        queue_id = self._queue_id(mail.recipients)
+
+        def write(files, not_stored):
+            return manager.create_ticket(
                 user,
                 title=_title(mail.subject),
-                description=_body_text(mail),
-                queue_id=self._queue_id(mail.recipients),
+                description=_body_text(mail, not_stored),
+                queue_id=queue_id,
+                files=files,
             )
+
+        try:
+            ticket = self._with_files(mail, write)
         except IntegrityError:
             self.session.rollback()
             return IntakeResult("duplicate")
         return IntakeResult("ticket", ticket.id, None, ThreadRule.NEW)
+
+    def _with_files(self, mail: ParsedMail, write):
+        """Make the change with the mail's files stored on it, as many as the limits allow.
+
+        Files over the size or count limits, or past the ticket's total, are listed in
+        the text instead; a file never costs the message itself.
+        """
+        if self.attachments is None or not mail.attachments:
+            return write(None, mail.attachments)
+        limits = self.attachments.limits
+        fits = [i for i, a in enumerate(mail.attachments) if 0 < a.size <= limits.max_file_size]
+        kept = [mail.attachments[i] for i in fits[: limits.max_files]]
+        not_stored = tuple(a for i, a in enumerate(mail.attachments) if i not in fits[: len(kept)])
+        uploads = [Upload(a.filename, io.BytesIO(a.payload)) for a in kept]
+        try:
+            with self.attachments.store(uploads) as files:
+                return write(files, not_stored)
+        except TooLarge:  # the ticket's total: keep the message, list every file
+            self.session.rollback()
+            return write(None, mail.attachments)
 
     def _tickets(self, mail: ParsedMail, record: InboundMessage) -> TicketManager:
         if mail.message_id and hasattr(self.notifier, "extra_references"):
@@ -231,7 +270,7 @@ class MailIntake:
         return self.session.scalar(query) is not None
 
     def _record(self, mail: ParsedMail, outcome, *, rule=None, reason=None) -> InboundMessage:
-        attachments = [a.__dict__ for a in mail.attachments]
+        attachments = [a.describe() for a in mail.attachments]
         return InboundMessage(
             message_key=mail.message_key,
             sender=mail.sender,
@@ -283,6 +322,7 @@ def mail_intake() -> MailIntake:
 
     from ticketdesk.extensions import db
     from ticketdesk.services import notifier, user_manager
+    from ticketdesk.services.attachments import attachment_manager
 
     config = current_app.config
     settings = IntakeSettings(
@@ -293,7 +333,9 @@ def mail_intake() -> MailIntake:
         queue_addresses=dict(config["MAIL_QUEUE_ADDRESSES"] or {}),
         max_bytes=int(config["MAIL_MAX_MESSAGE_BYTES"]),
     )
-    return MailIntake(db.session(), settings, notifier(), user_manager())
+    return MailIntake(
+        db.session(), settings, notifier(), user_manager(), attachments=attachment_manager()
+    )
 
 
 class _RecordingNotifier:
@@ -339,13 +381,11 @@ def _title(subject: str) -> str:
     return (title or "(no subject)")[:TITLE_MAX]
 
 
-def _body_text(mail: ParsedMail) -> str:
+def _body_text(mail: ParsedMail, not_stored) -> str:
     body = mail.body.strip() or "(no text)"
-    if mail.attachments:
-        listed = "\n".join(
-            f"- {a.filename} ({a.content_type}, {a.size} bytes)" for a in mail.attachments
-        )
-        body += f"\n\nAttachments (not stored):\n{listed}"
+    if not_stored:
+        listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} bytes)" for a in not_stored)
+        body += f"\n\nAttachments not stored (empty, or over the size limits):\n{listed}"
     if len(body) > TEXT_MAX:
         body = body[: TEXT_MAX - 40] + "\n\n[... message truncated]"
     return body

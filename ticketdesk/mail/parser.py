@@ -35,6 +35,11 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    payload: bytes = field(default=b"", repr=False)
+
+    def describe(self) -> dict:
+        """What the mail log keeps of it: never the bytes."""
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,7 @@ def _describe(part: EmailMessage) -> Attachment:
     payload = part.get_payload(decode=True) or b""
     filename = part.get_filename() or "unnamed"
     name = clean_text(" ".join(filename.split()))[:200]
-    return Attachment(name, part.get_content_type(), len(payload))
+    return Attachment(name, part.get_content_type(), len(payload), payload)
 
 
 def _content_key(message: EmailMessage, body: str) -> str:

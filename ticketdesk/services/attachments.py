@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Attachment, Comment, User, utcnow
@@ -39,11 +40,20 @@ class TooLarge(ValidationFailed):
     """An upload over a configured limit (the API answers 413)."""
 
 
+# Room for the multipart framing and the small form fields around the files.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 @dataclass(frozen=True)
 class AttachmentLimits:
     max_file_size: int = 25 * 1024 * 1024
     max_files: int = 10
     max_ticket_total: int = 100 * 1024 * 1024
+
+    @property
+    def body_limit(self) -> int:
+        """The largest request body an upload within these limits can need."""
+        return self.max_file_size * self.max_files + MULTIPART_OVERHEAD
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,45 @@ class Upload:
 
     filename: str
     stream: BinaryIO
+
+
+@dataclass
+class StoredFiles:
+    """Files already in storage, waiting to be recorded with the change they belong to."""
+
+    items: list[Attachment]
+    storage: Storage
+    limits: AttachmentLimits
+    # Set when the transaction that recorded them commits: from then on rows point here.
+    recorded: bool = False
+
+    def attach(
+        self, session: Session, *, ticket_id: int, comment_id: int | None, actor: User
+    ) -> None:
+        """Record the files inside the caller's write transaction, within the ticket's total."""
+        if not self.items:
+            return
+        used = session.scalar(
+            select(func.coalesce(func.sum(Attachment.size), 0)).where(
+                Attachment.ticket_id == ticket_id
+            )
+        )
+        if used + sum(item.size for item in self.items) > self.limits.max_ticket_total:
+            raise TooLarge.field("file", "The ticket's attachments would exceed their total limit.")
+        for item in self.items:
+            item.ticket_id, item.comment_id, item.uploader_id = ticket_id, comment_id, actor.id
+            session.add(item)
+        event.listen(session, "after_commit", self._recorded, once=True)
+
+    def _recorded(self, _session: Session) -> None:
+        self.recorded = True
+
+    def discard(self) -> None:
+        """Delete the stored bytes, unless a committed row points at them."""
+        if self.recorded:
+            return
+        for item in self.items:
+            self.storage.delete(item.storage_key)
 
 
 class AttachmentManager:
@@ -69,28 +118,37 @@ class AttachmentManager:
         """Store the files on a ticket the actor may see (or on their own comment on it)."""
         if not uploads:
             raise ValidationFailed.field("file", "Attach at least one file.")
-        if len(uploads) > self.limits.max_files:
-            raise TooLarge.field("file", f"At most {self.limits.max_files} files at once.")
         ticket = self.tickets.get_ticket(actor, ticket_id)
         if comment_id is not None:
             self._own_comment(actor, ticket.id, comment_id)
-        stored: list[Attachment] = []
-        try:
-            for upload in uploads:
-                stored.append(self._store(upload))
+        with self.store(uploads) as files:
             begin_write(self.session)
             ticket = self.tickets.get_ticket(actor, ticket_id)
-            self._check_ticket_total(ticket.id, sum(item.size for item in stored))
-            for item in stored:
-                item.ticket_id, item.comment_id, item.uploader_id = ticket.id, comment_id, actor.id
-                self.session.add(item)
+            files.attach(self.session, ticket_id=ticket.id, comment_id=comment_id, actor=actor)
             self.session.commit()
+        return files.items
+
+    @contextmanager
+    def store(self, uploads: list[Upload]) -> Iterator[StoredFiles]:
+        """Put the files in storage for a change made inside the `with` block.
+
+        The change records them with `StoredFiles.attach` in its own transaction; if
+        anything in the block fails, the stored bytes are deleted again.
+        """
+        if len(uploads) > self.limits.max_files:
+            raise TooLarge.field("file", f"At most {self.limits.max_files} files at once.")
+        files = StoredFiles([], self.storage, self.limits)
+        try:
+            for upload in uploads:
+                files.items.append(self._store(upload))
+            yield files
         except BaseException:
-            self.session.rollback()
-            for item in stored:
-                self.storage.delete(item.storage_key)
+            # The failed change never commits these rows; make sure nothing later can.
+            for item in files.items:
+                if item in self.session:
+                    self.session.expunge(item)
+            files.discard()
             raise
-        return stored
 
     def get_attachments(self, actor: User, ticket_id: int) -> list[Attachment]:
         """The ticket's files the actor may see, oldest first."""
@@ -155,15 +213,6 @@ class AttachmentManager:
         if comment is None or comment.ticket_id != ticket_id or comment.author_id != actor.id:
             raise ValidationFailed.field("comment_id", "Not one of your comments on this ticket.")
 
-    def _check_ticket_total(self, ticket_id: int, adding: int) -> None:
-        used = self.session.scalar(
-            select(func.coalesce(func.sum(Attachment.size), 0)).where(
-                Attachment.ticket_id == ticket_id
-            )
-        )
-        if used + adding > self.limits.max_ticket_total:
-            raise TooLarge.field("file", "The ticket's attachments would exceed their total limit.")
-
 
 class _Meter:
     """A read-through stream that counts, hashes, keeps the first bytes, and enforces a cap."""
@@ -213,10 +262,14 @@ def attachment_manager() -> AttachmentManager:
     from ticketdesk.extensions import db
     from ticketdesk.storage import storage_for
 
-    config = current_app.config
-    limits = AttachmentLimits(
+    limits = attachment_limits(current_app.config)
+    return AttachmentManager(db.session(), storage_for(current_app), limits)
+
+
+def attachment_limits(config) -> AttachmentLimits:
+    """The attachment limits held in an app's config."""
+    return AttachmentLimits(
         max_file_size=int(config["ATTACHMENT_MAX_FILE_SIZE"]),
         max_files=int(config["ATTACHMENT_MAX_FILES"]),
         max_ticket_total=int(config["ATTACHMENT_MAX_TICKET_TOTAL"]),
     )
-    return AttachmentManager(db.session(), storage_for(current_app), limits)

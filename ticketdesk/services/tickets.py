@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +59,14 @@ _FIELD_EVENTS = {
 }
 # Changing a foreign key leaves its loaded relationship behind: these reload on next use.
 _RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
+
+
+class FilesToAttach(Protocol):
+    """Files stored ahead of a change, recorded in its transaction (services.attachments)."""
+
+    def attach(
+        self, session: Session, *, ticket_id: int, comment_id: int | None, actor: User
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -191,10 +199,12 @@ class TicketManager:
         queue_id: int | None = None,
         requester_id: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        files: FilesToAttach | None = None,
     ) -> Ticket:
         """Open a ticket; staff may open one on behalf of another user.
 
         With `idempotency`, a retry of the same request returns the first ticket.
+        `files` (already stored) are recorded on it in the same transaction.
         """
         begin_write(self.session)
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
@@ -217,6 +227,8 @@ class TicketManager:
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
         self.notifier.ticket_created(actor, ticket)
         index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
+        if files is not None:
+            files.attach(self.session, ticket_id=ticket.id, comment_id=None, actor=actor)
         first = self._commit_once(actor, idempotency, "ticket", ticket.id)
         return ticket if first == ticket.id else self.get_ticket(actor, first)
 
@@ -304,8 +316,12 @@ class TicketManager:
         body: str,
         internal: bool = False,
         idempotency: IdempotencyKey | None = None,
+        files: FilesToAttach | None = None,
     ) -> Comment:
-        """Reply on a ticket; staff may instead write an internal note."""
+        """Reply on a ticket; staff may instead write an internal note.
+
+        `files` (already stored) are recorded on the comment in the same transaction.
+        """
         if internal and not actor.is_staff:
             raise PermissionDenied("Only staff can write internal notes.")
         body = _check_text("body", body, required=True)
@@ -332,6 +348,8 @@ class TicketManager:
         )
         index_ticket(self.session, ticket.id)
         self.notifier.comment_added(actor, ticket, comment)
+        if files is not None:
+            files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
         first = self._commit_once(actor, idempotency, scope, comment.id)
         return comment if first == comment.id else self.session.get(Comment, first)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     EmailField,
     HiddenField,
@@ -111,6 +112,7 @@ class TicketForm(FlaskForm):
         "Priority", choices=options(PRIORITY_CHOICES), default=Priority.NORMAL.value
     )
     queue_id = SelectField("Queue", coerce=int)
+    file = MultipleFileField("Attach files", description="Optional: screenshots, logs, documents.")
     submit = SubmitField("Open ticket")
 
 
@@ -118,6 +120,7 @@ class CommentForm(FlaskForm):
     body = TextAreaField(
         "Message", [InputRequired(), Length(max=TEXT_MAX)], description="Markdown works."
     )
+    file = MultipleFileField("Attach files")
     reply = SubmitField("Send reply")
     note = SubmitField("Add internal note")
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from ticketdesk.models import Ticket, TicketStatus
+from ticketdesk.security.downloads import send_attachment
 from ticketdesk.services import queue_manager, ticket_manager
+from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
@@ -20,7 +24,7 @@ from ticketdesk.web.forms import (
     options,
 )
 from ticketdesk.web.session import actor
-from ticketdesk.web.views import choice_value
+from ticketdesk.web.views import allow_uploads, choice_value, show_field_errors, uploads_from
 
 STALE_MESSAGE = (
     "Someone else changed this ticket while you were looking at it, so your change was not "
@@ -38,18 +42,32 @@ def ticket_detail(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/comments")
 @login_required
 def add_comment(ticket_id: int):
-    """A public reply, or (staff) an internal note."""
+    """A public reply, or (staff) an internal note, with any files."""
+    allow_uploads()
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_detail(ticket_id, comment_form=form, status=422)
     internal = bool(form.note.data)
     try:
-        ticket_manager().add_comment(actor(), ticket_id, body=form.body.data, internal=internal)
+        with attachment_manager().store(uploads_from(form.file)) as files:
+            ticket_manager().add_comment(
+                actor(), ticket_id, body=form.body.data, internal=internal, files=files
+            )
     except ValidationFailed as error:
-        form.body.errors = [*form.body.errors, *error.errors.get("body", [error.detail])]
+        if not error.errors:
+            form.body.errors = [*form.body.errors, error.detail]
+        show_field_errors(form, error)
         return _render_detail(ticket_id, comment_form=form, status=422)
     flash("Internal note added." if internal else "Reply sent.", "success")
     return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(attachment_id: int):
+    """A file on a ticket the signed-in user may see, sent so that it never renders here."""
+    manager = attachment_manager()
+    return send_attachment(manager, manager.get_attachment(actor(), attachment_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/status")
@@ -127,10 +145,14 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     user = actor()
     manager = ticket_manager()
     ticket = manager.get_ticket(user, ticket_id)
+    files: dict[int | None, list] = defaultdict(list)
+    for attachment in attachment_manager().get_attachments(user, ticket_id):
+        files[attachment.comment_id].append(attachment)
     context = {
         "ticket": ticket,
         "title": f"#{ticket.id} {ticket.title}",
         "comments": manager.get_comments(user, ticket_id),
+        "files": files,
         "comment_form": comment_form or CommentForm(formdata=None),
         "customer_actions": [] if user.is_staff else _customer_actions(ticket),
     }

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ticketdesk.models import Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
+from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import DomainError, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
@@ -15,7 +16,7 @@ from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm, options
 from ticketdesk.web.session import actor, safe_next
-from ticketdesk.web.views import choice_value, show_field_errors
+from ticketdesk.web.views import allow_uploads, choice_value, show_field_errors, uploads_from
 
 PAGE_SIZE = 25
 ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
@@ -126,19 +127,22 @@ def _bulk_assignee_choices(team) -> list[tuple[str, str]]:
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
 def new_ticket():
-    """Open a ticket: title, description, priority, queue."""
+    """Open a ticket: title, description, priority, queue, and any files."""
     user = actor()
+    allow_uploads()
     form = TicketForm()
     form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
     if form.validate_on_submit():
         try:
-            ticket = ticket_manager().create_ticket(
-                user,
-                title=form.title.data,
-                description=form.description.data,
-                priority=Priority(form.priority.data),
-                queue_id=form.queue_id.data,
-            )
+            with attachment_manager().store(uploads_from(form.file)) as files:
+                ticket = ticket_manager().create_ticket(
+                    user,
+                    title=form.title.data,
+                    description=form.description.data,
+                    priority=Priority(form.priority.data),
+                    queue_id=form.queue_id.data,
+                    files=files,
+                )
         except ValidationFailed as error:
             show_field_errors(form, error)
         else:

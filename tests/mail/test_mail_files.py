@@ -1,0 +1,92 @@
+"""Files attached to mail are stored on the ticket or reply they arrive with."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tests.mail.conftest import SUPPORT
+from ticketdesk.models import Attachment, Comment, InboundMessage, Ticket
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def mail_with(sender: str, files: list[tuple[str, str, bytes]], **headers) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = SUPPORT
+    mail["Subject"] = headers.pop("subject", "Screenshot attached")
+    mail["Message-ID"] = headers.pop("message_id", f"<{len(files)}-{sender}@x.com>")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content("Here is what I see.")
+    for filename, content_type, payload in files:
+        maintype, subtype = content_type.split("/")
+        mail.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    return bytes(mail)
+
+
+def stored_files(inspect_db) -> list[tuple[str, str, int, int | None]]:
+    return inspect_db(
+        lambda s: [
+            (a.filename, a.content_type, a.size, a.comment_id)
+            for a in s.scalars(select(Attachment).order_by(Attachment.id))
+        ]
+    )
+
+
+def test_corpus_attachment_is_stored_on_the_new_ticket(receive, inspect_db):
+    result = receive((CORPUS / "attachment.eml").read_bytes())
+    assert result.outcome == "ticket"
+    assert stored_files(inspect_db) == [("invoice-2026.pdf", "application/octet-stream", 48, None)]
+    log = inspect_db(lambda s: s.scalar(select(InboundMessage.attachments)))
+    assert "invoice-2026.pdf" in log and "JVBERi0" not in log
+
+
+def test_files_on_a_reply_belong_to_its_comment(receive, inspect_db, customer):
+    first = receive(mail_with(customer.email, [], message_id="<start@x.com>"))
+    reply = mail_with(
+        customer.email,
+        [("screen.png", "image/png", PNG)],
+        subject=f"Re: [#{first.ticket_id}] Screenshot attached",
+        message_id="<reply@x.com>",
+        in_reply_to="<start@x.com>",
+    )
+    result = receive(reply)
+    assert result.outcome == "comment"
+    assert stored_files(inspect_db) == [("screen.png", "image/png", len(PNG), result.comment_id)]
+
+
+def test_files_over_the_limits_are_listed_and_the_rest_stored(mail_app, receive, inspect_db):
+    mail_app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1000
+    mail_app.config["ATTACHMENT_MAX_FILES"] = 1
+    files = [
+        ("huge.bin", "application/octet-stream", b"x" * 5000),
+        ("a.png", "image/png", PNG),
+        ("b.png", "image/png", PNG),
+    ]
+    result = receive(mail_with("dana@example.com", files))
+    assert result.outcome == "ticket"
+    assert [name for name, *_ in stored_files(inspect_db)] == ["a.png"]
+    text = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
+    assert "huge.bin (application/octet-stream, 5000 bytes)" in text
+    assert "b.png (image/png" in text and "a.png" not in text
+
+
+def test_a_reply_past_the_ticket_total_keeps_its_text(mail_app, receive, inspect_db, customer):
+    mail_app.config["ATTACHMENT_MAX_TICKET_TOTAL"] = len(PNG) + 10
+    first = receive(mail_with(customer.email, [("one.png", "image/png", PNG)]))
+    reply = mail_with(
+        customer.email,
+        [("two.png", "image/png", PNG)],
+        subject=f"Re: [#{first.ticket_id}] more",
+        message_id="<more@x.com>",
+    )
+    result = receive(reply)
+    assert result.outcome == "comment"
+    assert [name for name, *_ in stored_files(inspect_db)] == ["one.png"]
+    body = inspect_db(lambda s: s.get(Comment, result.comment_id).body)
+    assert "two.png (image/png" in body

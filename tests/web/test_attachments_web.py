@@ -1,0 +1,120 @@
+"""Files in the web UI: attached when opening a ticket or replying, listed, downloaded safely."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+from sqlalchemy import func, select
+
+from ticketdesk.extensions import db
+from ticketdesk.models import Attachment, Ticket
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def new_ticket_form(title: str, *files: tuple[bytes, str]) -> dict:
+    return {
+        "title": title,
+        "description": "See the attached screenshot.",
+        "priority": "normal",
+        "queue_id": "1",
+        "file": [(io.BytesIO(data), name) for data, name in files],
+    }
+
+
+def counts(app) -> tuple[int, int]:
+    with app.app_context():
+        tickets = db.session.scalar(select(func.count(Ticket.id)))
+        files = db.session.scalar(select(func.count(Attachment.id)))
+        db.session.remove()
+        return tickets, files
+
+
+def fetch(user, link: str):
+    """GET a download and close it (the file stays open until the response is closed)."""
+    response = user.get(link)
+    response.get_data()
+    response.close()
+    return response
+
+
+def download_links(html: str) -> dict[str, str]:
+    return {name: href for href, name in re.findall(r'href="(/attachments/\d+)">([^<]+)</a>', html)}
+
+
+def test_customer_opens_a_ticket_with_files_and_downloads_them(app, customer_web):
+    form = new_ticket_form("Screen goes black", (PNG, "screen.png"), (SVG, "drawing.svg"))
+    response = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    links = download_links(customer_web.html(response.headers["Location"]))
+    assert set(links) == {"screen.png", "drawing.svg"}
+
+    image = fetch(customer_web, links["screen.png"])
+    assert image.status_code == 200 and image.data == PNG
+    assert image.mimetype == "image/png"
+    assert image.headers["Content-Disposition"].startswith("inline;")
+    drawing = fetch(customer_web, links["drawing.svg"])
+    assert drawing.mimetype == "application/octet-stream"
+    assert drawing.headers["Content-Disposition"].startswith("attachment;")
+    assert drawing.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert drawing.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_files_on_a_staff_note_stay_hidden_from_the_customer(
+    app, staff_web, customer_web, other_customer_web, factory, customer
+):
+    ticket = factory.ticket(customer)
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.post(
+        f"/tickets/{ticket.id}/comments",
+        {"body": "Logs from the server", "note": "1", "file": [(io.BytesIO(b"log"), "x.log")]},
+        page=page,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    link = download_links(staff_web.html(page))["x.log"]
+    assert fetch(staff_web, link).data == b"log"
+    assert "x.log" not in customer_web.html(page)
+    assert fetch(customer_web, link).status_code == 404
+    assert fetch(other_customer_web, link).status_code == 404
+
+
+def test_a_file_over_the_limit_opens_no_ticket_and_keeps_no_bytes(app, customer_web):
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1024
+    before = counts(app)
+    form = new_ticket_form("Too big", (b"x" * 2048, "big.bin"))
+    response = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    assert response.status_code == 422
+    assert "at most 1024 bytes" in response.get_data(as_text=True)
+    assert counts(app) == before
+    stored = os.path.join(app.instance_path, "attachments")
+    assert [name for _, _, names in os.walk(stored) for name in names] == []
+
+
+def test_reply_without_files_still_works(app, customer_web, factory, customer):
+    ticket = factory.ticket(customer)
+    page = f"/tickets/{ticket.id}"
+    response = customer_web.post(
+        f"/tickets/{ticket.id}/comments",
+        {"body": "No files this time", "reply": "1", "file": [(io.BytesIO(b""), "")]},
+        page=page,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert counts(app)[1] == 0
+
+
+def test_upload_form_without_csrf_token_is_refused(app, customer_web):
+    form = {**new_ticket_form("No token", (PNG, "a.png")), "csrf_token": "forged"}
+    response = customer_web.client.post(
+        "/tickets/new", data=form, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert counts(app) == (0, 0)
