@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -31,9 +32,13 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     customer.get_by_label("Title").fill("Laptop will not boot")
     customer.get_by_label("Description").fill("It beeps **three times** <script>alert(1)</script>")
     customer.get_by_label("Priority").select_option(label="High")
+    customer.get_by_label("Attach files").set_input_files(
+        files=[{"name": "beeps.txt", "mimeType": "text/plain", "buffer": b"beep beep beep"}]
+    )
     customer.get_by_role("button", name="Open ticket").click()
     expect(customer.get_by_role("heading", level=1)).to_contain_text("Laptop will not boot")
     expect(customer.locator(".message-description .prose strong")).to_have_text("three times")
+    expect(customer.locator(".message-description .attachments")).to_contain_text("beeps.txt")
     ticket_url = customer.url
 
     staff = new_page()
@@ -52,9 +57,17 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     expect(staff.locator(".flash-success")).to_have_text("Done: You own this ticket.")
     expect(staff.locator(".details")).to_contain_text("Sam Staff")
 
+    with staff.expect_download() as download:
+        staff.get_by_role("link", name="beeps.txt").click()
+    assert Path(download.value.path()).read_bytes() == b"beep beep beep"
+
     staff.get_by_label("Message").fill("Beep code 3 = RAM. Check the warranty first.")
+    staff.get_by_label("Attach files").set_input_files(
+        files=[{"name": "ram-test.log", "mimeType": "text/plain", "buffer": b"bank 2 failed"}]
+    )
     staff.get_by_role("button", name="Add internal note").click()
     expect(staff.locator(".message-internal")).to_contain_text("Beep code 3 = RAM")
+    expect(staff.locator(".message-internal .attachments")).to_contain_text("ram-test.log")
 
     staff.get_by_label("Message").fill("Please bring it to the front desk; we will swap the RAM.")
     staff.get_by_role("button", name="Send reply").click()
@@ -71,6 +84,8 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     expect(customer.locator(".ticket-meta")).to_contain_text("Resolved")
     expect(customer.locator(".thread")).to_contain_text("we will swap the RAM")
     expect(customer.locator(".thread")).not_to_contain_text("Beep code")
+    expect(customer.locator(".thread")).to_contain_text("beeps.txt")
+    expect(customer.locator(".thread")).not_to_contain_text("ram-test.log")
     expect(customer.locator(".message-internal")).to_have_count(0)
     customer.screenshot(path=str(artifacts / "customer-ticket-page.png"), full_page=True)
     customer.get_by_role("button", name="Reopen ticket").click()
