@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ticketdesk.security.downloads import content_disposition
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
+from ticketdesk.security.downloads import content_disposition
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import clean_filename
 

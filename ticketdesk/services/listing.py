@@ -13,10 +13,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import aliased
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket list may be narrowed by; every field is optional."""
+
+    statuses: tuple[TicketStatus, ...] = ()
+    priority: Priority | None = None
+    queue_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    requester_id: int | None = None
+    involving_user_id: int | None = None
+    # Words to find in the title, description and replies (notes too, for staff).
+    text: str | None = None
+
+
+NO_FILTERS = TicketFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +102,28 @@ def summaries(rows: Iterable) -> list[TicketSummary]:
         assignee = UserRef(*row[width + 3 : width + 6]) if row[width + 3] is not None else None
         found.append(TicketSummary(*row[:width], requester=requester, assignee=assignee))
     return found
+
+
+def visible_to(actor: User, query: Select) -> Select:
+    """Customers see only the tickets they asked for."""
+    return query if actor.is_staff else query.where(Ticket.requester_id == actor.id)
+
+
+def apply_filters(query: Select, filters: TicketFilter) -> Select:
+    """The query narrowed by every filter that is set."""
+    if filters.statuses:
+        query = query.where(Ticket.status.in_(filters.statuses))
+    if filters.priority is not None:
+        query = query.where(Ticket.priority == filters.priority)
+    if filters.queue_id is not None:
+        query = query.where(Ticket.queue_id == filters.queue_id)
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.requester_id is not None:
+        query = query.where(Ticket.requester_id == filters.requester_id)
+    if filters.involving_user_id is not None:
+        user_id = filters.involving_user_id
+        query = query.where(or_(Ticket.requester_id == user_id, Ticket.assignee_id == user_id))
+    return query

@@ -8,10 +8,9 @@ rows commit in one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,7 +37,15 @@ from ticketdesk.services.errors import (
     ValidationFailed,
 )
 from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
-from ticketdesk.services.listing import TicketSummary, summaries, summary_select
+from ticketdesk.services.listing import (
+    NO_FILTERS,
+    TicketFilter,
+    TicketSummary,
+    apply_filters,
+    summaries,
+    summary_select,
+    visible_to,
+)
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 from ticketdesk.services.search import index_new_ticket, index_ticket, search_page
@@ -67,21 +74,6 @@ class FilesToAttach(Protocol):
     def attach(
         self, session: Session, *, ticket_id: int, comment_id: int | None, actor: User
     ) -> None: ...
-
-
-@dataclass(frozen=True)
-class TicketFilter:
-    """What a ticket list may be narrowed by; every field is optional."""
-
-    statuses: tuple[TicketStatus, ...] = ()
-    priority: Priority | None = None
-    queue_id: int | None = None
-    assignee_id: int | None = None
-    unassigned: bool = False
-    requester_id: int | None = None
-    involving_user_id: int | None = None
-    # Words to find in the title, description and replies (notes too, for staff).
-    text: str | None = None
 
 
 class TicketManager:
@@ -118,7 +110,7 @@ class TicketManager:
     def get_tickets(
         self,
         actor: User,
-        filters: TicketFilter = TicketFilter(),
+        filters: TicketFilter = NO_FILTERS,
         *,
         sort: TicketSort | None = None,
         limit: int = 25,
@@ -131,7 +123,7 @@ class TicketManager:
         if filters.text:
             return search_page(
                 self.session,
-                _visible(actor, _apply_filters(select(Ticket), filters)),
+                visible_to(actor, apply_filters(select(Ticket), filters)),
                 filters.text,
                 staff=actor.is_staff,
                 sort=sort,
@@ -139,7 +131,7 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
-        query = _visible(actor, _apply_filters(summary_select(), filters))
+        query = visible_to(actor, apply_filters(summary_select(), filters))
         query = order_tickets(query, sort, cursor).limit(limit + 1)
         rows = summaries(self.session.execute(query))
         more = len(rows) > limit
@@ -458,30 +450,6 @@ class TicketManager:
 
 def _may_see(actor: User, ticket: Ticket) -> bool:
     return actor.is_staff or ticket.requester_id == actor.id
-
-
-def _visible(actor: User, query):
-    """Customers see only the tickets they asked for."""
-    return query if actor.is_staff else query.where(Ticket.requester_id == actor.id)
-
-
-def _apply_filters(query, filters: TicketFilter):
-    if filters.statuses:
-        query = query.where(Ticket.status.in_(filters.statuses))
-    if filters.priority is not None:
-        query = query.where(Ticket.priority == filters.priority)
-    if filters.queue_id is not None:
-        query = query.where(Ticket.queue_id == filters.queue_id)
-    if filters.unassigned:
-        query = query.where(Ticket.assignee_id.is_(None))
-    elif filters.assignee_id is not None:
-        query = query.where(Ticket.assignee_id == filters.assignee_id)
-    if filters.requester_id is not None:
-        query = query.where(Ticket.requester_id == filters.requester_id)
-    if filters.involving_user_id is not None:
-        user_id = filters.involving_user_id
-        query = query.where(or_(Ticket.requester_id == user_id, Ticket.assignee_id == user_id))
-    return query
 
 
 def _stamp_status(ticket: Ticket, status: TicketStatus, now) -> None:
