@@ -11,13 +11,15 @@ from ticketdesk.models import Ticket, TicketStatus, TicketStatusCount, User
 def count_by_status(actor: User) -> dict[TicketStatus, int]:
     """How many tickets the actor may see are in each status (every status present, maybe 0).
 
-    Staff see every ticket: their counts are read from the five rows the database
-    triggers keep (models/counters.py), never by scanning the tickets. A customer's
+    Staff see every ticket: their counts are the sums of the few rows the database
+    triggers keep (models/counters.py), never a scan of the tickets. A customer's
     own tickets are few and counted through the requester index.
     """
     counts = dict.fromkeys(TicketStatus, 0)
     if actor.is_staff:
-        query = select(TicketStatusCount.status, TicketStatusCount.total)
+        query = select(TicketStatusCount.status, func.sum(TicketStatusCount.total)).group_by(
+            TicketStatusCount.status
+        )
     else:
         query = (
             select(Ticket.status, func.count())
