@@ -25,6 +25,16 @@ def new_ticket_form(title: str, *files: tuple[bytes, str]) -> dict:
     }
 
 
+def write_on(user, ticket_id: int, body: str, button: str, *files: tuple[bytes, str]):
+    """Post the reply form of a ticket page with files, as the browser sends it."""
+    return user.post(
+        f"/tickets/{ticket_id}/comments",
+        {"body": body, button: "1", "file": [(io.BytesIO(data), name) for data, name in files]},
+        page=f"/tickets/{ticket_id}",
+        content_type="multipart/form-data",
+    )
+
+
 def counts(app) -> tuple[int, int]:
     with app.app_context():
         tickets = db.session.scalar(select(func.count(Ticket.id)))
@@ -70,12 +80,7 @@ def test_files_on_a_staff_note_stay_hidden_from_the_customer(
 ):
     ticket = factory.ticket(customer)
     page = f"/tickets/{ticket.id}"
-    response = staff_web.post(
-        f"/tickets/{ticket.id}/comments",
-        {"body": "Logs from the server", "note": "1", "file": [(io.BytesIO(b"log"), "x.log")]},
-        page=page,
-        content_type="multipart/form-data",
-    )
+    response = write_on(staff_web, ticket.id, "Logs from the server", "note", (b"log", "x.log"))
     assert response.status_code == 302
     link = download_links(staff_web.html(page))["x.log"]
     assert fetch(staff_web, link).data == b"log"
@@ -100,13 +105,7 @@ def test_a_file_over_the_limit_opens_no_ticket_and_keeps_no_bytes(app, customer_
 
 def test_reply_without_files_still_works(app, customer_web, factory, customer):
     ticket = factory.ticket(customer)
-    page = f"/tickets/{ticket.id}"
-    response = customer_web.post(
-        f"/tickets/{ticket.id}/comments",
-        {"body": "No files this time", "reply": "1", "file": [(io.BytesIO(b""), "")]},
-        page=page,
-        content_type="multipart/form-data",
-    )
+    response = write_on(customer_web, ticket.id, "No files this time", "reply", (b"", ""))
     assert response.status_code == 302
     assert counts(app)[1] == 0
 
