@@ -228,8 +228,9 @@ class MailIntake:
             return write(None, mail.attachments)
         limits = self.attachments.limits
         fits = [i for i, a in enumerate(mail.attachments) if 0 < a.size <= limits.max_file_size]
-        kept = [mail.attachments[i] for i in fits[: limits.max_files]]
-        not_stored = tuple(a for i, a in enumerate(mail.attachments) if i not in fits[: len(kept)])
+        chosen = set(fits[: limits.max_files])
+        kept = [a for i, a in enumerate(mail.attachments) if i in chosen]
+        not_stored = tuple(a for i, a in enumerate(mail.attachments) if i not in chosen)
         uploads = [Upload(a.filename, io.BytesIO(a.payload)) for a in kept]
         try:
             with self.attachments.store(uploads) as files:

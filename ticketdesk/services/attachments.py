@@ -152,7 +152,7 @@ class AttachmentManager:
 
     def get_attachments(self, actor: User, ticket_id: int) -> list[Attachment]:
         """The ticket's files the actor may see, oldest first."""
-        ticket = self.tickets.get_ticket(actor, ticket_id)
+        ticket = self.tickets.visible_ticket(actor, ticket_id)
         query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
         if not actor.is_staff:
             query = query.outerjoin(Comment, Attachment.comment_id == Comment.id).where(
@@ -167,7 +167,7 @@ class AttachmentManager:
         if attachment is None:
             raise missing
         try:
-            self.tickets.get_ticket(actor, attachment.ticket_id)
+            self.tickets.visible_ticket(actor, attachment.ticket_id)
         except NotFound:
             raise missing from None
         if attachment.comment is not None and attachment.comment.internal and not actor.is_staff:

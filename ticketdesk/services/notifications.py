@@ -128,8 +128,6 @@ class Notifier:
         subject = _SUBJECTS[kind].format(
             id=ticket.id, title=one_line(ticket.title), status=ticket.status.value.capitalize()
         )
-        if comment is not None and comment.id is None:
-            self.session.flush()
         self.session.add(
             OutboxMessage(
                 ticket_id=ticket.id,

@@ -100,8 +100,12 @@ class TicketManager:
             raise NotFound(f"Ticket {ticket_id} was not found.")
         return ticket
 
-    def _seen_ticket(self, actor: User, ticket_id: int) -> Ticket:
-        """As get_ticket, but without a query when this request has loaded the ticket."""
+    def visible_ticket(self, actor: User, ticket_id: int) -> Ticket:
+        """As get_ticket, but without a query when this request has loaded the ticket.
+
+        For reads that hang off a ticket (comments, history, files); writes use
+        get_ticket, which reads the row afresh inside their transaction.
+        """
         ticket = self.session.get(Ticket, ticket_id)
         if ticket is None or not _may_see(actor, ticket):
             raise NotFound(f"Ticket {ticket_id} was not found.")
@@ -158,7 +162,7 @@ class TicketManager:
 
     def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
         """The conversation in order; internal notes only for staff."""
-        ticket = self._seen_ticket(actor, ticket_id)
+        ticket = self.visible_ticket(actor, ticket_id)
         query = (
             select(Comment)
             .options(joinedload(Comment.author))
@@ -171,7 +175,7 @@ class TicketManager:
 
     def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
         """The ticket's history, oldest first; internal notes only for staff."""
-        ticket = self._seen_ticket(actor, ticket_id)
+        ticket = self.visible_ticket(actor, ticket_id)
         query = (
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
         )
