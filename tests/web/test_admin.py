@@ -104,6 +104,13 @@ def test_admin_adds_a_queue_and_new_tickets_can_use_it(admin_web, customer_web):
     assert re.search(r'<option value="\d+">Hardware</option>', customer_web.html("/tickets/new"))
 
 
+def test_new_ticket_form_preselects_the_default_queue(admin_web, customer_web):
+    admin_web.post("/admin/queues", {"name": "Billing", "slug": ""})  # sorts before General
+    html = customer_web.html("/tickets/new")
+    assert re.search(r'<option value="\d+" selected>General</option>', html)
+    assert re.search(r'<option value="\d+">Billing</option>', html)
+
+
 def test_duplicate_queue_is_refused(admin_web):
     response = admin_web.post("/admin/queues", {"name": "General"})
     assert response.status_code == 422

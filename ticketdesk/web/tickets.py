@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ticketdesk.models import Priority, TicketStatus
@@ -131,7 +131,12 @@ def new_ticket():
     user = actor()
     allow_uploads()
     form = TicketForm()
-    form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
+    queues = queue_manager().list_queues(user)
+    form.queue_id.choices = options([(q.id, q.name) for q in queues])
+    if not form.is_submitted():
+        # Preselect the default queue, not whichever sorts first.
+        default_slug = current_app.config["DEFAULT_QUEUE_SLUG"]
+        form.queue_id.data = next((q.id for q in queues if q.slug == default_slug), None)
     if form.validate_on_submit():
         try:
             with attachment_manager().store(uploads_from(form.file)) as files:
