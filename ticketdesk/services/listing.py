@@ -9,14 +9,15 @@ schemas and cursors read a summary exactly as they read a `Ticket`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, bindparam, or_, select
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
+from ticketdesk.services.pagination import TicketSort, cursor_values, keyset_order
 
 
 @dataclass(frozen=True)
@@ -67,29 +68,29 @@ class TicketSummary:
     assignee: UserRef | None
 
 
+# Core columns, not ORM attributes: a Core SELECT skips the ORM's loading machinery.
+_tickets = Ticket.__table__
 _TICKET_COLUMNS = [
-    getattr(Ticket, name)
+    _tickets.c[name]
     for name in TicketSummary.__dataclass_fields__
     if name not in ("requester", "assignee")
 ]
-_requester = aliased(User, name="requester")
-_assignee = aliased(User, name="assignee")
-_PEOPLE = [
-    getattr(person, name) for person in (_requester, _assignee) for name in UserRef.__slots__
-]
+_requester = User.__table__.alias("requester")
+_assignee = User.__table__.alias("assignee")
+_PEOPLE = [person.c[name] for person in (_requester, _assignee) for name in UserRef.__slots__]
 
 
 def summary_select() -> Select:
     """Tickets with their requester and assignee, as columns; filter and order as usual."""
-    return with_people(select(Ticket))
+    return with_people(select(_tickets))
 
 
 def with_people(query: Select) -> Select:
     """A select of tickets (filtered, joined, ordered as it may be) as summary columns."""
     return (
         query.with_only_columns(*_TICKET_COLUMNS, *_PEOPLE)
-        .join(_requester, _requester.id == Ticket.requester_id)
-        .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
+        .join(_requester, _requester.c.id == _tickets.c.requester_id)
+        .outerjoin(_assignee, _assignee.c.id == _tickets.c.assignee_id)
     )
 
 
@@ -106,24 +107,69 @@ def summaries(rows: Iterable) -> list[TicketSummary]:
 
 def visible_to(actor: User, query: Select) -> Select:
     """Customers see only the tickets they asked for."""
-    return query if actor.is_staff else query.where(Ticket.requester_id == actor.id)
+    return query if actor.is_staff else query.where(_OWN).params(viewer_id=actor.id)
 
 
 def apply_filters(query: Select, filters: TicketFilter) -> Select:
     """The query narrowed by every filter that is set."""
+    values = filter_values(filters)
+    return query.where(*(_CONDITIONS[name] for name in values)).params(values)
+
+
+def list_statement(
+    actor: User, filters: TicketFilter, sort: TicketSort, cursor: str | None, limit: int
+) -> tuple[Select, dict[str, object]]:
+    """A page of summaries as a prebuilt statement and the values to run it with.
+
+    Building and hashing a SELECT cost a sixth of a list request; the statement of
+    each shape (filters set, whose tickets, order, cursor or not) is built once.
+    """
+    values = filter_values(filters)
+    statement = _shaped_statement(tuple(values), not actor.is_staff, sort, bool(cursor))
+    values |= {"viewer_id": actor.id, "limit": limit + 1}
+    return statement, values | (cursor_values(cursor, sort) if cursor else {})
+
+
+def filter_values(filters: TicketFilter) -> dict[str, object]:
+    """The value bound for each filter that is set, by the name of its condition."""
+    values: dict[str, object] = {}
     if filters.statuses:
-        query = query.where(Ticket.status.in_(filters.statuses))
+        values["statuses"] = list(filters.statuses)
     if filters.priority is not None:
-        query = query.where(Ticket.priority == filters.priority)
+        values["priority"] = filters.priority
     if filters.queue_id is not None:
-        query = query.where(Ticket.queue_id == filters.queue_id)
+        values["queue_id"] = filters.queue_id
     if filters.unassigned:
-        query = query.where(Ticket.assignee_id.is_(None))
+        values["unassigned"] = None
     elif filters.assignee_id is not None:
-        query = query.where(Ticket.assignee_id == filters.assignee_id)
+        values["assignee_id"] = filters.assignee_id
     if filters.requester_id is not None:
-        query = query.where(Ticket.requester_id == filters.requester_id)
+        values["requester_id"] = filters.requester_id
     if filters.involving_user_id is not None:
-        user_id = filters.involving_user_id
-        query = query.where(or_(Ticket.requester_id == user_id, Ticket.assignee_id == user_id))
-    return query
+        values["involving_user_id"] = filters.involving_user_id
+    return values
+
+
+_OWN = _tickets.c.requester_id == bindparam("viewer_id")
+_CONDITIONS = {
+    "statuses": _tickets.c.status.in_(bindparam("statuses", expanding=True)),
+    "priority": _tickets.c.priority == bindparam("priority"),
+    "queue_id": _tickets.c.queue_id == bindparam("queue_id"),
+    "unassigned": _tickets.c.assignee_id.is_(None),
+    "assignee_id": _tickets.c.assignee_id == bindparam("assignee_id"),
+    "requester_id": _tickets.c.requester_id == bindparam("requester_id"),
+    "involving_user_id": or_(
+        _tickets.c.requester_id == bindparam("involving_user_id"),
+        _tickets.c.assignee_id == bindparam("involving_user_id"),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _shaped_statement(
+    filters: tuple[str, ...], own_only: bool, sort: TicketSort, after: bool
+) -> Select:
+    query = summary_select().where(*(_CONDITIONS[name] for name in filters))
+    if own_only:
+        query = query.where(_OWN)
+    return keyset_order(query, sort, after=after).limit(bindparam("limit"))

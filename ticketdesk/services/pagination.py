@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Select, bindparam, tuple_
 
 from ticketdesk.models import Priority, Ticket
 from ticketdesk.services.errors import ValidationFailed
@@ -35,31 +35,41 @@ class TicketSort(enum.StrEnum):
     MOST_URGENT = "-priority"
 
 
+_tickets = Ticket.__table__
+
 # The columns of each order, most significant first; the id breaks ties.
 _SORT_KEYS = {
-    TicketSort.NEWEST: (Ticket.created_at, Ticket.id),
-    TicketSort.OLDEST: (Ticket.created_at, Ticket.id),
-    TicketSort.RECENTLY_UPDATED: (Ticket.updated_at, Ticket.id),
-    TicketSort.MOST_URGENT: (Ticket.priority, Ticket.created_at, Ticket.id),
+    TicketSort.NEWEST: (_tickets.c.created_at, _tickets.c.id),
+    TicketSort.OLDEST: (_tickets.c.created_at, _tickets.c.id),
+    TicketSort.RECENTLY_UPDATED: (_tickets.c.updated_at, _tickets.c.id),
+    TicketSort.MOST_URGENT: (_tickets.c.priority, _tickets.c.created_at, _tickets.c.id),
 }
 _DESCENDING = {TicketSort.NEWEST, TicketSort.RECENTLY_UPDATED, TicketSort.MOST_URGENT}
 
 
 def order_tickets(query: Select, sort: TicketSort, cursor: str | None) -> Select:
     """Order `query` by `sort` and start it after `cursor`."""
+    ordered = keyset_order(query, sort, after=bool(cursor))
+    return ordered.params(cursor_values(cursor, sort)) if cursor else ordered
+
+
+def keyset_order(query: Select, sort: TicketSort, *, after: bool) -> Select:
+    """Order `query` by `sort`; with `after`, start after the bound `cursor_values`."""
     columns = _SORT_KEYS[sort]
     descending = sort in _DESCENDING
-    if cursor:
-        # Bind each value with its column's type, so that priority goes in as its rank.
-        after = tuple_(
-            *(
-                literal(value, column.type)
-                for column, value in zip(columns, _decode(cursor, sort), strict=True)
-            )
+    if after:
+        # Bound with each column's type, so that priority goes in as its rank.
+        bound = tuple_(
+            *(bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(columns))
         )
         key = tuple_(*columns)
-        query = query.where(key < after if descending else key > after)
+        query = query.where(key < bound if descending else key > bound)
     return query.order_by(*(column.desc() if descending else column.asc() for column in columns))
+
+
+def cursor_values(cursor: str, sort: TicketSort) -> dict[str, object]:
+    """The values a `keyset_order(after=True)` statement resumes after."""
+    return {f"after_{i}": value for i, value in enumerate(_decode(cursor, sort))}
 
 
 def ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:

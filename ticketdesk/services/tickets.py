@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,12 +42,12 @@ from ticketdesk.services.listing import (
     TicketFilter,
     TicketSummary,
     apply_filters,
+    list_statement,
     summaries,
-    summary_select,
     visible_to,
 )
 from ticketdesk.services.notifications import NullNotifier
-from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
+from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
 from ticketdesk.services.search import index_new_ticket, index_ticket, search_page
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
@@ -66,6 +66,28 @@ _FIELD_EVENTS = {
 }
 # Changing a foreign key leaves its loaded relationship behind: these reload on next use.
 _RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
+
+
+# Reads every ticket page makes, built once (so their cache keys are computed once too).
+_TICKET_WITH_PEOPLE = (
+    select(Ticket)
+    .options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
+    .where(Ticket.id == bindparam("ticket_id"))
+)
+_CONVERSATION = (
+    select(Comment)
+    .options(joinedload(Comment.author))
+    .where(Comment.ticket_id == bindparam("ticket_id"))
+    .order_by(Comment.id)
+)
+_PUBLIC_CONVERSATION = _CONVERSATION.where(Comment.internal.is_(False))
+_HISTORY = (
+    select(TicketEvent)
+    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
+    .order_by(TicketEvent.id)
+)
+_PUBLIC_HISTORY = _HISTORY.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
+_QUEUE_BY_SLUG = select(Queue).where(Queue.slug == bindparam("slug"))
 
 
 class FilesToAttach(Protocol):
@@ -91,11 +113,7 @@ class TicketManager:
 
     def get_ticket(self, actor: User, ticket_id: int) -> Ticket:
         """The ticket, if the actor may see it; otherwise NotFound (ids can't be probed)."""
-        ticket = self.session.scalar(
-            select(Ticket)
-            .options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
-            .where(Ticket.id == ticket_id)
-        )
+        ticket = self.session.scalar(_TICKET_WITH_PEOPLE, {"ticket_id": ticket_id})
         if ticket is None or not _may_see(actor, ticket):
             raise NotFound(f"Ticket {ticket_id} was not found.")
         return ticket
@@ -135,9 +153,7 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
-        query = visible_to(actor, apply_filters(summary_select(), filters))
-        query = order_tickets(query, sort, cursor).limit(limit + 1)
-        rows = summaries(self.session.execute(query))
+        rows = summaries(self.session.execute(*list_statement(actor, filters, sort, cursor, limit)))
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, ticket_cursor(items[-1], sort) if more else None)
@@ -163,25 +179,14 @@ class TicketManager:
     def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
         """The conversation in order; internal notes only for staff."""
         ticket = self.visible_ticket(actor, ticket_id)
-        query = (
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(Comment.ticket_id == ticket.id)
-            .order_by(Comment.id)
-        )
-        if not actor.is_staff:
-            query = query.where(Comment.internal.is_(False))
-        return list(self.session.scalars(query))
+        query = _CONVERSATION if actor.is_staff else _PUBLIC_CONVERSATION
+        return list(self.session.scalars(query, {"ticket_id": ticket.id}))
 
     def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
         """The ticket's history, oldest first; internal notes only for staff."""
         ticket = self.visible_ticket(actor, ticket_id)
-        query = (
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
-        )
-        if not actor.is_staff:
-            query = query.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
-        return list(self.session.scalars(query))
+        query = _HISTORY if actor.is_staff else _PUBLIC_HISTORY
+        return list(self.session.scalars(query, {"ticket_id": ticket.id}))
 
     # --- writing --------------------------------------------------------
 
@@ -422,7 +427,7 @@ class TicketManager:
 
     def _queue_for(self, queue_id: int | None, *, field: str = "queue_id") -> Queue:
         if queue_id is None:
-            queue = self.session.scalar(select(Queue).where(Queue.slug == self.default_queue_slug))
+            queue = self.session.scalar(_QUEUE_BY_SLUG, {"slug": self.default_queue_slug})
         else:
             queue = self.session.get(Queue, queue_id)
         if queue is None:

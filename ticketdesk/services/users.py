@@ -9,7 +9,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ticketdesk.models import (
     EMAIL_MAX,
@@ -36,11 +36,17 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 USER_FIELDS = ("name", "role", "active")
 
-# Every API call runs this: built once, so its cache key is computed once too.
-_TOKEN_WITH_OWNER = (
-    select(ApiToken)
-    .options(joinedload(ApiToken.user))
+# Every API call runs this: built once, so its cache key is computed once too. Only
+# the owner becomes an object; the token's own fields are read as plain columns.
+_OWNER_OF_TOKEN = (
+    select(User, ApiToken.id, ApiToken.revoked, ApiToken.expires_at, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.secret_hash == bindparam("secret_hash"))
+)
+_TOUCH_TOKEN = (
+    update(ApiToken.__table__)
+    .where(ApiToken.__table__.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
 )
 
 
@@ -263,20 +269,18 @@ class UserManager:
 
     def user_for_token(self, secret: str) -> User | None:
         """The active owner of a live token, recording its use now and then."""
-        token = self.session.scalar(_TOKEN_WITH_OWNER, {"secret_hash": hash_token(secret)})
+        found = self.session.execute(_OWNER_OF_TOKEN, {"secret_hash": hash_token(secret)}).first()
+        if found is None:
+            return None
+        owner, token_id, revoked, expires_at, last_used_at = found
         now = utcnow()
-        if token is None or token.revoked or not token.user.active:
+        if revoked or not owner.active or (expires_at is not None and expires_at <= now):
             return None
-        if token.expires_at is not None and token.expires_at <= now:
-            return None
-        if (
-            token.last_used_at is None
-            or now - token.last_used_at > self.settings.token_touch_interval
-        ):
+        if last_used_at is None or now - last_used_at > self.settings.token_touch_interval:
             begin_write(self.session)
-            token.last_used_at = now
+            self.session.execute(_TOUCH_TOKEN, {"token_id": token_id, "now": now})
             self.session.commit()
-        return token.user
+        return owner
 
     # --- helpers --------------------------------------------------------
 
