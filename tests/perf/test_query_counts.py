@@ -16,8 +16,10 @@ from ticketdesk.services import ticket_manager
 LIST_QUERIES = 1
 # A search adds one: the highlighted snippets of the page's tickets.
 SEARCH_QUERIES = LIST_QUERIES + 1
-# Ranked by relevance, SQLite first finds where the window of newest matches starts.
-RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
+# Ranked by relevance, SQLite first finds where the window of newest matches starts;
+# PostgreSQL reads the newest id, then ranks the newest matches one id-block window at
+# a time (one window here; a few past 10,000 tickets, however long the page).
+RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES + 2}
 # The ticket with its people, the comments with their authors.
 DETAIL_QUERIES = 2
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")

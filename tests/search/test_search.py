@@ -271,3 +271,54 @@ def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
 
     assert sorted(item["id"] for item in items) == sorted(ticket.id for ticket in matches)
     assert all("<mark>" in item["snippet"] for item in items)
+
+
+@pytest.fixture
+def small_id_blocks(monkeypatch):
+    """Id blocks of 2 tickets and a window of 3 matches, so a few tickets span many blocks."""
+    monkeypatch.setattr("ticketdesk.services.search.ID_BLOCK", 2)
+    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+
+
+def test_newest_matches_are_gathered_across_id_blocks(small_id_blocks, as_staff, factory, customer):
+    matching = []
+    for n in range(12):
+        if n % 3 == 0:
+            matching.append(factory.ticket(customer, title=f"Kettle {n}", description="kettle").id)
+        else:
+            factory.ticket(customer, title=f"Other {n}", description="nothing")
+
+    assert sorted(ids(as_staff.get("/api/v1/tickets?q=kettle"))) == sorted(matching[-3:])
+
+
+def test_a_word_rarer_than_the_window_is_found_in_every_block(
+    small_id_blocks, as_staff, factory, customer
+):
+    first = factory.ticket(customer, title="Toaster", description="toaster").id
+    for n in range(9):
+        factory.ticket(customer, title=f"Other {n}", description="nothing")
+    last = factory.ticket(customer, title="Toaster again", description="toaster").id
+
+    assert sorted(ids(as_staff.get("/api/v1/tickets?q=toaster"))) == [first, last]
+
+
+def test_filters_apply_before_gathering_id_blocks(
+    small_id_blocks, app, as_staff, factory, customer, staff
+):
+    still_open = [factory.ticket(customer, title=f"Fan {n}").id for n in range(3)]
+    for n in range(6):
+        close(app, factory, staff, factory.ticket(customer, title=f"Fan closed {n}"))
+
+    found = ids(as_staff.get("/api/v1/tickets?q=fan&status=open"))
+
+    assert sorted(found) == sorted(still_open)
+
+
+def test_customer_gathers_only_own_matches_across_id_blocks(
+    small_id_blocks, as_customer, factory, customer, other_customer
+):
+    own = [factory.ticket(customer, title=f"Heater {n}").id for n in range(4)]
+    for n in range(6):
+        factory.ticket(other_customer, title=f"Heater {n}")
+
+    assert sorted(ids(as_customer.get("/api/v1/tickets?q=heater"))) == sorted(own[-3:])

@@ -17,11 +17,26 @@ import base64
 import binascii
 import html
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Double, Select, cast, column, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    Double,
+    Integer,
+    Select,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Ticket
@@ -32,6 +47,11 @@ from ticketdesk.services.pagination import Page, TicketSort, order_tickets, tick
 
 MAX_TERMS = 12
 MAX_RANKED = 1000
+# Ticket ids per block lexeme in the PostgreSQL document (see `_Postgres`).
+ID_BLOCK = 10_000
+# Reading a match (its row, its rank) costs about what reading 30 ids of block lexemes
+# does (measured at a million tickets): blocks pay only for words common enough.
+_MATCH_COST_IN_IDS = 30
 MARK_START, MARK_END = "\ue000", "\ue001"
 _WORD = re.compile(r"[^\W_]+")
 _LANGUAGE = literal_column("'english'::regconfig")
@@ -66,7 +86,8 @@ def index_ticket(session: Session, ticket_id: int) -> None:
         session.execute(text("DELETE FROM ticket_search WHERE rowid = :ticket_id"), params)
         session.execute(text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id"), params)
     else:
-        session.execute(text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id")), params)
+        where = "WHERE t.id = :ticket_id"
+        session.execute(text(POSTGRESQL_INDEX_SQL.format(where=where)), params | _block_size())
 
 
 def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
@@ -75,7 +96,12 @@ def index_new_ticket(session: Session, ticket_id: int, title: str, description: 
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(SQLITE_NEW_SQL), params)
     else:
-        session.execute(text(POSTGRESQL_NEW_SQL), params)
+        session.execute(text(POSTGRESQL_NEW_SQL), params | _block_size())
+
+
+def _block_size() -> dict[str, int]:
+    """The id block size as a bound value, read when used (tests shrink it)."""
+    return {"id_block": ID_BLOCK}
 
 
 def index_all(connection) -> None:
@@ -87,7 +113,7 @@ def index_all(connection) -> None:
         # Building the GIN index once is many times faster than growing it row by row.
         connection.execute(text("DROP INDEX IF EXISTS ix_ticket_search_document"))
         connection.execute(text("DELETE FROM ticket_search"))
-        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")))
+        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _block_size())
         connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         connection.execute(text(POSTGRESQL_GIN_SQL))
 
@@ -182,7 +208,13 @@ class _Sqlite:
 
 
 class _Postgres:
-    """tsvector + GIN: `@@` on the weighted document, ts_rank for rank (higher is better)."""
+    """tsvector + GIN: `@@` on the weighted document, ts_rank for rank (higher is better).
+
+    Each document also holds the lexeme of its id block (`#<id // ID_BLOCK>`, which
+    no query word can spell). A GIN index yields its matches in no useful order, so
+    to rank the newest matches of a common word without reading every one of them,
+    the search reads the newest blocks first and widens until it has enough.
+    """
 
     best_first = "desc"
 
@@ -198,21 +230,69 @@ class _Postgres:
 
     def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
-        matches = _matches(query, self.narrow, _search.c.ticket_id, self._found())
-        # Ordered by `ticket_id + 0`, not by the key itself: given the key's order,
-        # PostgreSQL walks the primary key backwards and tests `@@` on each ticket
-        # (a hundred tickets per match of a 1% word); this way the GIN index finds
-        # the matches and a top-N sort keeps the newest.
+        matches = self._newest_matches(session, query)
+        if cursor:
+            after_rank, after_id = _decode_rank_cursor(cursor)
+            matches = [
+                (ticket_id, rank)
+                for ticket_id, rank in matches
+                if rank < after_rank or (rank == after_rank and ticket_id < after_id)
+            ]
+        best = sorted(matches, key=lambda match: (-match[1], -match[0]))[:limit]
+        # As two bound arrays, the statement is the same whatever the page holds.
+        return (
+            func.unnest(
+                literal([ticket_id for ticket_id, _ in best], ARRAY(Integer)),
+                literal([rank for _, rank in best], ARRAY(Double)),
+            )
+            .table_valued(column("id", Integer), column("relevance", Double))
+            .render_derived()
+        )
+
+    def _newest_matches(self, session: Session, query: Select) -> list[tuple[int, float]]:
+        """(id, relevance) of the newest MAX_RANKED matches, read a few id blocks at a time.
+
+        The newest one or two blocks are read first; from how many matches they hold,
+        the next read takes as many blocks as should hold the rest, or, for a word
+        too rare for blocks to pay, everything older at once.
+        """
+        newest_id = session.scalar(_NEWEST_INDEXED)
+        if newest_id is None:
+            return []
+        top = newest_id // ID_BLOCK
+        lower = max(top - 1, 0)
+        found = self._window(session, query, range(lower, top + 1), MAX_RANKED)
+        while lower > 0 and len(found) < MAX_RANKED:
+            density = len(found) / (newest_id + 1 - lower * ID_BLOCK)
+            needed = MAX_RANKED - len(found)
+            older = lower * ID_BLOCK
+            if density == 0 or needed / density > _MATCH_COST_IN_IDS * density * older:
+                start = 0
+            else:
+                start = max(lower - math.ceil(1.25 * needed / density / ID_BLOCK), 0)
+            found += self._window(session, query, range(start, lower), needed)
+            lower = start
+        return found
+
+    def _window(self, session: Session, query: Select, blocks: range, limit: int) -> list:
+        """(id, relevance) of the newest `limit` matches in the id blocks."""
+        # From the first block on, every id below the window's top: no lexemes needed.
+        lexemes = blocks if blocks.start > 0 else None
+        matches = _matches(query, self.narrow, _search.c.ticket_id, self._found(lexemes))
+        # As double precision: a real would not survive the cursor's round trip exactly.
+        rank = cast(func.ts_rank(_search.c.document, self.tsquery), Double).label("relevance")
         newest = (
-            matches.add_columns(_search.c.document)
-            .order_by((_search.c.ticket_id + 0).desc())
-            .limit(MAX_RANKED)
+            matches.where(_search.c.ticket_id < blocks.stop * ID_BLOCK)
+            .add_columns(rank)
+            .order_by(_NEWEST_MATCH)
+            .limit(limit)
             .subquery()
         )
-        # As double precision: a real would not survive the cursor's round trip exactly.
-        rank = cast(func.ts_rank(newest.c.document, self.tsquery), Double)
-        ranked = select(newest.c.id, rank.label("relevance"))
-        return _order_by_rank(ranked, (rank, newest.c.id), self.best_first, cursor, limit)
+        # As two arrays in one row: a thousand rows cost more to fetch than to find.
+        ids, ranks = session.execute(
+            select(func.array_agg(newest.c.id), func.array_agg(newest.c.relevance))
+        ).one()
+        return list(zip(ids or (), ranks or (), strict=True))
 
     def snippets(self, ticket_ids: list[int]) -> Select:
         document = Ticket.title + "\n" + _search.c.body
@@ -225,8 +305,20 @@ class _Postgres:
             .where(_search.c.ticket_id.in_(ticket_ids))
         )
 
-    def _found(self):
-        return _search.c.document.op("@@")(self.tsquery)
+    def _found(self, blocks: range | None = None):
+        tsquery = self.tsquery
+        if blocks is not None:
+            lexemes = " | ".join(f"'#{block}'" for block in blocks)
+            tsquery = tsquery.op("&&")(cast(literal(lexemes), TSQUERY))
+        return _search.c.document.op("@@")(tsquery)
+
+
+# Ordered by `ticket_id + 0`, not by the key itself: given the key's order, PostgreSQL
+# walks the primary key backwards and tests `@@` on each ticket (a hundred tickets per
+# match of a 1% word); this way the GIN index finds the matches and a top-N sort keeps
+# the newest.
+_NEWEST_MATCH = (_search.c.ticket_id + 0).desc()
+_NEWEST_INDEXED = select(func.max(_search.c.ticket_id))
 
 
 def _matches(query: Select, narrow, search_id, found) -> Select:
@@ -288,7 +380,8 @@ POSTGRESQL_NEW_SQL = """
 INSERT INTO ticket_search (ticket_id, body, internal, document)
 VALUES (:ticket_id, :body, '',
   setweight(to_tsvector('english', :title), 'A')
-  || setweight(to_tsvector('english', :body), 'B'))"""
+  || setweight(to_tsvector('english', :body), 'B')
+  || array_to_tsvector(ARRAY['#' || (:ticket_id / :id_block)]))"""
 
 POSTGRESQL_INDEX_SQL = """
 INSERT INTO ticket_search (ticket_id, body, internal, document)
@@ -296,6 +389,7 @@ SELECT s.id, s.body, s.internal,
   setweight(to_tsvector('english', s.title), 'A')
   || setweight(to_tsvector('english', s.body), 'B')
   || setweight(to_tsvector('english', s.internal), 'D')
+  || array_to_tsvector(ARRAY['#' || (s.id / :id_block)])
 FROM (
   SELECT t.id, t.title,
     t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
