@@ -207,16 +207,20 @@ class TicketManager:
         With `idempotency`, a retry of the same request returns the first ticket.
         `files` (already stored) are recorded on it in the same transaction.
         """
+        title, description = _check_title(title), _check_description(description)
+        # Read before the write begins, so that SQLite's one writer waits less: queues
+        # are never deleted, and the requester is the actor or a user checked just now.
+        requester = self._requester_for(actor, requester_id)
+        queue = self._queue_for(queue_id)
         begin_write(self.session)
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
             return self.get_ticket(actor, first)
-        requester = self._requester_for(actor, requester_id)
         now = utcnow()
         ticket = Ticket(
-            title=_check_title(title),
-            description=_check_description(description),
+            title=title,
+            description=description,
             priority=Priority(priority) if priority else Priority.NORMAL,
-            queue_id=self._queue_for(queue_id).id,
+            queue_id=queue.id,
             requester_id=requester.id,
             status=TicketStatus.OPEN,
             created_at=now,
