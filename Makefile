@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test soak lint install dev clean bench
+.PHONY: run test soak lint install dev clean bench bench-instructions
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ SIZE ?= 10k
 DB   ?= sqlite
 bench: install
 	$(BIN)/python -m bench --size $(SIZE) --db $(DB)
+
+## bench-instructions: instructions per request under valgrind, which load does not move
+bench-instructions: install
+	$(BIN)/python -m bench.instructions --size $(SIZE)
 
 lint: dev
 	$(BIN)/ruff check ticketdesk tests

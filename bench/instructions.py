@@ -1,0 +1,158 @@
+"""Instructions per request, counted by valgrind's callgrind: the same on a busy machine.
+
+    python -m bench.instructions --size 10k     (or: make bench-instructions)
+
+Seeds a database as `make bench` does, then runs the ceiling and each operation
+in-process under callgrind, through Flask's test client, counting only the measured
+requests (after a warm-up). The counts leave out gunicorn, the network and the load
+generator, and they do not move with whatever else the machine is doing, so they show
+what a change saves; requests/s under load is still `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import operations
+from bench.run import PASSWORD, SIZES, _fresh_database, _run, _sqlalchemy_url, _ticketdesk
+from ticketdesk.seed import BENCH_CUSTOMER_EMAIL, BENCH_STAFF_EMAIL
+
+WARMUP = 10
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    if args.measure:
+        _measure(args.measure, args.requests, args.tickets)
+        return
+    if not shutil.which("valgrind"):
+        raise SystemExit("valgrind is needed (apt-get install valgrind).")
+    tickets = SIZES.get(args.size.lower()) or int(args.size)
+    workdir = Path(tempfile.mkdtemp(prefix="ticketdesk-instructions-"))
+    try:
+        env = _environment(workdir, _fresh_database("sqlite", workdir, ""))
+        _run([_ticketdesk(), "init"], env, quiet=True)
+        _run([_ticketdesk(), "seed", str(tickets), "--password", PASSWORD], env, quiet=True)
+        names = ["ceiling", *operations.NAMES]
+        chosen = [name for name in names if not args.only or name in args.only]
+        counts = {name: _count(name, args.requests, tickets, env) for name in chosen}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ceiling = counts.get("ceiling")
+    print(f"\nsqlite, {tickets:,} tickets, {args.requests} requests each, in-process")
+    print(f"{'operation':<16} {'M instr/request':>16} {'x ceiling':>10}")
+    for name, count in counts.items():
+        ratio = f"{count / ceiling:10.2f}" if ceiling else ""
+        print(f"{name:<16} {count / 1e6:16.2f} {ratio}")
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions")
+    parser.add_argument("--size", default="10k", help="10k, 100k, 1m, or a number of tickets")
+    parser.add_argument("--requests", type=int, default=50, help="measured requests each")
+    parser.add_argument("--only", nargs="*", help="count only these operations")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--tickets", type=int, default=10_000, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _environment(workdir: Path, database_url: str) -> dict:
+    return {
+        **os.environ,
+        "TICKETDESK_INSTANCE_PATH": str(workdir),
+        "TICKETDESK_DATABASE_URL": database_url,
+        "BENCH_DATABASE_URL": _sqlalchemy_url(database_url),
+        "TICKETDESK_MAIL_NOTIFY_STAFF_ON_NEW_TICKET": "false",
+        "TICKETDESK_RATELIMIT_ENABLED": "false",
+    }
+
+
+def _count(name: str, requests: int, tickets: int, env: dict) -> float:
+    """Instructions per request of one operation, from a callgrind run of `_measure`."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "bench.instructions",
+        "--measure",
+        name,
+        "--requests",
+        str(requests),
+        "--tickets",
+        str(tickets),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"{name}: callgrind run failed\n{done.stderr[-2000:]}")
+    print(f"  {name:<16} {int(found.group(1)) / requests / 1e6:8.2f} M instructions/request")
+    return int(found.group(1)) / requests
+
+
+def _measure(name: str, requests: int, tickets: int) -> None:
+    """Inside callgrind: warm up, then count `requests` requests of one operation."""
+    from bench.ceiling import create_app as create_ceiling
+    from ticketdesk.app import create_app
+
+    client = create_app().test_client()
+    make = operations.Operation(name, _context(client, tickets))
+    if name == "ceiling":
+        client = create_ceiling().test_client()
+    rng = random.Random(0)
+    for i in range(WARMUP):
+        _send(client, make(rng, 0, i))
+    _instrument("on")
+    for i in range(WARMUP, WARMUP + requests):
+        _send(client, make(rng, 0, i))
+    _instrument("off")
+
+
+def _send(client, request: operations.Request) -> None:
+    method, path, headers, body = request
+    response = client.open(path, method=method, headers=headers, data=body)
+    if response.status_code >= 400:
+        raise SystemExit(f"{method} {path}: {response.status_code} {response.data[:300]!r}")
+
+
+def _instrument(state: str) -> None:
+    subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], capture_output=True)
+
+
+def _context(client, tickets: int) -> dict:
+    """What `operations.prepare` finds over HTTP, found through the test client."""
+
+    def token(email: str) -> str:
+        body = {"email": email, "password": PASSWORD, "name": "instructions"}
+        return client.post("/api/v1/auth/tokens", json=body).json["token"]
+
+    staff_token, customer_token = token(BENCH_STAFF_EMAIL), token(BENCH_CUSTOMER_EMAIL)
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    query = "/api/v1/tickets?status=open&status=in_progress&status=waiting&limit=100"
+    page = client.get(query, headers=staff).json
+    login = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+    form = {"csrf_token": csrf, "email": BENCH_STAFF_EMAIL, "password": PASSWORD}
+    client.post("/login", data=form)
+    return {
+        "tickets": tickets,
+        "staff_token": staff_token,
+        "customer_token": customer_token,
+        "staff_id": client.get("/api/v1/me", headers=staff).json["id"],
+        "open_ids": [ticket["id"] for ticket in page["items"]],
+        "cookie": f"session={client.get_cookie('session').value}",
+    }
+
+
+if __name__ == "__main__":
+    main()
