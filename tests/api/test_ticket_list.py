@@ -119,6 +119,14 @@ def test_cursor_from_another_sort_is_rejected(as_staff, factory, customer):
     assert as_staff.get(f"{TICKETS}?limit=1&sort=-priority&cursor={cursor}").status_code == 422
 
 
+def test_bad_cursor_is_named_as_a_query_field(as_staff):
+    response = as_staff.get(f"{TICKETS}?cursor=garbage")
+
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "cursor"
+    assert response.json["errors"][0]["location"] == "query"
+
+
 @pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "-priority"])
 def test_pages_cover_every_ticket_once_despite_inserts(as_staff, factory, customer, sort):
     priorities = ["low", "normal", "high", "urgent"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Response, json
+from flask import Response, json, request
 from pydantic import BaseModel, Field
 
 from ticketdesk.services import errors as domain
@@ -73,8 +73,17 @@ def domain_problem(error: domain.DomainError, *, stale_status: int = 412) -> Res
     status = stale_status if isinstance(error, domain.StaleVersion) else status_for(error)
     errors = None
     if isinstance(error, domain.ValidationFailed):
-        errors = field_errors({"json": error.errors})
+        errors = field_errors(_by_location(error.errors))
     return problem(status, error.detail, errors=errors)
+
+
+def _by_location(fields: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """A service names fields, not where they came from: the query string, or the body."""
+    by_location: dict[str, dict[str, list[str]]] = {}
+    for field, messages in fields.items():
+        location = "query" if field in request.args else "json"
+        by_location.setdefault(location, {})[field] = messages
+    return by_location
 
 
 def field_errors(by_location: dict[str, dict[str, list[str]]]) -> list[dict[str, str]]:
