@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import Envelope, bare_address, compose, one_line, render_bodies
@@ -33,6 +34,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.models.mail import SUBJECT_MAX
 
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)
 _SUBJECTS = {
     "ticket_created": "[#{id}] {title}",
     "new_ticket_staff": "[#{id}] New ticket: {title}",
@@ -128,19 +130,22 @@ class Notifier:
         subject = _SUBJECTS[kind].format(
             id=ticket.id, title=one_line(ticket.title), status=ticket.status.value.capitalize()
         )
-        self.session.add(
-            OutboxMessage(
-                ticket_id=ticket.id,
-                kind=kind,
-                recipient=person.email,
-                recipient_name=person.name,
-                subject=subject[:SUBJECT_MAX],
-                message_id=new_message_id(settings.secret_key, _domain(settings), ticket.id),
-                actor_id=actor.id,
-                comment_id=comment.id if comment is not None else None,
-                ticket_status=ticket.status.value,
-                thread_refs=" ".join(self.extra_references) or None,
-            )
+        # Inserted now as a row (the outbox is only appended to here), not tracked as an
+        # object; on the connection, so that pending changes are not flushed early.
+        self.session.connection().execute(
+            _INSERT_OUTBOX,
+            {
+                "ticket_id": ticket.id,
+                "kind": kind,
+                "recipient": person.email,
+                "recipient_name": person.name,
+                "subject": subject[:SUBJECT_MAX],
+                "message_id": new_message_id(settings.secret_key, _domain(settings), ticket.id),
+                "actor_id": actor.id,
+                "comment_id": comment.id if comment is not None else None,
+                "ticket_status": ticket.status.value,
+                "thread_refs": " ".join(self.extra_references) or None,
+            },
         )
 
 
