@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bench.load import Request, call
+from bench.load import Request
 from ticketdesk.seed import BENCH_CUSTOMER_EMAIL, BENCH_STAFF_EMAIL, RARE_WORD
 
 NAMES = [
@@ -20,24 +21,30 @@ NAMES = [
     "search",
     "html_list",
 ]
+# One request: (method, path, headers=…, body=…) -> (status, headers, body).
+Send = Callable[..., tuple[int, dict, bytes]]
 # Statuses that may follow each other freely, so concurrent updates never conflict.
 TOGGLE = ("in_progress", "waiting")
 
 
-def prepare(port: int, password: str, tickets: int) -> dict:
-    """Sign in as the seeded staff member and customer; pick tickets to update."""
-    staff_token = _token(port, BENCH_STAFF_EMAIL, password)
-    customer_token = _token(port, BENCH_CUSTOMER_EMAIL, password)
-    staff = _json(call(port, "GET", "/api/v1/me", headers=_bearer(staff_token)))
+def prepare(send: Send, password: str, tickets: int) -> dict:
+    """Sign in as the seeded staff member and customer; pick tickets to update.
+
+    `send` makes one request: over HTTP (`functools.partial(load.call, port)`) or
+    in-process (bench.instructions).
+    """
+    staff_token = _token(send, BENCH_STAFF_EMAIL, password)
+    customer_token = _token(send, BENCH_CUSTOMER_EMAIL, password)
+    staff = _json(send("GET", "/api/v1/me", headers=_bearer(staff_token)))
     context = {
         "tickets": tickets,
         "staff_token": staff_token,
         "customer_token": customer_token,
         "staff_id": staff["id"],
-        "open_ids": _open_ticket_ids(port, staff_token, 800),
+        "open_ids": _open_ticket_ids(send, staff_token, 800),
         "skipped": {},
     }
-    cookie = _web_session(port, password)
+    cookie = _web_session(send, password)
     if cookie:
         context["cookie"] = cookie
     else:
@@ -102,12 +109,12 @@ class Operation:
         return "GET", "/tickets", {"Cookie": self.context["cookie"]}, None
 
 
-def _token(port: int, email: str, password: str) -> str:
+def _token(send: Send, email: str, password: str) -> str:
     body = {"email": email, "password": password, "name": "bench"}
-    return _json(call(port, "POST", "/api/v1/auth/tokens", body=body))["token"]
+    return _json(send("POST", "/api/v1/auth/tokens", body=body))["token"]
 
 
-def _open_ticket_ids(port: int, token: str, wanted: int) -> list[int]:
+def _open_ticket_ids(send: Send, token: str, wanted: int) -> list[int]:
     ids: list[int] = []
     cursor = None
     while len(ids) < wanted:
@@ -115,8 +122,7 @@ def _open_ticket_ids(port: int, token: str, wanted: int) -> list[int]:
         if cursor:
             query["cursor"] = cursor
         page = _json(
-            call(
-                port,
+            send(
                 "GET",
                 f"/api/v1/tickets?{urlencode(query, doseq=True)}",
                 headers=_bearer(token),
@@ -129,9 +135,9 @@ def _open_ticket_ids(port: int, token: str, wanted: int) -> list[int]:
     return ids[:wanted]
 
 
-def _web_session(port: int, password: str) -> str | None:
+def _web_session(send: Send, password: str) -> str | None:
     """Sign in through the web form (CSRF token included); the session cookie, or None."""
-    status, headers, page = call(port, "GET", "/login")
+    status, headers, page = send("GET", "/login")
     if status != 200:
         return None
     match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -141,8 +147,7 @@ def _web_session(port: int, password: str) -> str | None:
     form = urlencode(
         {"csrf_token": match.group(1).decode(), "email": BENCH_STAFF_EMAIL, "password": password}
     ).encode()
-    status, headers, _ = call(
-        port,
+    status, headers, _ = send(
         "POST",
         "/login",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie or ""},
@@ -151,7 +156,7 @@ def _web_session(port: int, password: str) -> str | None:
     session = _cookie(headers)
     if status not in (302, 303) or not session:
         return None
-    return session if call(port, "GET", "/tickets", headers={"Cookie": session})[0] == 200 else None
+    return session if send("GET", "/tickets", headers={"Cookie": session})[0] == 200 else None
 
 
 def _cookie(headers: dict[str, str]) -> str | None:

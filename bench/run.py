@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from bench import operations
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         _wait_ready(app_port, "/healthz")
         _wait_ready(ceiling_port, "/ceiling")
         try:
-            context = operations.prepare(app_port, PASSWORD, tickets)
+            context = operations.prepare(partial(call, app_port), PASSWORD, tickets)
             results = _measure(args, app_port, ceiling_port, context)
         except BaseException:
             log = (workdir / "app.log").read_text(errors="replace").splitlines()
