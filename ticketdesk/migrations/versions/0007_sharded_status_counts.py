@@ -40,20 +40,11 @@ RECOUNT = (
 
 
 def upgrade():
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        for trigger in SQLITE_TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    op.drop_table('ticket_status_counts')
-    op.create_table('ticket_status_counts',
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('shard', sa.Integer(), nullable=False),
-    sa.Column('total', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('status', 'shard', name=op.f('pk_ticket_status_counts'))
+    _rebuild(
+        [sa.Column('shard', sa.Integer(), nullable=False)],
+        RECOUNT,
+        {"sqlite": SQLITE, "postgresql": POSTGRESQL},
     )
-    op.execute(RECOUNT)
-    for statement in SQLITE if sqlite else POSTGRESQL:
-        op.execute(statement)
 
 
 # One row per status, as migration 0002_search made them.
@@ -73,19 +64,29 @@ POSTGRESQL_SINGLE = [
 
 
 def downgrade():
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
+    _rebuild(
+        [],
+        "INSERT INTO ticket_status_counts (status, total) "
+        "SELECT status, count(*) FROM tickets GROUP BY status",
+        {"sqlite": SQLITE_SINGLE, "postgresql": POSTGRESQL_SINGLE},
+    )
+
+
+def _rebuild(key_columns, recount, triggers):
+    """The counts table made again with `status` plus `key_columns` as its key, recounted."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         for trigger in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.drop_table('ticket_status_counts')
     op.create_table('ticket_status_counts',
     sa.Column('status', sa.String(length=20), nullable=False),
+    *key_columns,
     sa.Column('total', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('status', name=op.f('pk_ticket_status_counts'))
+    sa.PrimaryKeyConstraint(
+        'status', *(column.name for column in key_columns), name=op.f('pk_ticket_status_counts')
     )
-    op.execute(
-        "INSERT INTO ticket_status_counts (status, total) "
-        "SELECT status, count(*) FROM tickets GROUP BY status"
     )
-    for statement in SQLITE_SINGLE if sqlite else POSTGRESQL_SINGLE:
+    op.execute(recount)
+    for statement in triggers[dialect]:
         op.execute(statement)
