@@ -105,9 +105,14 @@ def summaries(rows: Iterable) -> list[TicketSummary]:
     return found
 
 
+def sees_only_own(actor: User) -> bool:
+    """The access rule of every list: customers see only the tickets they asked for."""
+    return not actor.is_staff
+
+
 def visible_to(actor: User, query: Select) -> Select:
-    """Customers see only the tickets they asked for."""
-    return query if actor.is_staff else query.where(_OWN).params(viewer_id=actor.id)
+    """The query narrowed to what the actor may see (see `sees_only_own`)."""
+    return query.where(_OWN).params(viewer_id=actor.id) if sees_only_own(actor) else query
 
 
 def apply_filters(query: Select, filters: TicketFilter) -> Select:
@@ -125,7 +130,7 @@ def list_statement(
     each shape (filters set, whose tickets, order, cursor or not) is built once.
     """
     values = filter_values(filters)
-    statement = _shaped_statement(tuple(values), not actor.is_staff, sort, bool(cursor))
+    statement = _shaped_statement(tuple(values), sees_only_own(actor), sort, bool(cursor))
     values |= {"viewer_id": actor.id, "limit": limit + 1}
     return statement, values | (cursor_values(cursor, sort) if cursor else {})
 
