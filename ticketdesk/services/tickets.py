@@ -1,7 +1,7 @@
 """TicketManager: the one place where ticket rules live.
 
 Every way in (API, web, mail, CLI) calls these methods with an explicit acting
-user. A change, the `TicketEvent` rows that record it, and (later) its outbox
+user. A change, the `TicketEvent` rows that record it, and its outbox
 rows commit in one transaction.
 """
 
@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketdesk.models import (
-    TEXT_MAX,
-    TITLE_MAX,
     Comment,
     EventKind,
     HelpdeskStaff,
@@ -30,13 +28,9 @@ from ticketdesk.models import (
     User,
     utcnow,
 )
-from ticketdesk.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    StaleVersion,
-    ValidationFailed,
-)
+from ticketdesk.services import ticket_fields as fields
+from ticketdesk.services import ticket_queries as queries
+from ticketdesk.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
 from ticketdesk.services.listing import (
     NO_FILTERS,
@@ -51,46 +45,7 @@ from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
 from ticketdesk.services.search import index_new_ticket, index_ticket, search_page
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
-
-EDITABLE_FIELDS = ("title", "description", "status", "priority", "queue_id", "assignee_id")
-CUSTOMER_FIELDS = ("title", "description", "status")
-# History entries only staff see: internal notes, and how each mail was threaded.
-STAFF_ONLY_EVENTS = (EventKind.INTERNAL_NOTE, EventKind.MAIL)
-_FIELD_EVENTS = {
-    "title": EventKind.TITLE,
-    "description": EventKind.DESCRIPTION,
-    "status": EventKind.STATUS,
-    "priority": EventKind.PRIORITY,
-    "queue_id": EventKind.QUEUE,
-    "assignee_id": EventKind.ASSIGNEE,
-}
-# Changing a foreign key leaves its loaded relationship behind: these reload on next use.
-_RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
-
-
-# Reads every ticket page makes, built once (so their cache keys are computed once too).
-_TICKET_WITH_PEOPLE = (
-    select(Ticket)
-    .options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
-    .where(Ticket.id == bindparam("ticket_id"))
-)
-_CONVERSATION = (
-    select(Comment)
-    .options(joinedload(Comment.author))
-    .where(Comment.ticket_id == bindparam("ticket_id"))
-    .order_by(Comment.id)
-)
-_PUBLIC_CONVERSATION = _CONVERSATION.where(Comment.internal.is_(False))
-_HISTORY = (
-    select(TicketEvent)
-    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
-    .order_by(TicketEvent.id)
-)
-_PUBLIC_HISTORY = _HISTORY.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
-_QUEUE_BY_SLUG = select(Queue).where(Queue.slug == bindparam("slug"))
-_INSERT_EVENT = insert(TicketEvent.__table__)
-_INSERT_TICKET = insert(Ticket).returning(Ticket)
+from ticketdesk.services.workflow import authorise_changes
 
 
 class FilesToAttach(Protocol):
@@ -116,7 +71,7 @@ class TicketManager:
 
     def get_ticket(self, actor: User, ticket_id: int) -> Ticket:
         """The ticket, if the actor may see it; otherwise NotFound (ids can't be probed)."""
-        ticket = self.session.scalar(_TICKET_WITH_PEOPLE, {"ticket_id": ticket_id})
+        ticket = self.session.scalar(queries.TICKET_WITH_PEOPLE, {"ticket_id": ticket_id})
         if ticket is None or not _may_see(actor, ticket):
             raise NotFound(f"Ticket {ticket_id} was not found.")
         return ticket
@@ -182,13 +137,13 @@ class TicketManager:
     def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
         """The conversation in order; internal notes only for staff."""
         ticket = self.visible_ticket(actor, ticket_id)
-        query = _CONVERSATION if actor.is_staff else _PUBLIC_CONVERSATION
+        query = queries.CONVERSATION if actor.is_staff else queries.PUBLIC_CONVERSATION
         return list(self.session.scalars(query, {"ticket_id": ticket.id}))
 
     def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
         """The ticket's history, oldest first; internal notes only for staff."""
         ticket = self.visible_ticket(actor, ticket_id)
-        query = _HISTORY if actor.is_staff else _PUBLIC_HISTORY
+        query = queries.HISTORY if actor.is_staff else queries.PUBLIC_HISTORY
         return list(self.session.scalars(query, {"ticket_id": ticket.id}))
 
     # --- writing --------------------------------------------------------
@@ -210,7 +165,7 @@ class TicketManager:
         With `idempotency`, a retry of the same request returns the first ticket.
         `files` (already stored) are recorded on it in the same transaction.
         """
-        title, description = _check_title(title), _check_description(description)
+        title, description = fields.check_title(title), fields.check_description(description)
         # Read before the write begins, so that SQLite's one writer waits less: queues
         # are never deleted, and the requester is the actor or a user checked just now.
         requester = self._requester_for(actor, requester_id)
@@ -219,8 +174,7 @@ class TicketManager:
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
             return self.get_ticket(actor, first)
         now = utcnow()
-        # One INSERT … RETURNING rather than a unit-of-work flush: half the work, all of
-        # it inside SQLite's write turn. The ticket comes back loaded, with its id.
+        # Half the work of a unit-of-work flush, and all of it inside SQLite's write turn.
         values = {
             "title": title,
             "description": description,
@@ -232,7 +186,7 @@ class TicketManager:
             "updated_at": now,
             "version": 1,
         }
-        ticket = self.session.scalars(_INSERT_TICKET, [values]).one()
+        ticket = self.session.scalars(queries.INSERT_TICKET, [values]).one()
         set_committed_value(ticket, "requester", requester)
         set_committed_value(ticket, "assignee", None)
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
@@ -257,12 +211,12 @@ class TicketManager:
         `changes` holds only the fields the caller means to set. With
         `expected_version`, a ticket changed meanwhile raises StaleVersion.
         """
-        unknown = set(changes) - set(EDITABLE_FIELDS)
+        unknown = set(changes) - set(fields.EDITABLE_FIELDS)
         if unknown:
             raise ValidationFailed({field: ["Cannot be changed."] for field in sorted(unknown)})
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
-        staff_only = set(changes) - set(CUSTOMER_FIELDS)
+        staff_only = set(changes) - set(fields.CUSTOMER_FIELDS)
         if staff_only and not actor.is_staff:
             raise PermissionDenied(f"Only staff can change the {', '.join(sorted(staff_only))}.")
         if expected_version is not None and expected_version != ticket.version:
@@ -271,15 +225,19 @@ class TicketManager:
         changed = {
             field: value for field, value in new_values.items() if getattr(ticket, field) != value
         }
-        self._authorise_changes(actor, ticket, changed)
+        authorise_changes(actor, ticket, changed)
         now = utcnow()
         for field, value in changed.items():
-            self._record(ticket, actor, _FIELD_EVENTS[field], getattr(ticket, field), value, at=now)
+            self._record(
+                ticket, actor, fields.FIELD_EVENTS[field], getattr(ticket, field), value, at=now
+            )
             setattr(ticket, field, value)
-        if stale := [_RELATIONSHIPS[field] for field in changed if field in _RELATIONSHIPS]:
+        if stale := [
+            fields.RELATIONSHIPS[field] for field in changed if field in fields.RELATIONSHIPS
+        ]:
             self.session.expire(ticket, stale)
         if "status" in changed:
-            _stamp_status(ticket, changed["status"], now)
+            fields.stamp_status(ticket, changed["status"], now)
         if changed:
             # Set before anything flushes, so the ticket row is written (and versioned) once.
             ticket.updated_at = now
@@ -336,7 +294,7 @@ class TicketManager:
         """
         if internal and not actor.is_staff:
             raise PermissionDenied("Only staff can write internal notes.")
-        body = _check_text("body", body, required=True)
+        body = fields.check_text("body", body, required=True)
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
         scope = f"comment:{ticket.id}"
@@ -389,27 +347,13 @@ class TicketManager:
 
     # --- rules ----------------------------------------------------------
 
-    def _authorise_changes(self, actor: User, ticket: Ticket, changed: dict[str, Any]) -> None:
-        """Refuse the whole change if any part of it is not the actor's to make."""
-        if "status" in changed:
-            new = changed["status"]
-            if new not in ALLOWED_TRANSITIONS[ticket.status]:
-                raise InvalidTransition(ticket.status, new)
-        if actor.is_staff:
-            return
-        # Customers reach here with title, description and status only (see update_ticket).
-        if ("title" in changed or "description" in changed) and ticket.status != TicketStatus.OPEN:
-            raise PermissionDenied("A ticket can be edited only while it is open.")
-        if "status" in changed and not customer_may_set_status(ticket.status, changed["status"]):
-            raise PermissionDenied("Customers can close their tickets and reopen resolved ones.")
-
     def _validated(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Check each value on its own terms and convert it to the model's type."""
         values: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
         checks = {
-            "title": _check_title,
-            "description": _check_description,
+            "title": fields.check_title,
+            "description": fields.check_description,
             "status": lambda value: TicketStatus(value),
             "priority": lambda value: Priority(value),
             "queue_id": lambda value: self._queue_for(value, field="queue_id").id,
@@ -438,7 +382,7 @@ class TicketManager:
 
     def _queue_for(self, queue_id: int | None, *, field: str = "queue_id") -> Queue:
         if queue_id is None:
-            queue = self.session.scalar(_QUEUE_BY_SLUG, {"slug": self.default_queue_slug})
+            queue = self.session.scalar(queries.QUEUE_BY_SLUG, {"slug": self.default_queue_slug})
         else:
             queue = self.session.get(Queue, queue_id)
         if queue is None:
@@ -456,49 +400,11 @@ class TicketManager:
         return requester
 
     def _record(self, ticket: Ticket, actor: User, kind: EventKind, old, new, *, at) -> None:
-        # History is only ever appended to: a row inserted now, not an object to track (on
-        # the connection, so that the change itself is not flushed ahead of its other fields).
+        # On the connection, so that the change itself is not flushed ahead of its other fields.
         values = {"ticket_id": ticket.id, "actor_id": actor.id, "kind": kind, "at": at}
-        values |= {"old_value": _as_text(old), "new_value": _as_text(new)}
-        self.session.connection().execute(_INSERT_EVENT, values)
+        values |= {"old_value": fields.as_text(old), "new_value": fields.as_text(new)}
+        self.session.connection().execute(queries.INSERT_EVENT, values)
 
 
 def _may_see(actor: User, ticket: Ticket) -> bool:
     return actor.is_staff or ticket.requester_id == actor.id
-
-
-def _stamp_status(ticket: Ticket, status: TicketStatus, now) -> None:
-    """Keep resolved_at / closed_at true to the status a ticket is in."""
-    if status == TicketStatus.RESOLVED:
-        ticket.resolved_at = now
-    elif status == TicketStatus.CLOSED:
-        ticket.closed_at = now
-        ticket.resolved_at = ticket.resolved_at or now
-    else:
-        ticket.resolved_at = None
-        ticket.closed_at = None
-
-
-def _check_title(title: str) -> str:
-    title = _check_text("title", title, required=True).strip()
-    if len(title) > TITLE_MAX:
-        raise ValidationFailed.field("title", f"At most {TITLE_MAX} characters.")
-    return title
-
-
-def _check_description(description: str) -> str:
-    return _check_text("description", description, required=True)
-
-
-def _check_text(field: str, value: str, *, required: bool) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed.field(field, "Must be text.")
-    if required and not value.strip():
-        raise ValidationFailed.field(field, "Must not be empty.")
-    if len(value) > TEXT_MAX:
-        raise ValidationFailed.field(field, f"At most {TEXT_MAX} characters.")
-    return value
-
-
-def _as_text(value) -> str | None:
-    return None if value is None else str(value)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ticketdesk.models import TicketStatus
+from ticketdesk.models import Ticket, TicketStatus, User
+from ticketdesk.services.errors import InvalidTransition, PermissionDenied
 
 S = TicketStatus
 
@@ -22,3 +23,18 @@ CUSTOMER_TRANSITIONS: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
 
 def customer_may_set_status(old: TicketStatus, new: TicketStatus) -> bool:
     return (old, new) in CUSTOMER_TRANSITIONS
+
+
+def authorise_changes(actor: User, ticket: Ticket, changed: dict) -> None:
+    """Refuse the whole change if any part of it is not the actor's to make."""
+    if "status" in changed:
+        new = changed["status"]
+        if new not in ALLOWED_TRANSITIONS[ticket.status]:
+            raise InvalidTransition(ticket.status, new)
+    if actor.is_staff:
+        return
+    # Customers reach here with title, description and status only (TicketManager.update_ticket).
+    if ("title" in changed or "description" in changed) and ticket.status != TicketStatus.OPEN:
+        raise PermissionDenied("A ticket can be edited only while it is open.")
+    if "status" in changed and not customer_may_set_status(ticket.status, changed["status"]):
+        raise PermissionDenied("Customers can close their tickets and reopen resolved ones.")

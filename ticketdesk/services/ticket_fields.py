@@ -1,0 +1,60 @@
+"""What a ticket's fields may hold, and how a change to one is recorded."""
+
+from __future__ import annotations
+
+from ticketdesk.models import TEXT_MAX, TITLE_MAX, EventKind, TicketStatus
+from ticketdesk.services.errors import ValidationFailed
+
+EDITABLE_FIELDS = ("title", "description", "status", "priority", "queue_id", "assignee_id")
+CUSTOMER_FIELDS = ("title", "description", "status")
+FIELD_EVENTS = {
+    "title": EventKind.TITLE,
+    "description": EventKind.DESCRIPTION,
+    "status": EventKind.STATUS,
+    "priority": EventKind.PRIORITY,
+    "queue_id": EventKind.QUEUE,
+    "assignee_id": EventKind.ASSIGNEE,
+}
+# Changing a foreign key leaves its loaded relationship behind: these reload on next use.
+RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
+
+
+def check_title(title: str) -> str:
+    """A title, stripped: required, one line's worth."""
+    title = check_text("title", title, required=True).strip()
+    if len(title) > TITLE_MAX:
+        raise ValidationFailed.field("title", f"At most {TITLE_MAX} characters.")
+    return title
+
+
+def check_description(description: str) -> str:
+    """A description, kept as written."""
+    return check_text("description", description, required=True)
+
+
+def check_text(field: str, value: str, *, required: bool) -> str:
+    """Text of bounded size, reported against `field` when it is not."""
+    if not isinstance(value, str):
+        raise ValidationFailed.field(field, "Must be text.")
+    if required and not value.strip():
+        raise ValidationFailed.field(field, "Must not be empty.")
+    if len(value) > TEXT_MAX:
+        raise ValidationFailed.field(field, f"At most {TEXT_MAX} characters.")
+    return value
+
+
+def stamp_status(ticket, status: TicketStatus, now) -> None:
+    """Keep resolved_at / closed_at true to the status a ticket is in."""
+    if status == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+
+
+def as_text(value) -> str | None:
+    """A field's value as history stores it."""
+    return None if value is None else str(value)
