@@ -109,3 +109,20 @@ def test_upgraded_history_accepts_mail_events(bare_app):
                 "INSERT INTO ticket_events (ticket_id, kind, at) VALUES (1, 'bogus', '2026-01-01')"
             )
         )
+
+
+@pytest.mark.parametrize("make_schema", ["migrations", "models"])
+def test_sqlite_search_index_merges_eight_segments_to_a_level(tmp_path, make_schema):
+    """Fewer merges inside the write that opens a ticket (models/search.py), however made."""
+    url = f"sqlite:///{tmp_path / 'fts.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "BCRYPT_ROUNDS": 4})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        if make_schema == "migrations":
+            initialise_database()
+        else:
+            Base.metadata.create_all(db.engine)
+        with db.engine.connect() as connection:
+            setting = "SELECT v FROM ticket_search_config WHERE k = 'automerge'"
+            assert connection.scalar(text(setting)) == 8
+        db.engine.dispose()

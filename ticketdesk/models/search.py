@@ -9,7 +9,8 @@ lexeme `#<ticket id // 10000>` of its id block (added by the indexing SQL in
 `ticketdesk.services.search`, and by migration 0008 to older rows).
 
 Neither is a plain table `create_all` could make, so the DDL below runs after
-the metadata is created (tests) and again, verbatim, in migration 0002_search.
+the metadata is created (tests) and again, verbatim, in migration 0002_search
+(the FTS5 merge setting, in migration 0009).
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from ticketdesk.models.base import Base
 SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5("
     "title, body, internal, tokenize = 'porter unicode61 remove_diacritics 2')",
+)
+# FTS5 writes each transaction's entries as a new segment and merges segments as they
+# pile up: by default four to a level, and inside some unlucky write. Eight to a level
+# halves that merge work per ticket opened (see README, Performance), at the price of
+# a few more segments for a query to look up. Stored in the index's own config table.
+SQLITE_AUTOMERGE = 8
+SQLITE_TUNING = (
+    f"INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', {SQLITE_AUTOMERGE})",
 )
 
 POSTGRESQL_DDL = (
@@ -34,7 +43,7 @@ POSTGRESQL_DDL = (
 
 DROP = "DROP TABLE IF EXISTS ticket_search"
 
-for _statement in SQLITE_DDL:
+for _statement in SQLITE_DDL + SQLITE_TUNING:
     event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in POSTGRESQL_DDL:
     event.listen(Base.metadata, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
