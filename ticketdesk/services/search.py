@@ -80,23 +80,23 @@ def search_terms(text_query: str) -> list[str]:
 def index_ticket(session: Session, ticket_id: int) -> None:
     """Rebuild the index entry of one ticket from its rows (call inside the write)."""
     session.flush()
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
     params = {"ticket_id": ticket_id}
-    if dialect == "sqlite":
-        session.execute(text("DELETE FROM ticket_search WHERE rowid = :ticket_id"), params)
-        session.execute(text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id"), params)
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_UNINDEX_ONE, params)
+        connection.execute(_SQLITE_INDEX_ONE, params)
     else:
-        where = "WHERE t.id = :ticket_id"
-        session.execute(text(POSTGRESQL_INDEX_SQL.format(where=where)), params | _block_size())
+        connection.execute(_POSTGRESQL_INDEX_ONE, params | _block_size())
 
 
 def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
     """The index entry of a ticket just opened: from its text, with no comments to read."""
     params = {"ticket_id": ticket_id, "title": title, "body": description}
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(SQLITE_NEW_SQL), params)
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_NEW, params)
     else:
-        session.execute(text(POSTGRESQL_NEW_SQL), params | _block_size())
+        connection.execute(_POSTGRESQL_NEW, params | _block_size())
 
 
 def _block_size() -> dict[str, int]:
@@ -401,3 +401,11 @@ FROM (
 ) s
 ON CONFLICT (ticket_id) DO UPDATE
   SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
+
+# The statements of every write, made once: a text() clause parses its SQL for bind names
+# each time it is built.
+_SQLITE_UNINDEX_ONE = text("DELETE FROM ticket_search WHERE rowid = :ticket_id")
+_SQLITE_INDEX_ONE = text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id")
+_SQLITE_NEW = text(SQLITE_NEW_SQL)
+_POSTGRESQL_INDEX_ONE = text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id"))
+_POSTGRESQL_NEW = text(POSTGRESQL_NEW_SQL)

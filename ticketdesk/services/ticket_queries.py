@@ -34,5 +34,5 @@ PUBLIC_HISTORY = HISTORY.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
 QUEUE_BY_SLUG = select(Queue).where(Queue.slug == bindparam("slug"))
 # History rows are only ever appended: inserted as rows, not tracked as objects.
 INSERT_EVENT = insert(TicketEvent.__table__)
-# One INSERT … RETURNING rather than a unit-of-work flush; the ticket comes back loaded.
-INSERT_TICKET = insert(Ticket).returning(Ticket)
+# A new ticket is one row, its id returned (see TicketManager.create_ticket).
+INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -173,23 +173,8 @@ class TicketManager:
         begin_write(self.session)
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
             return self.get_ticket(actor, first)
-        now = utcnow()
-        # Half the work of a unit-of-work flush, and all of it inside SQLite's write turn.
-        values = {
-            "title": title,
-            "description": description,
-            "priority": Priority(priority) if priority else Priority.NORMAL,
-            "queue_id": queue.id,
-            "requester_id": requester.id,
-            "status": TicketStatus.OPEN,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        ticket = self.session.scalars(queries.INSERT_TICKET, [values]).one()
-        set_committed_value(ticket, "requester", requester)
-        set_committed_value(ticket, "assignee", None)
-        self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=now)
+        ticket = self._insert_ticket(title, description, priority, queue, requester)
+        self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=ticket.created_at)
         self.notifier.ticket_created(actor, ticket)
         index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
         if files is not None:
@@ -197,6 +182,39 @@ class TicketManager:
         made = ticket.id  # after a lost idempotency race the rolled-back row is gone
         first = self._commit_once(actor, idempotency, "ticket", made)
         return ticket if first == made else self.get_ticket(actor, first)
+
+    def _insert_ticket(
+        self, title: str, description: str, priority: Priority | None, queue: Queue, requester: User
+    ) -> Ticket:
+        """The new ticket's row, and the ticket as the ORM would have loaded it.
+
+        All of this runs inside SQLite's write turn. A unit-of-work flush, or an ORM
+        INSERT … RETURNING, spends three times as long in Python as inserting the row
+        and building the object from the values it was given.
+        """
+        now = utcnow()
+        values = {
+            "title": title,
+            "description": description,
+            "priority": Priority(priority) if priority else Priority.NORMAL,
+            "queue_id": queue.id,
+            "requester_id": requester.id,
+            "assignee_id": None,
+            "status": TicketStatus.OPEN,
+            "created_at": now,
+            "updated_at": now,
+            "resolved_at": None,
+            "closed_at": None,
+            "version": 1,
+        }
+        ticket_id = self.session.connection().execute(queries.INSERT_TICKET, values).scalar_one()
+        ticket = Ticket(id=ticket_id, **values)
+        make_transient_to_detached(ticket)  # every column as stored: nothing to reload
+        self.session.add(ticket)
+        set_committed_value(ticket, "requester", requester)
+        set_committed_value(ticket, "assignee", None)
+        set_committed_value(ticket, "queue", queue)
+        return ticket
 
     def update_ticket(
         self,
