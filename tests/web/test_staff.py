@@ -125,6 +125,22 @@ def test_staff_assigns_ticket_to_themselves(app, staff_web, staff, ticket):
     assert "Assign to me" not in html
 
 
+def _assignee_options(html: str) -> list[str]:
+    """The names offered by a ticket page's assignee select, in order."""
+    select = re.search(r'<select[^>]*name="assignee_id"[^>]*>(.*?)</select>', html, re.S)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+
+
+def test_assignee_select_offers_each_person_once_and_keeps_a_deactivated_assignee(
+    app, staff_web, admin_web, staff, ticket, factory
+):
+    page = f"/tickets/{ticket.id}"
+    staff_web.submit(page, f"{page}/assign-to-me")
+    assert _assignee_options(admin_web.html(page)).count("Sam Staff") == 1
+    factory.deactivate(staff)
+    assert _assignee_options(admin_web.html(page)).count("Sam Staff") == 1
+
+
 def test_staff_changes_status_priority_queue_and_assignee(app, staff_web, staff, ticket):
     page = f"/tickets/{ticket.id}"
     response = staff_web.submit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from ticketdesk.extensions import db
 from ticketdesk.models import HelpdeskStaff, User
@@ -34,11 +34,17 @@ def user_for_session(key: str) -> User | None:
     return user
 
 
-def staff_members(actor: User, *, active_only: bool = True) -> list[User]:
-    """Staff and admins by name: whom a ticket can be assigned to (staff only may ask)."""
+def staff_members(actor: User, *, active_only: bool = True) -> list[Row]:
+    """Staff and admins by name, as (id, name): whom a ticket can be assigned to.
+
+    Staff only may ask. Rows rather than users: every page that lists the team
+    needs only these two columns, and loading twenty users was a tenth of the
+    staff list page.
+    """
     if not actor.is_staff:
         raise PermissionDenied("Only staff can list the team.")
-    query = select(User).where(User.role.in_(HelpdeskStaff.ROLES)).order_by(User.name)
-    if active_only:
-        query = query.where(User.active.is_(True))
-    return list(db.session.scalars(query))
+    return list(db.session.execute(_ACTIVE_STAFF if active_only else _STAFF))
+
+
+_STAFF = select(User.id, User.name).where(User.role.in_(HelpdeskStaff.ROLES)).order_by(User.name)
+_ACTIVE_STAFF = _STAFF.where(User.active.is_(True))

@@ -195,7 +195,7 @@ def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
     form.status.choices = options([(status.value, STATUS_LABELS[status]) for status in allowed])
     form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
     team = staff_members(user)
-    if ticket.assignee is not None and ticket.assignee not in team:
+    if ticket.assignee is not None and ticket.assignee_id not in {m.id for m in team}:
         team.append(ticket.assignee)  # a since-deactivated assignee still shows who has it
     form.assignee_id.choices = options([("", "Unassigned")] + [(str(m.id), m.name) for m in team])
     return form
