@@ -24,7 +24,7 @@ from ticketdesk.extensions import db
 from ticketdesk.models import Priority, Queue, Ticket, TicketStatus
 from ticketdesk.models.counters import RECOUNT
 from ticketdesk.services import queue_manager
-from ticketdesk.services.search import index_all
+from ticketdesk.services.search_index import index_all
 from ticketdesk.services.secrets import hash_password
 
 BATCH = 20_000

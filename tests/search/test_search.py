@@ -276,7 +276,7 @@ def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
 @pytest.fixture
 def small_id_blocks(monkeypatch):
     """Id blocks of 2 tickets and a window of 3 matches, so a few tickets span many blocks."""
-    monkeypatch.setattr("ticketdesk.services.search.ID_BLOCK", 2)
+    monkeypatch.setattr("ticketdesk.services.search_index.ID_BLOCK", 2)
     monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
 
 

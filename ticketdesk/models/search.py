@@ -6,7 +6,7 @@ PostgreSQL: a table `ticket_search` with the same texts and one weighted
 `tsvector` (title A, body B, internal notes D) under a GIN index, so that a
 customer's query can ask for weights A and B only. Each document also holds the
 lexeme `#<ticket id // 10000>` of its id block (added by the indexing SQL in
-`ticketdesk.services.search`, and by migration 0008 to older rows).
+`ticketdesk.services.search_index`, and by migration 0008 to older rows).
 
 Neither is a plain table `create_all` could make, so the DDL below runs after
 the metadata is created (tests) and again, verbatim, in migration 0002_search

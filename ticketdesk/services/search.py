@@ -1,9 +1,8 @@
 """Full-text search over tickets: SQLite FTS5 or PostgreSQL tsvector, chosen by the database.
 
 The index (see `ticketdesk.models.search`) holds one entry per ticket: its
-title, its public text (description and replies) and its internal notes. The
-ticket services call `index_ticket` inside their own write transaction, so the
-index never disagrees with what was committed.
+title, its public text (description and replies) and its internal notes; the
+writes keep it in step through `ticketdesk.services.search_index`.
 
 User text never reaches either engine's query syntax: it is cut into words
 (letters and digits) and each word is passed as a quoted term, so `"`, `*`,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     Double,
     Integer,
     Select,
+    bindparam,
     cast,
     column,
     func,
@@ -34,21 +34,19 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Ticket
 from ticketdesk.models import search as _search_schema  # noqa: F401  (registers the DDL)
+from ticketdesk.services import search_index
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import TicketSummary, summaries, with_people
 from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
 
 MAX_TERMS = 12
 MAX_RANKED = 1000
-# Ticket ids per block lexeme in the PostgreSQL document (see `_Postgres`).
-ID_BLOCK = 10_000
 # Reading a match (its row, its rank) costs about what reading 30 ids of block lexemes
 # does (measured at a million tickets): blocks pay only for words common enough.
 _MATCH_COST_IN_IDS = 30
@@ -63,6 +61,7 @@ _search = table(
     "ticket_search",
     *(column(name) for name in ("rowid", "ticket_id", "body", "internal", "document")),
 )
+_FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() take the table
 
 
 @dataclass(frozen=True)
@@ -75,47 +74,6 @@ class SearchPage(Page[TicketSummary]):
 def search_terms(text_query: str) -> list[str]:
     """The words of a query, lower-cased, as both engines will tokenise them."""
     return [word.lower() for word in _WORD.findall(text_query)][:MAX_TERMS]
-
-
-def index_ticket(session: Session, ticket_id: int) -> None:
-    """Rebuild the index entry of one ticket from its rows (call inside the write)."""
-    session.flush()
-    connection = session.connection()
-    params = {"ticket_id": ticket_id}
-    if connection.dialect.name == "sqlite":
-        connection.execute(_SQLITE_UNINDEX_ONE, params)
-        connection.execute(_SQLITE_INDEX_ONE, params)
-    else:
-        connection.execute(_POSTGRESQL_INDEX_ONE, params | _block_size())
-
-
-def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
-    """The index entry of a ticket just opened: from its text, with no comments to read."""
-    params = {"ticket_id": ticket_id, "title": title, "body": description}
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.execute(_SQLITE_NEW, params)
-    else:
-        connection.execute(_POSTGRESQL_NEW, params | _block_size())
-
-
-def _block_size() -> dict[str, int]:
-    """The id block size as a bound value, read when used (tests shrink it)."""
-    return {"id_block": ID_BLOCK}
-
-
-def index_all(connection) -> None:
-    """Index every ticket from scratch (bulk seeding, or a rebuilt index)."""
-    if connection.dialect.name == "sqlite":
-        connection.execute(text("DELETE FROM ticket_search"))
-        connection.execute(text(SQLITE_INDEX_SQL))
-    else:
-        # Building the GIN index once is many times faster than growing it row by row.
-        connection.execute(text("DROP INDEX IF EXISTS ix_ticket_search_document"))
-        connection.execute(text("DELETE FROM ticket_search"))
-        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _block_size())
-        connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        connection.execute(text(POSTGRESQL_GIN_SQL))
 
 
 def search_page(
@@ -154,7 +112,7 @@ def search_page(
         last, last_relevance = items[-1], rows[limit - 1][-1]
         next_cursor = ticket_cursor(last, sort) if sort else _rank_cursor(last_relevance, last.id)
     # Snippets for this page only: made for every match, they would cost more than the search.
-    found = session.execute(engine.snippets([ticket.id for ticket in items])) if items else []
+    found = engine.snippets(session, [ticket.id for ticket in items]) if items else []
     snippets = {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw}
     return SearchPage(items, next_cursor, snippets)
 
@@ -169,20 +127,17 @@ class _Sqlite:
     """FTS5: a MATCH on the virtual table, bm25 for rank (lower is better)."""
 
     best_first = "asc"
-    _fts = literal_column("ticket_search")
 
     def __init__(self, terms: list[str], staff: bool) -> None:
         phrase = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         self.match = phrase if staff else "{title body} : (" + phrase + ")"
 
     def narrow(self, query: Select) -> Select:
-        return query.join(_search, _search.c.rowid == Ticket.id).where(
-            self._fts.op("MATCH")(self.match)
-        )
+        return query.join(_search, _search.c.rowid == Ticket.id).where(_FTS.op("MATCH")(self.match))
 
     def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
-        matches = _matches(query, self.narrow, _search.c.rowid, self._fts.op("MATCH")(self.match))
+        matches = _matches(query, self.narrow, _search.c.rowid, _FTS.op("MATCH")(self.match))
         # FTS5 walks a doclist newest first natively, so the floor of the window costs
         # MAX_RANKED steps; then the rowid range goes to FTS5 itself and bm25, which
         # reads each row's column sizes, runs for the window only.
@@ -191,20 +146,15 @@ class _Sqlite:
         if floor is not None:
             matches = matches.where(_search.c.rowid >= floor)
         # A word in the title counts four times one in the body or notes.
-        rank = func.bm25(self._fts, 4.0, 1.0, 1.0)
+        rank = func.bm25(_FTS, 4.0, 1.0, 1.0)
         ranked = matches.with_only_columns(_search.c.rowid.label("id"), rank.label("relevance"))
         return _order_by_rank(ranked, (rank, _search.c.rowid), self.best_first, cursor, limit)
 
-    def snippets(self, ticket_ids: list[int]) -> Select:
-        snippet = func.snippet(self._fts, -1, MARK_START, MARK_END, "…", 16)
-        # One rowid range: FTS5 seeks its doclist once, not once per id (about 0.2 ms
-        # each); `rowid + 0` keeps the IN list from being offered to FTS5 instead.
-        return (
-            select(_search.c.rowid, snippet)
-            .where(self._fts.op("MATCH")(self.match))
-            .where(_search.c.rowid.between(min(ticket_ids), max(ticket_ids)))
-            .where((_search.c.rowid + 0).in_(ticket_ids))
-        )
+    def snippets(self, session: Session, ticket_ids: list[int]):
+        """(id, snippet text) of each of these tickets."""
+        low, high = min(ticket_ids), max(ticket_ids)
+        values = {"match": self.match, "low": low, "high": high, "ids": ticket_ids}
+        return session.execute(_SQLITE_SNIPPETS, values)
 
 
 class _Postgres:
@@ -222,7 +172,8 @@ class _Postgres:
         # Terms are letters and digits only, so they cannot form tsquery operators;
         # `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
-        self.tsquery = func.to_tsquery(_LANGUAGE, " & ".join(term + weights for term in terms))
+        self.query_text = " & ".join(term + weights for term in terms)
+        self.tsquery = func.to_tsquery(_LANGUAGE, self.query_text)
         self.staff = staff
 
     def narrow(self, query: Select) -> Select:
@@ -259,17 +210,17 @@ class _Postgres:
         newest_id = session.scalar(_NEWEST_INDEXED)
         if newest_id is None:
             return []
-        top = newest_id // ID_BLOCK
+        top = newest_id // search_index.ID_BLOCK
         lower = max(top - 1, 0)
         found = self._window(session, query, range(lower, top + 1), MAX_RANKED)
         while lower > 0 and len(found) < MAX_RANKED:
-            density = len(found) / (newest_id + 1 - lower * ID_BLOCK)
+            density = len(found) / (newest_id + 1 - lower * search_index.ID_BLOCK)
             needed = MAX_RANKED - len(found)
-            older = lower * ID_BLOCK
+            older = lower * search_index.ID_BLOCK
             if density == 0 or needed / density > _MATCH_COST_IN_IDS * density * older:
                 start = 0
             else:
-                start = max(lower - math.ceil(1.25 * needed / density / ID_BLOCK), 0)
+                start = max(lower - math.ceil(1.25 * needed / density / search_index.ID_BLOCK), 0)
             found += self._window(session, query, range(start, lower), needed)
             lower = start
         return found
@@ -282,7 +233,7 @@ class _Postgres:
         # As double precision: a real would not survive the cursor's round trip exactly.
         rank = cast(func.ts_rank(_search.c.document, self.tsquery), Double).label("relevance")
         newest = (
-            matches.where(_search.c.ticket_id < blocks.stop * ID_BLOCK)
+            matches.where(_search.c.ticket_id < blocks.stop * search_index.ID_BLOCK)
             .add_columns(rank)
             .order_by(_NEWEST_MATCH)
             .limit(limit)
@@ -294,16 +245,10 @@ class _Postgres:
         ).one()
         return list(zip(ids or (), ranks or (), strict=True))
 
-    def snippets(self, ticket_ids: list[int]) -> Select:
-        document = Ticket.title + "\n" + _search.c.body
-        if self.staff:
-            document = document + "\n" + _search.c.internal
-        headline = func.ts_headline(_LANGUAGE, document, self.tsquery, _HEADLINE_OPTIONS)
-        return (
-            select(_search.c.ticket_id, headline)
-            .join(Ticket, Ticket.id == _search.c.ticket_id)
-            .where(_search.c.ticket_id.in_(ticket_ids))
-        )
+    def snippets(self, session: Session, ticket_ids: list[int]):
+        """(id, headline text) of each of these tickets."""
+        statement = _POSTGRESQL_STAFF_SNIPPETS if self.staff else _POSTGRESQL_SNIPPETS
+        return session.execute(statement, {"tsquery": self.query_text, "ids": ticket_ids})
 
     def _found(self, blocks: range | None = None):
         tsquery = self.tsquery
@@ -319,6 +264,34 @@ class _Postgres:
 # the newest.
 _NEWEST_MATCH = (_search.c.ticket_id + 0).desc()
 _NEWEST_INDEXED = select(func.max(_search.c.ticket_id))
+
+# Snippets for one page, as statements made once with every value bound.
+# SQLite: one rowid range, so FTS5 seeks its doclist once, not once per id (about
+# 0.2 ms each); `rowid + 0` keeps the IN list from being offered to FTS5 instead.
+_SQLITE_SNIPPETS = (
+    select(_search.c.rowid, func.snippet(_FTS, -1, MARK_START, MARK_END, "…", 16))
+    .where(_FTS.op("MATCH")(bindparam("match")))
+    .where(_search.c.rowid.between(bindparam("low"), bindparam("high")))
+    .where((_search.c.rowid + 0).in_(bindparam("ids", expanding=True)))
+)
+
+
+def _headlines(document):
+    tsquery = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
+    return (
+        select(
+            _search.c.ticket_id,
+            func.ts_headline(_LANGUAGE, document, tsquery, _HEADLINE_OPTIONS),
+        )
+        .join(Ticket, Ticket.id == _search.c.ticket_id)
+        .where(_search.c.ticket_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+_POSTGRESQL_SNIPPETS = _headlines(Ticket.title + "\n" + _search.c.body)
+_POSTGRESQL_STAFF_SNIPPETS = _headlines(
+    Ticket.title + "\n" + _search.c.body + "\n" + _search.c.internal
+)
 
 
 def _matches(query: Select, narrow, search_id, found) -> Select:
@@ -357,55 +330,3 @@ def _decode_rank_cursor(cursor: str) -> tuple[float, int]:
     if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or abs(ticket_id) > 2**62:
         raise invalid
     return float(rank), ticket_id
-
-
-POSTGRESQL_GIN_SQL = (
-    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)"
-)
-
-# One index entry from the rows: title, description plus public replies, internal notes.
-SQLITE_INDEX_SQL = """
-INSERT INTO ticket_search (rowid, title, body, internal)
-SELECT t.id, t.title,
-  t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10)) FROM comments c
-                             WHERE c.ticket_id = t.id AND c.internal = 0), ''),
-  coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
-            WHERE c.ticket_id = t.id AND c.internal = 1), '')
-FROM tickets t"""
-
-SQLITE_NEW_SQL = """
-INSERT INTO ticket_search (rowid, title, body, internal) VALUES (:ticket_id, :title, :body, '')"""
-
-POSTGRESQL_NEW_SQL = """
-INSERT INTO ticket_search (ticket_id, body, internal, document)
-VALUES (:ticket_id, :body, '',
-  setweight(to_tsvector('english', :title), 'A')
-  || setweight(to_tsvector('english', :body), 'B')
-  || array_to_tsvector(ARRAY['#' || (:ticket_id / :id_block)]))"""
-
-POSTGRESQL_INDEX_SQL = """
-INSERT INTO ticket_search (ticket_id, body, internal, document)
-SELECT s.id, s.body, s.internal,
-  setweight(to_tsvector('english', s.title), 'A')
-  || setweight(to_tsvector('english', s.body), 'B')
-  || setweight(to_tsvector('english', s.internal), 'D')
-  || array_to_tsvector(ARRAY['#' || (s.id / :id_block)])
-FROM (
-  SELECT t.id, t.title,
-    t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
-                               FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal), '')
-      AS body,
-    coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
-              FROM comments c WHERE c.ticket_id = t.id AND c.internal), '') AS internal
-  FROM tickets t {where}
-) s
-ON CONFLICT (ticket_id) DO UPDATE
-  SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
-
-# The statements of every write, made once: a text() clause parses its SQL for bind names
-# each time it is built.
-_SQLITE_UNINDEX_ONE = text("DELETE FROM ticket_search WHERE rowid = :ticket_id")
-_SQLITE_INDEX_ONE = text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id")
-_SQLITE_NEW = text(SQLITE_NEW_SQL)
-_POSTGRESQL_INDEX_ONE = text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id"))
-_POSTGRESQL_NEW = text(POSTGRESQL_NEW_SQL)

@@ -43,7 +43,8 @@ from ticketdesk.services.listing import (
 )
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
-from ticketdesk.services.search import index_new_ticket, index_ticket, search_page
+from ticketdesk.services.search import search_page
+from ticketdesk.services.search_index import index_new_ticket, index_ticket
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.workflow import authorise_changes
 

@@ -1,0 +1,108 @@
+"""Keeping the full-text index in step: each write's entry, and the whole index at once.
+
+The ticket services call `index_ticket` and `index_new_ticket` inside their own write
+transaction, so the index never disagrees with what was committed. What the index
+holds is described in `ticketdesk.models.search`; searching it, in
+`ticketdesk.services.search`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Ticket ids per block lexeme in the PostgreSQL document (see services/search.py, `_Postgres`).
+ID_BLOCK = 10_000
+
+
+def index_ticket(session: Session, ticket_id: int) -> None:
+    """Rebuild the index entry of one ticket from its rows (call inside the write)."""
+    session.flush()
+    connection = session.connection()
+    params = {"ticket_id": ticket_id}
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_UNINDEX_ONE, params)
+        connection.execute(_SQLITE_INDEX_ONE, params)
+    else:
+        connection.execute(_POSTGRESQL_INDEX_ONE, params | _block_size())
+
+
+def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
+    """The index entry of a ticket just opened: from its text, with no comments to read."""
+    params = {"ticket_id": ticket_id, "title": title, "body": description}
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(_SQLITE_NEW, params)
+    else:
+        connection.execute(_POSTGRESQL_NEW, params | _block_size())
+
+
+def _block_size() -> dict[str, int]:
+    """The id block size as a bound value, read when used (tests shrink it)."""
+    return {"id_block": ID_BLOCK}
+
+
+def index_all(connection) -> None:
+    """Index every ticket from scratch (bulk seeding, or a rebuilt index)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text("DELETE FROM ticket_search"))
+        connection.execute(text(SQLITE_INDEX_SQL))
+    else:
+        # Building the GIN index once is many times faster than growing it row by row.
+        connection.execute(text("DROP INDEX IF EXISTS ix_ticket_search_document"))
+        connection.execute(text("DELETE FROM ticket_search"))
+        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _block_size())
+        connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        connection.execute(text(POSTGRESQL_GIN_SQL))
+
+
+POSTGRESQL_GIN_SQL = (
+    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)"
+)
+
+# One index entry from the rows: title, description plus public replies, internal notes.
+SQLITE_INDEX_SQL = """
+INSERT INTO ticket_search (rowid, title, body, internal)
+SELECT t.id, t.title,
+  t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10)) FROM comments c
+                             WHERE c.ticket_id = t.id AND c.internal = 0), ''),
+  coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
+            WHERE c.ticket_id = t.id AND c.internal = 1), '')
+FROM tickets t"""
+
+SQLITE_NEW_SQL = """
+INSERT INTO ticket_search (rowid, title, body, internal) VALUES (:ticket_id, :title, :body, '')"""
+
+POSTGRESQL_NEW_SQL = """
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+VALUES (:ticket_id, :body, '',
+  setweight(to_tsvector('english', :title), 'A')
+  || setweight(to_tsvector('english', :body), 'B')
+  || array_to_tsvector(ARRAY['#' || (:ticket_id / :id_block)]))"""
+
+POSTGRESQL_INDEX_SQL = """
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+SELECT s.id, s.body, s.internal,
+  setweight(to_tsvector('english', s.title), 'A')
+  || setweight(to_tsvector('english', s.body), 'B')
+  || setweight(to_tsvector('english', s.internal), 'D')
+  || array_to_tsvector(ARRAY['#' || (s.id / :id_block)])
+FROM (
+  SELECT t.id, t.title,
+    t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
+                               FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal), '')
+      AS body,
+    coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
+              FROM comments c WHERE c.ticket_id = t.id AND c.internal), '') AS internal
+  FROM tickets t {where}
+) s
+ON CONFLICT (ticket_id) DO UPDATE
+  SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
+
+# The statements of every write, made once: a text() clause parses its SQL for bind names
+# each time it is built.
+_SQLITE_UNINDEX_ONE = text("DELETE FROM ticket_search WHERE rowid = :ticket_id")
+_SQLITE_INDEX_ONE = text(SQLITE_INDEX_SQL + " WHERE t.id = :ticket_id")
+_SQLITE_NEW = text(SQLITE_NEW_SQL)
+_POSTGRESQL_INDEX_ONE = text(POSTGRESQL_INDEX_SQL.format(where="WHERE t.id = :ticket_id"))
+_POSTGRESQL_NEW = text(POSTGRESQL_NEW_SQL)
