@@ -31,6 +31,17 @@ def test_customer_opens_ticket_as_requester(as_customer, customer):
     assert response.headers["ETag"] == '"1"'
 
 
+def test_new_ticket_answers_exactly_as_it_reads_back(as_staff, customer):
+    """The ticket a create returns is built from the values inserted, not read back."""
+    payload = {"title": "Printer", "description": "Jams", "priority": "high"}
+    created = as_staff.post(TICKETS, json={**payload, "requester_id": customer.id})
+    read = as_staff.get(created.headers["Location"])
+    stored = read.json
+    assert stored.pop("comments") == []  # a read carries the conversation as well
+    assert created.json == stored
+    assert created.headers["ETag"] == read.headers["ETag"]
+
+
 def test_new_ticket_lands_in_default_queue(as_customer, as_staff):
     queues = {queue["slug"]: queue["id"] for queue in as_staff.get("/api/v1/queues").json}
     created = as_customer.post(TICKETS, json={"title": "a", "description": "b"}).json
