@@ -210,17 +210,18 @@ class _Postgres:
         newest_id = session.scalar(_NEWEST_INDEXED)
         if newest_id is None:
             return []
-        top = newest_id // search_index.ID_BLOCK
+        block = search_index.ID_BLOCK
+        top = newest_id // block
         lower = max(top - 1, 0)
         found = self._window(session, query, range(lower, top + 1), MAX_RANKED)
         while lower > 0 and len(found) < MAX_RANKED:
-            density = len(found) / (newest_id + 1 - lower * search_index.ID_BLOCK)
+            density = len(found) / (newest_id + 1 - lower * block)
             needed = MAX_RANKED - len(found)
-            older = lower * search_index.ID_BLOCK
+            older = lower * block
             if density == 0 or needed / density > _MATCH_COST_IN_IDS * density * older:
                 start = 0
             else:
-                start = max(lower - math.ceil(1.25 * needed / density / search_index.ID_BLOCK), 0)
+                start = max(lower - math.ceil(1.25 * needed / density / block), 0)
             found += self._window(session, query, range(start, lower), needed)
             lower = start
         return found

@@ -15,8 +15,7 @@ FIELD_EVENTS = {
     "queue_id": EventKind.QUEUE,
     "assignee_id": EventKind.ASSIGNEE,
 }
-# Changing a foreign key leaves its loaded relationship behind: these reload on next use.
-RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
+_RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
 
 
 def check_title(title: str) -> str:
@@ -53,6 +52,11 @@ def stamp_status(ticket, status: TicketStatus, now) -> None:
     else:
         ticket.resolved_at = None
         ticket.closed_at = None
+
+
+def stale_relationships(changed) -> list[str]:
+    """Relationships a change leaves behind by setting their foreign keys (reload them)."""
+    return [_RELATIONSHIPS[field] for field in changed if field in _RELATIONSHIPS]
 
 
 def as_text(value) -> str | None:
