@@ -62,6 +62,8 @@ _search = table(
     *(column(name) for name in ("rowid", "ticket_id", "body", "internal", "document")),
 )
 _FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() take the table
+# The table, not the entity: a Core select skips the ORM's compile and loading steps.
+_tickets = Ticket.__table__
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ def search_page(
         ranked = engine.ranked(session, query, cursor, limit + 1)
         relevance = ranked.c.relevance
         best = relevance.asc() if engine.best_first == "asc" else relevance.desc()
-        query = with_people(query).join(ranked, ranked.c.id == Ticket.id).add_columns(relevance)
-        query = query.order_by(best, Ticket.id.desc())
+        query = with_people(query).join(ranked, ranked.c.id == _tickets.c.id).add_columns(relevance)
+        query = query.order_by(best, _tickets.c.id.desc())
     else:
         query = order_tickets(with_people(engine.narrow(query)), sort, cursor)
     rows = session.execute(query.limit(limit + 1)).all()
@@ -133,7 +135,9 @@ class _Sqlite:
         self.match = phrase if staff else "{title body} : (" + phrase + ")"
 
     def narrow(self, query: Select) -> Select:
-        return query.join(_search, _search.c.rowid == Ticket.id).where(_FTS.op("MATCH")(self.match))
+        return query.join(_search, _search.c.rowid == _tickets.c.id).where(
+            _FTS.op("MATCH")(self.match)
+        )
 
     def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
@@ -177,7 +181,7 @@ class _Postgres:
         self.staff = staff
 
     def narrow(self, query: Select) -> Select:
-        return query.join(_search, _search.c.ticket_id == Ticket.id).where(self._found())
+        return query.join(_search, _search.c.ticket_id == _tickets.c.id).where(self._found())
 
     def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
@@ -284,14 +288,14 @@ def _headlines(document):
             _search.c.ticket_id,
             func.ts_headline(_LANGUAGE, document, tsquery, _HEADLINE_OPTIONS),
         )
-        .join(Ticket, Ticket.id == _search.c.ticket_id)
+        .join(_tickets, _tickets.c.id == _search.c.ticket_id)
         .where(_search.c.ticket_id.in_(bindparam("ids", expanding=True)))
     )
 
 
-_POSTGRESQL_SNIPPETS = _headlines(Ticket.title + "\n" + _search.c.body)
+_POSTGRESQL_SNIPPETS = _headlines(_tickets.c.title + "\n" + _search.c.body)
 _POSTGRESQL_STAFF_SNIPPETS = _headlines(
-    Ticket.title + "\n" + _search.c.body + "\n" + _search.c.internal
+    _tickets.c.title + "\n" + _search.c.body + "\n" + _search.c.internal
 )
 
 

@@ -105,7 +105,7 @@ class TicketManager:
         if filters.text:
             return search_page(
                 self.session,
-                visible_to(actor, apply_filters(select(Ticket), filters)),
+                visible_to(actor, apply_filters(select(Ticket.__table__), filters)),
                 filters.text,
                 staff=actor.is_staff,
                 sort=sort,
