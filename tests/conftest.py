@@ -77,7 +77,13 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_config():
+    """Settings a test folder adds to its apps (tests/attachments: each storage)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
     app = create_app(
         {
             "TESTING": True,
@@ -85,6 +91,7 @@ def app(database_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "BCRYPT_ROUNDS": 4,
             "TOKEN_TOUCH_INTERVAL": 0,
+            **app_config,
         }
     )
     app.instance_path = str(tmp_path / "instance")

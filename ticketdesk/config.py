@@ -116,6 +116,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
     _settle_database_url(app)
+    _check_attachment_storage(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
@@ -142,6 +143,17 @@ def _settle_database_url(app: Flask) -> None:
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("pool_pre_ping", True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _check_attachment_storage(config: Mapping[str, Any]) -> None:
+    """Refuse to start with a storage that cannot work, rather than fail on the first file."""
+    storage = config["ATTACHMENT_STORAGE"]
+    if storage not in ("local", "s3"):
+        raise ValueError(
+            f"{ENV_PREFIX}_ATTACHMENT_STORAGE must be 'local' or 's3', not {storage!r}."
+        )
+    if storage == "s3" and not config["S3_BUCKET"]:
+        raise ValueError(f"{ENV_PREFIX}_ATTACHMENT_STORAGE=s3 needs {ENV_PREFIX}_S3_BUCKET.")
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -118,7 +118,22 @@ class S3Storage:
 
 
 def storage_for(app: Flask) -> Storage:
-    """The storage the app's config names (ATTACHMENT_STORAGE = local | s3)."""
+    """The app's storage (ATTACHMENT_STORAGE = local | s3), made once on first use.
+
+    Once per app, not per request: a boto3 client costs about 4 ms to make and keeps
+    its own connection pool, so one per request would cost every ticket page that
+    much and open a new connection to the bucket each time. Clients are thread-safe.
+    """
+    storage = app.extensions.get(_EXTENSION)
+    if storage is None:
+        storage = app.extensions[_EXTENSION] = _configured_storage(app)
+    return storage
+
+
+_EXTENSION = "ticketdesk.storage"
+
+
+def _configured_storage(app: Flask) -> Storage:
     config = app.config
     if config["ATTACHMENT_STORAGE"] == "s3":
         options = {

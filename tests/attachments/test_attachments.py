@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import io
-import os
+import re
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from ticketdesk.app import create_app
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
 from ticketdesk.security.downloads import content_disposition
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import clean_filename
+from ticketdesk.storage import storage_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>'
@@ -44,9 +46,9 @@ def add_comment(app, factory, author, ticket, body, *, internal=False) -> int:
     return comment_id
 
 
-def stored_files(app) -> list[Path]:
-    root = Path(app.instance_path) / "attachments"
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+def stored_keys(app) -> list[str]:
+    """What the app's storage holds (a folder or a bucket), by key."""
+    return sorted(key for key, _ in storage_for(app).list())
 
 
 def test_upload_then_download_png_inline(as_customer, ticket):
@@ -92,9 +94,8 @@ def test_traversal_filename_is_metadata_only(app, as_customer, ticket):
 
     assert created.status_code == 201
     assert created.json[0]["filename"] == "passwd"
-    [path] = stored_files(app)
-    assert path.is_relative_to(Path(app.instance_path) / "attachments")
-    assert "passwd" not in path.name
+    [key] = stored_keys(app)
+    assert re.fullmatch("[0-9a-f]{32}", key)
     assert not (Path(app.instance_path).parent / "etc").exists()
 
 
@@ -180,7 +181,7 @@ def test_file_over_the_limit_is_413_and_nothing_is_kept(app, as_customer, ticket
     refused = upload(as_customer, ticket.id, ("big.bin", b"x" * 1500, "application/x"))
 
     assert refused.status_code == 413
-    assert stored_files(app) == []
+    assert stored_keys(app) == []
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
 
 
@@ -217,7 +218,7 @@ def test_ticket_total_limit_is_413(app, as_customer, ticket):
     assert upload(as_customer, ticket.id, ("a", b"x" * 60, "text/plain")).status_code == 201
 
     assert upload(as_customer, ticket.id, ("b", b"x" * 60, "text/plain")).status_code == 413
-    assert len(stored_files(app)) == 1
+    assert len(stored_keys(app)) == 1
 
 
 def test_json_body_is_415(as_customer, ticket):
@@ -227,22 +228,40 @@ def test_json_body_is_415(as_customer, ticket):
 
 
 def test_cleanup_removes_old_orphans_only(app, as_customer, ticket):
+    app.config["ATTACHMENT_ORPHAN_SECONDS"] = 2
+    storage = storage_for(app)
     upload(as_customer, ticket.id, ("kept.txt", b"kept", "text/plain"))
-    [kept] = stored_files(app)
-    orphan_dir = Path(app.instance_path) / "attachments" / "ab"
-    orphan_dir.mkdir(parents=True, exist_ok=True)
-    old_orphan, new_orphan = orphan_dir / ("ab" + "0" * 30), orphan_dir / ("ab" + "1" * 30)
-    old_orphan.write_bytes(b"left by a crash")
-    new_orphan.write_bytes(b"an upload in progress")
-    long_ago = time.time() - 7200
-    os.utime(old_orphan, (long_ago, long_ago))
-    os.utime(kept, (long_ago, long_ago))
+    [kept] = stored_keys(app)
+    old_orphan, new_orphan = "ab" + "0" * 30, "ab" + "1" * 30
+    storage.save(old_orphan, io.BytesIO(b"left by a crash"))
+    # Past the orphan age (S3 stamps objects to the second), then an upload in progress.
+    time.sleep(2.5)
+    storage.save(new_orphan, io.BytesIO(b"an upload in progress"))
 
     result = CliRunner().invoke(cleanup_command, obj=_script_info(app))
 
     assert result.exit_code == 0, result.output
     assert "Removed 1" in result.output
-    assert kept.exists() and new_orphan.exists() and not old_orphan.exists()
+    assert stored_keys(app) == sorted([kept, new_orphan])
+
+
+def test_storage_is_made_once_per_app(app):
+    # A boto3 client per request would cost each ticket page ~4 ms and a new connection.
+    assert storage_for(app) is storage_for(app)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"ATTACHMENT_STORAGE": "S3"}, "ATTACHMENT_STORAGE must be 'local' or 's3'"),
+        ({"ATTACHMENT_STORAGE": "s3"}, "needs TICKETDESK_S3_BUCKET"),
+    ],
+)
+def test_a_storage_that_cannot_work_stops_the_app_at_start(tmp_path, settings, named):
+    database = f"sqlite:///{tmp_path / 'unused.sqlite3'}"
+
+    with pytest.raises(ValueError, match=named):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database, **settings})
 
 
 def _script_info(app):
