@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ticketdesk.extensions import db
+from ticketdesk.models import Comment
 from ticketdesk.services import ticket_manager
 
 
@@ -322,3 +325,27 @@ def test_customer_gathers_only_own_matches_across_id_blocks(
         factory.ticket(other_customer, title=f"Heater {n}")
 
     assert sorted(ids(as_customer.get("/api/v1/tickets?q=heater"))) == sorted(own[-3:])
+
+
+def test_a_conversation_too_long_to_index_whole_still_takes_replies(
+    app, as_staff, factory, customer, staff, comment
+):
+    ticket = factory.ticket(customer, title="Sync fails", description="The quokka sync fails.")
+    # Pasted logs: 1.5 MB of words that never repeat, more than a PostgreSQL tsvector
+    # can hold (1 MB). Stored as rows: the next reply rebuilds the index entry from them.
+    logs = [
+        " ".join(hashlib.md5(f"{n}.{i}".encode()).hexdigest() for i in range(1500))
+        for n in range(30)
+    ]
+    with app.app_context():
+        author_id = factory.load(staff).id
+        db.session.add_all(
+            Comment(ticket_id=ticket.id, author_id=author_id, body=log) for log in logs
+        )
+        db.session.commit()
+        db.session.remove()
+
+    comment(staff, ticket, "Found it: the sync cache was full.")
+
+    assert ids(as_staff.get("/api/v1/tickets?q=quokka")) == [ticket.id]
+    assert ids(as_staff.get(f"/api/v1/tickets?q={logs[0][:32]}")) == [ticket.id]

@@ -13,18 +13,23 @@ from sqlalchemy.orm import Session
 
 # Ticket ids per block lexeme in the PostgreSQL document (see services/search.py, `_Postgres`).
 ID_BLOCK = 10_000
+# Characters of a ticket's public text, and of its internal notes, that the index holds.
+# A PostgreSQL tsvector holds at most 1 MB: about 300,000 characters of words that never
+# repeat (pasted logs), past which every reply failed. Every write also re-reads the
+# whole entry. Beyond this, a long conversation is kept but its later words not indexed.
+INDEXED_CHARS = 100_000
 
 
 def index_ticket(session: Session, ticket_id: int) -> None:
     """Rebuild the index entry of one ticket from its rows (call inside the write)."""
     session.flush()
     connection = session.connection()
-    params = {"ticket_id": ticket_id}
+    params = {"ticket_id": ticket_id} | _sizes()
     if connection.dialect.name == "sqlite":
         connection.execute(_SQLITE_UNINDEX_ONE, params)
         connection.execute(_SQLITE_INDEX_ONE, params)
     else:
-        connection.execute(_POSTGRESQL_INDEX_ONE, params | _block_size())
+        connection.execute(_POSTGRESQL_INDEX_ONE, params)
 
 
 def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
@@ -34,24 +39,25 @@ def index_new_ticket(session: Session, ticket_id: int, title: str, description: 
     if connection.dialect.name == "sqlite":
         connection.execute(_SQLITE_NEW, params)
     else:
-        connection.execute(_POSTGRESQL_NEW, params | _block_size())
+        connection.execute(_POSTGRESQL_NEW, params | _sizes())
 
 
-def _block_size() -> dict[str, int]:
-    """The id block size as a bound value, read when used (tests shrink it)."""
-    return {"id_block": ID_BLOCK}
+def _sizes() -> dict[str, int]:
+    """The id block size and the indexed length as bound values, read when used (tests
+    shrink them)."""
+    return {"id_block": ID_BLOCK, "indexed_chars": INDEXED_CHARS}
 
 
 def index_all(connection) -> None:
     """Index every ticket from scratch (bulk seeding, or a rebuilt index)."""
     if connection.dialect.name == "sqlite":
         connection.execute(text("DELETE FROM ticket_search"))
-        connection.execute(text(SQLITE_INDEX_SQL))
+        connection.execute(text(SQLITE_INDEX_SQL), _sizes())
     else:
         # Building the GIN index once is many times faster than growing it row by row.
         connection.execute(text("DROP INDEX IF EXISTS ix_ticket_search_document"))
         connection.execute(text("DELETE FROM ticket_search"))
-        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _block_size())
+        connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _sizes())
         connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         connection.execute(text(POSTGRESQL_GIN_SQL))
 
@@ -64,10 +70,11 @@ POSTGRESQL_GIN_SQL = (
 SQLITE_INDEX_SQL = """
 INSERT INTO ticket_search (rowid, title, body, internal)
 SELECT t.id, t.title,
-  t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10)) FROM comments c
-                             WHERE c.ticket_id = t.id AND c.internal = 0), ''),
-  coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
-            WHERE c.ticket_id = t.id AND c.internal = 1), '')
+  substr(t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10))
+                                    FROM comments c WHERE c.ticket_id = t.id AND c.internal = 0),
+                                   ''), 1, :indexed_chars),
+  substr(coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
+                   WHERE c.ticket_id = t.id AND c.internal = 1), ''), 1, :indexed_chars)
 FROM tickets t"""
 
 SQLITE_NEW_SQL = """
@@ -89,11 +96,12 @@ SELECT s.id, s.body, s.internal,
   || array_to_tsvector(ARRAY['#' || (s.id / :id_block)])
 FROM (
   SELECT t.id, t.title,
-    t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
-                               FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal), '')
-      AS body,
-    coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
-              FROM comments c WHERE c.ticket_id = t.id AND c.internal), '') AS internal
+    left(t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
+                                    FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal),
+                                   ''), :indexed_chars) AS body,
+    left(coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
+                   FROM comments c WHERE c.ticket_id = t.id AND c.internal), ''), :indexed_chars)
+      AS internal
   FROM tickets t {where}
 ) s
 ON CONFLICT (ticket_id) DO UPDATE
