@@ -17,6 +17,7 @@ from ticketdesk.models import SecurityEventKind
 from ticketdesk.services import security_log
 from ticketdesk.services.errors import DomainError, PermissionDenied
 from ticketdesk.services.transactions import begin_write
+from ticketdesk.storage import FileMissing, StorageUnavailable
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -26,6 +27,8 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(FileMissing, _file_missing)
+    app.register_error_handler(StorageUnavailable, _storage_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -100,6 +103,20 @@ def _database_unavailable(error: DBAPIError) -> Response:
         "The service is briefly unavailable; try again shortly.",
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+def _file_missing(error: FileMissing) -> Response:
+    """A row whose bytes are gone from the store: gone for the user, an error for the operator."""
+    current_app.logger.error("attachment file missing from storage: key %s", error)
+    discard_session()
+    return _respond(410, "This file is no longer in storage.")
+
+
+def _storage_unavailable(error: StorageUnavailable) -> Response:
+    """The file store is down, unreachable or full: nothing was kept, so retrying is safe."""
+    current_app.logger.warning("attachment storage unavailable: %s", error.__cause__ or error)
+    discard_session()
+    return _respond(503, f"{error} Try again shortly.", {"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def _unexpected(error: Exception) -> Response:

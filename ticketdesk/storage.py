@@ -7,6 +7,8 @@ services, never derived from a user's filename.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import secrets
@@ -19,6 +21,14 @@ from flask import Flask
 
 CHUNK = 64 * 1024
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class FileMissing(Exception):
+    """The store has nothing under a key a row points at (files removed by hand, say)."""
+
+
+class StorageUnavailable(Exception):
+    """The store cannot take or give bytes just now (down, unreachable, full): retry later."""
 
 
 class Storage(Protocol):
@@ -67,12 +77,17 @@ class LocalStorage:
                 target.flush()
                 os.fsync(target.fileno())
             os.replace(partial, path)
-        except BaseException:
+        except BaseException as error:
             partial.unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageUnavailable("The attachment disk is full.") from error
             raise
 
     def open(self, key: str) -> BinaryIO:
-        return open(self._path(key), "rb")
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise FileMissing(key) from None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -91,30 +106,60 @@ class S3Storage:
 
     def __init__(self, bucket: str, *, prefix: str = "attachments/", **client_options) -> None:
         import boto3  # optional dependency: pip install 'ticketdesk[s3]'
+        from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix
-        self.client = boto3.client("s3", **client_options)
+        # A request waits seconds, not minutes, for a store that is down (botocore's
+        # defaults: 60 s to connect, five attempts).
+        timeouts = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3})
+        self.client = boto3.client("s3", config=timeouts, **client_options)
 
     def save(self, key: str, stream: BinaryIO) -> None:
-        self.client.upload_fileobj(stream, self.bucket, self.prefix + _checked(key))
+        with _store_errors(key):
+            self.client.upload_fileobj(stream, self.bucket, self.prefix + _checked(key))
 
     def open(self, key: str) -> BinaryIO:
-        answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
+        with _store_errors(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
         return answer["Body"]
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
+        with _store_errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
 
     def list(self) -> Iterator[tuple[str, datetime]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix
         )
-        for page in pages:
-            for item in page.get("Contents", []):
-                key = item["Key"].removeprefix(self.prefix)
-                if _KEY.match(key):
-                    yield key, item["LastModified"]
+        with _store_errors(self.prefix):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = item["Key"].removeprefix(self.prefix)
+                    if _KEY.match(key):
+                        yield key, item["LastModified"]
+
+
+@contextlib.contextmanager
+def _store_errors(key: str) -> Iterator[None]:
+    """botocore's errors as the storage's: a missing object, or a store that cannot answer.
+
+    Anything else (a wrong bucket, refused credentials) is a configuration error and
+    goes on as it is.
+    """
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    try:
+        yield
+    except ClientError as error:
+        answer = error.response
+        if answer.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileMissing(key) from error
+        if answer.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise StorageUnavailable("The file store is not answering.") from error
+        raise
+    except (ConnectionError, HTTPClientError) as error:
+        raise StorageUnavailable("The file store cannot be reached.") from error
 
 
 def storage_for(app: Flask) -> Storage:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.attachments.conftest import S3_CREDENTIALS
 from ticketdesk.app import create_app
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
@@ -243,6 +245,44 @@ def test_cleanup_removes_old_orphans_only(app, as_customer, ticket):
     assert result.exit_code == 0, result.output
     assert "Removed 1" in result.output
     assert stored_keys(app) == sorted([kept, new_orphan])
+
+
+def test_a_file_gone_from_storage_is_410_not_a_server_error(app, as_customer, ticket):
+    created = upload(as_customer, ticket.id, ("a.txt", b"soon gone", "text/plain"))
+    [key] = stored_keys(app)
+    storage_for(app).delete(key)
+
+    download = fetch(as_customer, created.json[0]["id"])
+
+    assert download.status_code == 410
+    assert download.mimetype == "application/problem+json"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "ATTACHMENT_STORAGE": "s3",
+            "S3_BUCKET": "ticketdesk-unreachable",
+            "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
+            "S3_REGION": "us-east-1",
+            **S3_CREDENTIALS,
+        }
+    ],
+)
+def test_an_unreachable_store_is_503_and_nothing_is_kept(as_customer, ticket):
+    refused = upload(as_customer, ticket.id, ("a.txt", b"data", "text/plain"))
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"]
+    assert "cannot be reached" in refused.json["detail"]
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
 
 
 def test_storage_is_made_once_per_app(app):
