@@ -6,11 +6,26 @@ it through boto3 over HTTP exactly as it would to AWS, MinIO or Ceph.
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import pytest
 
 S3_CREDENTIALS = {"S3_ACCESS_KEY_ID": "test-key", "S3_SECRET_ACCESS_KEY": "test-secret"}
+
+
+def unreachable_bucket() -> dict:
+    """Settings naming a bucket on a port nothing listens on: a store that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    return {
+        "ATTACHMENT_STORAGE": "s3",
+        "S3_BUCKET": "ticketdesk-unreachable",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
+        "S3_REGION": "us-east-1",
+        **S3_CREDENTIALS,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.attachments.conftest import S3_CREDENTIALS
+from tests.attachments.conftest import unreachable_bucket
 from ticketdesk.app import create_app
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
@@ -258,24 +257,7 @@ def test_a_file_gone_from_storage_is_410_not_a_server_error(app, as_customer, ti
     assert download.mimetype == "application/problem+json"
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.mark.parametrize(
-    "app_config",
-    [
-        {
-            "ATTACHMENT_STORAGE": "s3",
-            "S3_BUCKET": "ticketdesk-unreachable",
-            "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
-            "S3_REGION": "us-east-1",
-            **S3_CREDENTIALS,
-        }
-    ],
-)
+@pytest.mark.parametrize("app_config", [unreachable_bucket()])
 def test_an_unreachable_store_is_503_and_nothing_is_kept(as_customer, ticket):
     refused = upload(as_customer, ticket.id, ("a.txt", b"data", "text/plain"))
 

@@ -6,10 +6,12 @@ import io
 import os
 import re
 
+import pytest
 from sqlalchemy import func, select
 
+from tests.attachments.conftest import unreachable_bucket
 from ticketdesk.extensions import db
-from ticketdesk.models import Attachment, Ticket
+from ticketdesk.models import Attachment, Comment, Ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -101,6 +103,28 @@ def test_a_file_over_the_limit_opens_no_ticket_and_keeps_no_bytes(app, customer_
     assert counts(app) == before
     stored = os.path.join(app.instance_path, "attachments")
     assert [name for _, _, names in os.walk(stored) for name in names] == []
+
+
+@pytest.mark.parametrize("app_config", [unreachable_bucket()])
+def test_with_the_file_store_down_the_forms_keep_what_was_typed(
+    app, customer_web, factory, customer
+):
+    ticket = factory.ticket(customer)
+    form = new_ticket_form("Printer on fire", (PNG, "fire.png"))
+    opened = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    replied = write_on(customer_web, ticket.id, "It is still smoking", "reply", (PNG, "b.png"))
+
+    for response, typed in ((opened, "Printer on fire"), (replied, "It is still smoking")):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503
+        assert typed in page
+        assert "The file store cannot be reached." in page
+    assert counts(app) == (1, 0)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Comment.id))) == 0
+        db.session.remove()
 
 
 def test_reply_without_files_still_works(app, customer_web, factory, customer):

@@ -14,6 +14,7 @@ from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
+from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.display import STATUS_LABELS
 from ticketdesk.web.forms import (
@@ -24,7 +25,13 @@ from ticketdesk.web.forms import (
     options,
 )
 from ticketdesk.web.session import actor
-from ticketdesk.web.views import allow_uploads, choice_value, show_field_errors, uploads_from
+from ticketdesk.web.views import (
+    allow_uploads,
+    choice_value,
+    show_field_errors,
+    show_files_not_stored,
+    uploads_from,
+)
 
 STALE_MESSAGE = (
     "Someone else changed this ticket while you were looking at it, so your change was not "
@@ -58,6 +65,9 @@ def add_comment(ticket_id: int):
             form.body.errors = [*form.body.errors, error.detail]
         show_field_errors(form, error)
         return _render_detail(ticket_id, comment_form=form, status=422)
+    except StorageUnavailable as error:
+        status = show_files_not_stored(form, error)
+        return _render_detail(ticket_id, comment_form=form, status=status)
     flash("Internal note added." if internal else "Reply sent.", "success")
     return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
 

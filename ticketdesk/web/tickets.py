@@ -13,10 +13,17 @@ from ticketdesk.services.errors import DomainError, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import count_by_status
 from ticketdesk.services.tickets import TicketFilter
+from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm, options
 from ticketdesk.web.session import actor, safe_next
-from ticketdesk.web.views import allow_uploads, choice_value, show_field_errors, uploads_from
+from ticketdesk.web.views import (
+    allow_uploads,
+    choice_value,
+    show_field_errors,
+    show_files_not_stored,
+    uploads_from,
+)
 
 PAGE_SIZE = 25
 ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
@@ -150,6 +157,9 @@ def new_ticket():
                 )
         except ValidationFailed as error:
             show_field_errors(form, error)
+        except StorageUnavailable as error:
+            status = show_files_not_stored(form, error)
+            return render_template("tickets/new.html", form=form, title="New ticket"), status
         else:
             flash(f"Ticket #{ticket.id} is open. We will reply here.", "success")
             return redirect(url_for("web.ticket_detail", ticket_id=ticket.id))

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 
 from ticketdesk.services.attachments import Upload, attachment_limits
 from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.storage import StorageUnavailable
 
 
 def show_field_errors(form: FlaskForm, error: ValidationFailed) -> None:
@@ -17,6 +18,15 @@ def show_field_errors(form: FlaskForm, error: ValidationFailed) -> None:
             form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
+
+
+def show_files_not_stored(form: FlaskForm, error: StorageUnavailable) -> int:
+    """Keep what was typed and say why its files were not taken; the status to answer with."""
+    form.file.errors = [
+        *form.file.errors,
+        f"{error} Nothing was sent: try again shortly, or send it without the files.",
+    ]
+    return 503
 
 
 def choice_value(value: str | None) -> int | None:
