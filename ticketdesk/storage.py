@@ -21,6 +21,7 @@ from flask import Flask
 
 CHUNK = 64 * 1024
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+_EXTENSION = "ticketdesk.storage"  # where an app keeps its storage (see storage_for)
 
 
 class FileMissing(Exception):
@@ -173,9 +174,6 @@ def storage_for(app: Flask) -> Storage:
     if storage is None:
         storage = app.extensions[_EXTENSION] = _configured_storage(app)
     return storage
-
-
-_EXTENSION = "ticketdesk.storage"
 
 
 def _configured_storage(app: Flask) -> Storage:

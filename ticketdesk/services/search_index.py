@@ -43,8 +43,7 @@ def index_new_ticket(session: Session, ticket_id: int, title: str, description: 
 
 
 def _sizes() -> dict[str, int]:
-    """The id block size and the indexed length as bound values, read when used (tests
-    shrink them)."""
+    """The id block size and the indexed length as bound values, read when used."""
     return {"id_block": ID_BLOCK, "indexed_chars": INDEXED_CHARS}
 
 
