@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.attachments.conftest import unreachable_bucket
 from ticketdesk.app import create_app
@@ -17,7 +19,7 @@ from ticketdesk.extensions import db
 from ticketdesk.security.downloads import content_disposition
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import clean_filename
-from ticketdesk.storage import storage_for
+from ticketdesk.storage import S3Storage, storage_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>'
@@ -184,6 +186,28 @@ def test_file_over_the_limit_is_413_and_nothing_is_kept(app, as_customer, ticket
     assert refused.status_code == 413
     assert stored_keys(app) == []
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+
+
+def test_a_large_file_over_the_limit_leaves_no_parts_behind(app, as_customer, ticket):
+    # Past 8 MB boto3 sends a file in parts; parts of a refused upload would sit in the
+    # bucket, unlisted and billed, where `ticketdesk cleanup` cannot see them.
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 12 * 1024 * 1024
+
+    # Encoded in memory: the test client spools a large form to a file it never closes.
+    big = FileStorage(io.BytesIO(b"x" * 20 * 1024 * 1024), "big.bin", content_type="app/x")
+    boundary, body = encode_multipart({"file": big})
+    refused = as_customer.post(
+        f"/api/v1/tickets/{ticket.id}/attachments",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert refused.status_code == 413, refused.json
+    assert stored_keys(app) == []
+    storage = storage_for(app)
+    if isinstance(storage, S3Storage):
+        unfinished = storage.client.list_multipart_uploads(Bucket=storage.bucket)
+        assert unfinished.get("Uploads", []) == []
 
 
 def test_declared_length_over_the_limit_is_413_before_reading(app, as_customer, ticket):
