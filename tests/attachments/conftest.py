@@ -14,18 +14,23 @@ import pytest
 S3_CREDENTIALS = {"S3_ACCESS_KEY_ID": "test-key", "S3_SECRET_ACCESS_KEY": "test-secret"}
 
 
+def s3_settings(bucket: str, endpoint: str) -> dict:
+    """The app settings that store attachments in `bucket` at `endpoint`."""
+    return {
+        "ATTACHMENT_STORAGE": "s3",
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": "us-east-1",
+        **S3_CREDENTIALS,
+    }
+
+
 def unreachable_bucket() -> dict:
     """Settings naming a bucket on a port nothing listens on: a store that is down."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    return {
-        "ATTACHMENT_STORAGE": "s3",
-        "S3_BUCKET": "ticketdesk-unreachable",
-        "S3_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}",
-        "S3_REGION": "us-east-1",
-        **S3_CREDENTIALS,
-    }
+    return s3_settings("ticketdesk-unreachable", f"http://127.0.0.1:{closed_port}")
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +66,4 @@ def s3_bucket(s3_endpoint):
 def app_config(request):
     if request.param == "local":
         return {}
-    return {
-        "ATTACHMENT_STORAGE": "s3",
-        "S3_BUCKET": request.getfixturevalue("s3_bucket"),
-        "S3_ENDPOINT_URL": request.getfixturevalue("s3_endpoint"),
-        "S3_REGION": "us-east-1",
-        **S3_CREDENTIALS,
-    }
+    return s3_settings(request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_endpoint"))
