@@ -30,6 +30,19 @@ def close(app, factory, staff, ticket):
         db.session.remove()
 
 
+def every_page(client, **query):
+    """The ids of every page of a listing, following its cursors (at most 20 pages)."""
+    seen, cursor = [], None
+    for _ in range(20):
+        page = query | ({"cursor": cursor} if cursor else {})
+        response = client.get("/api/v1/tickets", query_string=page)
+        seen += ids(response)
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("more than 20 pages")
+
+
 def ids(response):
     assert response.status_code == 200, response.json
     return [item["id"] for item in response.json["items"]]
@@ -163,14 +176,7 @@ def test_search_combines_with_filters(app, as_staff, factory, customer, staff):
 def test_search_pages_cover_every_match_once(as_staff, factory, customer):
     expected = {factory.ticket(customer, title=f"Monitor flicker {n}").id for n in range(7)}
     factory.ticket(customer, title="Other")
-    seen, cursor = [], None
-    for _ in range(10):
-        query = {"q": "monitor", "limit": 3, **({"cursor": cursor} if cursor else {})}
-        response = as_staff.get("/api/v1/tickets", query_string=query)
-        seen += ids(response)
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            break
+    seen = every_page(as_staff, q="monitor", limit=3)
 
     assert sorted(seen) == sorted(expected)
 
@@ -251,14 +257,7 @@ def test_search_pages_cover_the_ranked_window_once(monkeypatch, as_staff, factor
     for n in range(2):
         factory.ticket(customer, title=f"Printer smudges {n}")
     newest = {factory.ticket(customer, title=f"Printer smudges {n}").id for n in range(3)}
-    seen, cursor = [], None
-    for _ in range(5):
-        query = {"q": "printer", "limit": 2, **({"cursor": cursor} if cursor else {})}
-        response = as_staff.get("/api/v1/tickets", query_string=query)
-        seen += ids(response)
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            break
+    seen = every_page(as_staff, q="printer", limit=2)
 
     assert sorted(seen) == sorted(newest)
 
@@ -303,6 +302,20 @@ def test_a_word_rarer_than_the_window_is_found_in_every_block(
     last = factory.ticket(customer, title="Toaster again", description="toaster").id
 
     assert sorted(ids(as_staff.get("/api/v1/tickets?q=toaster"))) == [first, last]
+
+
+def test_ranked_pages_across_id_blocks_hold_each_match_once_best_first(
+    small_id_blocks, as_staff, factory, customer
+):
+    # Six matches over three blocks, the window and beyond; one says it in its title too.
+    titles = ["Heating", "Heating", "Heating", "Heating", "Boiler noise", "Heating"]
+    made = [factory.ticket(customer, title=title, description="the boiler").id for title in titles]
+    seen = every_page(as_staff, q="boiler", limit=1)
+    first_page = ids(as_staff.get("/api/v1/tickets?q=boiler&limit=3"))
+
+    assert sorted(seen) == sorted(made[-3:])
+    assert seen == first_page
+    assert seen[0] == made[4]  # the title match ranks first, newer matches or not
 
 
 def test_filters_apply_before_gathering_id_blocks(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import json
 import math
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.orm import Session
@@ -185,15 +187,7 @@ class _Postgres:
 
     def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
-        matches = self._newest_matches(session, query)
-        if cursor:
-            after_rank, after_id = _decode_rank_cursor(cursor)
-            matches = [
-                (ticket_id, rank)
-                for ticket_id, rank in matches
-                if rank < after_rank or (rank == after_rank and ticket_id < after_id)
-            ]
-        best = sorted(matches, key=lambda match: (-match[1], -match[0]))[:limit]
+        best = self._best_of_newest(session, query, cursor, limit)
         # As two bound arrays, the statement is the same whatever the page holds.
         return (
             func.unnest(
@@ -204,12 +198,14 @@ class _Postgres:
             .render_derived()
         )
 
-    def _newest_matches(self, session: Session, query: Select) -> list[tuple[int, float]]:
-        """(id, relevance) of the newest MAX_RANKED matches, read a few id blocks at a time.
+    def _best_of_newest(self, session: Session, query: Select, cursor: str | None, limit: int):
+        """The best `limit` after `cursor` of the newest MAX_RANKED matches, a few blocks at a time.
 
         The newest one or two blocks are read first; from how many matches they hold,
         the next read takes as many blocks as should hold the rest, or, for a word
-        too rare for blocks to pay, everything older at once.
+        too rare for blocks to pay, everything older at once. Each read ranks its
+        matches and returns only its best `limit`: the best of the reads are the best
+        of all.
         """
         newest_id = session.scalar(_NEWEST_INDEXED)
         if newest_id is None:
@@ -217,38 +213,52 @@ class _Postgres:
         block = search_index.ID_BLOCK
         top = newest_id // block
         lower = max(top - 1, 0)
-        found = self._window(session, query, range(lower, top + 1), MAX_RANKED)
-        while lower > 0 and len(found) < MAX_RANKED:
-            density = len(found) / (newest_id + 1 - lower * block)
-            needed = MAX_RANKED - len(found)
+        window = functools.partial(self._window, session, query, cursor=cursor, limit=limit)
+        found, best = window(range(lower, top + 1), MAX_RANKED)
+        while lower > 0 and found < MAX_RANKED:
+            density = found / (newest_id + 1 - lower * block)
+            needed = MAX_RANKED - found
             older = lower * block
             if density == 0 or needed / density > _MATCH_COST_IN_IDS * density * older:
                 start = 0
             else:
                 start = max(lower - math.ceil(1.25 * needed / density / block), 0)
-            found += self._window(session, query, range(start, lower), needed)
+            more, better = window(range(start, lower), needed)
+            found, best = found + more, best + better
             lower = start
-        return found
+        return sorted(best, key=lambda match: (-match[1], -match[0]))[:limit]
 
-    def _window(self, session: Session, query: Select, blocks: range, limit: int) -> list:
-        """(id, relevance) of the newest `limit` matches in the id blocks."""
+    def _window(
+        self,
+        session: Session,
+        query: Select,
+        blocks: range,
+        newest: int,
+        *,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[int, list[tuple[int, float]]]:
+        """How many of the newest `newest` matches the id blocks hold, and the best `limit`."""
         # From the first block on, every id below the window's top: no lexemes needed.
         lexemes = blocks if blocks.start > 0 else None
         matches = _matches(query, self.narrow, _search.c.ticket_id, self._found(lexemes))
         # As double precision: a real would not survive the cursor's round trip exactly.
         rank = cast(func.ts_rank(_search.c.document, self.tsquery), Double).label("relevance")
-        newest = (
+        window = (
             matches.where(_search.c.ticket_id < blocks.stop * search_index.ID_BLOCK)
             .add_columns(rank)
             .order_by(_NEWEST_MATCH)
-            .limit(limit)
-            .subquery()
+            .limit(newest)
+            .cte("window")
         )
-        # As two arrays in one row: a thousand rows cost more to fetch than to find.
-        ids, ranks = session.execute(
-            select(func.array_agg(newest.c.id), func.array_agg(newest.c.relevance))
-        ).one()
-        return list(zip(ids or (), ranks or (), strict=True))
+        found = select(func.count().label("found")).select_from(window).subquery()
+        key = (window.c.relevance, window.c.id)
+        best = _order_by_rank(select(*key), key, self.best_first, cursor, limit)
+        # Only the count and the page travel: a thousand ranks cost more to send than to find.
+        rows = session.execute(
+            select(found.c.found, best.c.id, best.c.relevance).outerjoin_from(found, best, true())
+        ).all()
+        return rows[0].found, [(row.id, row.relevance) for row in rows if row.id is not None]
 
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, headline text) of each of these tickets."""
