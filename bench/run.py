@@ -1,6 +1,7 @@
 """`make bench`: seed a fresh database, serve it with gunicorn, measure each operation.
 
     python -m bench --size 10k --db sqlite      (or SIZE=100k DB=postgres make bench)
+    python -m bench --size 1m --database-url postgresql://…/seeded   (measure again, no seeding)
 
 Prints requests/s, p50 and p99 per operation next to the ceiling (a bare Flask +
 SQLAlchemy endpoint listing 25 tickets, served the same way) and writes the
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     tickets = SIZES.get(args.size.lower()) or int(args.size)
     workdir = Path(tempfile.mkdtemp(prefix="ticketdesk-bench-"))
-    database_url = _fresh_database(args.db, workdir, args.postgres_url)
+    database_url = args.database_url or _fresh_database(args.db, workdir, args.postgres_url)
     env = {
         **os.environ,
         "TICKETDESK_INSTANCE_PATH": str(workdir),
@@ -52,9 +53,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     servers = []
     try:
-        _run([_ticketdesk(), "init"], env, quiet=True)
-        print(f"Seeding {tickets:,} tickets into {args.db} …", flush=True)
-        _run([_ticketdesk(), "seed", str(tickets), "--password", PASSWORD], env)
+        if not args.database_url:
+            _run([_ticketdesk(), "init"], env, quiet=True)
+            print(f"Seeding {tickets:,} tickets into {args.db} …", flush=True)
+            _run([_ticketdesk(), "seed", str(tickets), "--password", PASSWORD], env)
         app_port, ceiling_port = _free_port(), _free_port()
         serve = [_ticketdesk(), "serve", "--port", str(app_port), "--workers", str(args.workers)]
         servers.append(_start(serve, env, workdir / "app.log"))
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
-        if args.db == "postgres":
+        if args.db == "postgres" and not args.database_url:
             _drop_postgres(args.postgres_url, database_url)
         shutil.rmtree(workdir, ignore_errors=True)
     report = _report(args, tickets, results, context)
@@ -99,7 +101,15 @@ def _parse(argv):
         help="a server where a scratch database may be created (DB=postgres)",
     )
     parser.add_argument("--only", nargs="*", help="measure only these operations")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--database-url",
+        help="measure this database, seeded before with `ticketdesk seed` (its size as"
+        " --size), instead of a fresh one: a 1m seed takes minutes, and it is kept",
+    )
+    args = parser.parse_args(argv)
+    if args.database_url:
+        args.db = "sqlite" if args.database_url.startswith("sqlite") else "postgres"
+    return args
 
 
 def _measure(args, app_port, ceiling_port, context) -> dict:
