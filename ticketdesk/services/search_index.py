@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ticketdesk.models.search import POSTGRESQL_GIN
+
 # Ticket ids per block lexeme in the PostgreSQL document (see services/search.py, `_Postgres`).
 ID_BLOCK = 10_000
 # Characters of a ticket's public text, and of its internal notes, that the index holds.
@@ -58,12 +60,8 @@ def index_all(connection) -> None:
         connection.execute(text("DELETE FROM ticket_search"))
         connection.execute(text(POSTGRESQL_INDEX_SQL.format(where="")), _sizes())
         connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        connection.execute(text(POSTGRESQL_GIN_SQL))
+        connection.execute(text(POSTGRESQL_GIN))
 
-
-POSTGRESQL_GIN_SQL = (
-    "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search USING gin (document)"
-)
 
 # One index entry from the rows: title, description plus public replies, internal notes.
 SQLITE_INDEX_SQL = """
