@@ -262,6 +262,16 @@ def test_search_pages_cover_the_ranked_window_once(monkeypatch, as_staff, factor
     assert sorted(seen) == sorted(newest)
 
 
+def test_a_word_deep_in_a_long_ticket_is_highlighted_in_any_form(as_staff, factory, customer):
+    filler = " ".join(f"line{n}" for n in range(2500))  # about 20,000 characters
+    factory.ticket(customer, title="Logs", description=f"{filler} the gearbox rattles {filler}")
+
+    [item] = as_staff.get("/api/v1/tickets?q=rattling").json["items"]
+
+    assert "<mark>rattles</mark>" in item["snippet"]
+    assert "gearbox" in item["snippet"]
+
+
 def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
     matches = [
         factory.ticket(customer, title="Plain", description="a lamp is out") for _ in range(2)
