@@ -253,7 +253,7 @@ class _Postgres:
             .add_columns(rank)
             .order_by(_NEWEST_MATCH)
             .limit(newest)
-            .cte("window")
+            .cte("newest_matches")  # not "window", a word SQL reserves
         )
         found = select(func.count().label("found")).select_from(window).subquery()
         key = (window.c.relevance, window.c.id)
