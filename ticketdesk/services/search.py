@@ -202,7 +202,9 @@ class _Postgres:
             .render_derived()
         )
 
-    def _best_of_newest(self, session: Session, query: Select, cursor: str | None, limit: int):
+    def _best_of_newest(
+        self, session: Session, query: Select, cursor: str | None, limit: int
+    ) -> list[tuple[int, float]]:
         """The best `limit` after `cursor` of the newest MAX_RANKED matches, a few blocks at a time.
 
         The newest one or two blocks are read first; from how many matches they hold,
