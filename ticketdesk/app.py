@@ -16,7 +16,9 @@ from ticketdesk.extensions import (
     csrf,
     db,
     discard_session,
+    end_read_only_transaction,
     migrate,
+    track_read_only_transactions,
 )
 from ticketdesk.jsonio import TicketdeskJSONProvider
 
@@ -57,10 +59,13 @@ def register_extensions(app: APIFlask) -> None:
     security.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        track_read_only_transactions(db.engine)
 
 
 def _close_session(error: BaseException | None) -> None:
     """Runs before Flask-SQLAlchemy's teardown, which would raise on a dropped connection."""
+    if error is None:
+        end_read_only_transaction()
     discard_session()
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Integer, Select, bindparam, or_, select
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
 from ticketdesk.services.pagination import TicketSort, cursor_values, keyset_order
@@ -177,4 +177,10 @@ def _shaped_statement(
     query = summary_select().where(*(_CONDITIONS[name] for name in filters))
     if own_only:
         query = query.where(_OWN)
-    return keyset_order(query, sort, after=after).limit(bindparam("limit"))
+    # A LIMIT written into the SQL lets PostgreSQL keep one generic plan for the prepared
+    # statement (a bound one makes it plan every time: 0.17 against 0.05 ms at 1M). Only
+    # for the whole list, which one index serves whatever the values: with a filter, the
+    # best index depends on how many tickets the value matches.
+    whole_list = not filters and not own_only
+    limit = bindparam("limit", type_=Integer, literal_execute=whole_list)
+    return keyset_order(query, sort, after=after).limit(limit)
