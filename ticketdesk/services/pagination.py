@@ -47,12 +47,6 @@ _SORT_KEYS = {
 _DESCENDING = {TicketSort.NEWEST, TicketSort.RECENTLY_UPDATED, TicketSort.MOST_URGENT}
 
 
-def order_tickets(query: Select, sort: TicketSort, cursor: str | None) -> Select:
-    """Order `query` by `sort` and start it after `cursor`."""
-    ordered = keyset_order(query, sort, after=bool(cursor))
-    return ordered.params(cursor_values(cursor, sort)) if cursor else ordered
-
-
 def keyset_order(query: Select, sort: TicketSort, *, after: bool) -> Select:
     """Order `query` by `sort`; with `after`, start after the bound `cursor_values`."""
     columns = _SORT_KEYS[sort]

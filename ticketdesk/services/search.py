@@ -31,7 +31,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -46,7 +45,13 @@ from ticketdesk.models import search as _search_schema  # noqa: F401  (registers
 from ticketdesk.services import search_index
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import TicketSummary, summaries, with_people
-from ticketdesk.services.pagination import Page, TicketSort, order_tickets, ticket_cursor
+from ticketdesk.services.pagination import (
+    Page,
+    TicketSort,
+    cursor_values,
+    keyset_order,
+    ticket_cursor,
+)
 
 MAX_TERMS = 12
 MAX_RANKED = 1000
@@ -69,6 +74,8 @@ _search = table(
 _FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() take the table
 # The table, not the entity: a Core select skips the ORM's compile and loading steps.
 _tickets = Ticket.__table__
+# Where a page of ranked results ends: the relevance and id of its last ticket.
+RankCursor = tuple[float, int]
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def search_terms(text_query: str) -> list[str]:
 
 def search_page(
     session: Session,
-    query: Select,
+    tickets: tuple[Select, dict[str, object]],
     text_query: str,
     *,
     staff: bool,
@@ -93,25 +100,29 @@ def search_page(
     limit: int,
     cursor: str | None,
 ) -> SearchPage:
-    """One page of `query` (tickets already filtered) narrowed to those matching `text_query`.
+    """One page of `tickets` (a statement of filtered tickets and the values it binds)
+    narrowed to those matching `text_query`.
 
     Without `sort` the best of the newest MAX_RANKED matches come first; with it, every
-    match in that order.
+    match in that order. Each statement is built once per shape of `tickets` (which
+    `listing.filtered_tickets` keeps), with every value bound: built anew for every
+    request, they took a third of a PostgreSQL search's instructions.
     """
     terms = search_terms(text_query)
     if not terms:
         return SearchPage([], None)
+    query, filter_values = tickets
     engine = _Sqlite(terms, staff) if session.get_bind().dialect.name == "sqlite" else None
     engine = engine or _Postgres(terms, staff)
+    values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
-        ranked = engine.ranked(session, query, cursor, limit + 1)
-        relevance = ranked.c.relevance
-        best = relevance.asc() if engine.best_first == "asc" else relevance.desc()
-        query = with_people(query).join(ranked, ranked.c.id == _tickets.c.id).add_columns(relevance)
-        query = query.order_by(best, _tickets.c.id.desc())
+        after = _decode_rank_cursor(cursor) if cursor else None
+        ranked = engine.ranked(session, query, values, after)
+        statement = _ranked_page(query, ranked, engine.best_first)
     else:
-        query = order_tickets(with_people(engine.narrow(query)), sort, cursor)
-    rows = session.execute(query.limit(limit + 1)).all()
+        statement = _sorted_page(query, engine.narrow, sort, bool(cursor))
+        values |= cursor_values(cursor, sort) if cursor else {}
+    rows = session.execute(statement, values).all()
     more = len(rows) > limit
     items = summaries(rows[:limit])
     next_cursor = None
@@ -122,6 +133,26 @@ def search_page(
     found = engine.snippets(session, [ticket.id for ticket in items]) if items else []
     snippets = {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw}
     return SearchPage(items, next_cursor, snippets)
+
+
+@functools.lru_cache(maxsize=256)
+def _ranked_page(query: Select, ranked, best_first: str) -> Select:
+    """The page of `query`'s tickets that `ranked` (id, relevance) holds, best first."""
+    relevance = ranked.c.relevance
+    best = relevance.asc() if best_first == "asc" else relevance.desc()
+    return (
+        with_people(query)
+        .join(ranked, ranked.c.id == _tickets.c.id)
+        .add_columns(relevance)
+        .order_by(best, _tickets.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _sorted_page(query: Select, narrow, sort: TicketSort, after: bool) -> Select:
+    """The page of `query`'s matches in `sort` order, after the bound cursor values or not."""
+    return keyset_order(with_people(narrow(query)), sort, after=after).limit(bindparam("limit"))
 
 
 def render_snippet(raw: str) -> str:
@@ -137,33 +168,52 @@ class _Sqlite:
 
     def __init__(self, terms: list[str], staff: bool) -> None:
         phrase = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        self.match = phrase if staff else "{title body} : (" + phrase + ")"
+        self.values = {"match": phrase if staff else "{title body} : (" + phrase + ")"}
 
-    def narrow(self, query: Select) -> Select:
-        return query.join(_search, _search.c.rowid == _tickets.c.id).where(
-            _FTS.op("MATCH")(self.match)
-        )
+    @staticmethod
+    def narrow(query: Select) -> Select:
+        return query.join(_search, _search.c.rowid == _tickets.c.id).where(_FTS_MATCH)
 
-    def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
-        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
-        matches = _matches(query, self.narrow, _search.c.rowid, _FTS.op("MATCH")(self.match))
+    def ranked(self, session: Session, query: Select, values: dict, after: RankCursor | None):
+        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`.
+
+        Adds to `values` what the subquery binds.
+        """
         # FTS5 walks a doclist newest first natively, so the floor of the window costs
         # MAX_RANKED steps; then the rowid range goes to FTS5 itself and bm25, which
         # reads each row's column sizes, runs for the window only.
-        newest = matches.order_by(_search.c.rowid.desc()).offset(MAX_RANKED - 1).limit(1)
-        floor = session.scalar(newest)
-        if floor is not None:
-            matches = matches.where(_search.c.rowid >= floor)
-        # A word in the title counts four times one in the body or notes.
-        rank = func.bm25(_FTS, 4.0, 1.0, 1.0)
-        ranked = matches.with_only_columns(_search.c.rowid.label("id"), rank.label("relevance"))
-        return _order_by_rank(ranked, (rank, _search.c.rowid), self.best_first, cursor, limit)
+        values["floor_offset"] = MAX_RANKED - 1
+        values["floor"] = session.scalar(_sqlite_floor(query), values)
+        values |= _after_values(after)
+        return _sqlite_ranked(query, values["floor"] is not None, after is not None)
 
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, snippet text) of each of these tickets."""
         low, high = min(ticket_ids), max(ticket_ids)
-        values = {"match": self.match, "low": low, "high": high, "ids": ticket_ids}
+        values = self.values | {"low": low, "high": high, "ids": ticket_ids}
         return session.execute(_SQLITE_SNIPPETS, values)
+
+
+_FTS_MATCH = _FTS.op("MATCH")(bindparam("match"))
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_floor(query: Select) -> Select:
+    """The rowid of the MAX_RANKED-th newest match (bound as `floor_offset` + 1)."""
+    matches = _matches(query, _Sqlite.narrow, _search.c.rowid, _FTS_MATCH)
+    return matches.order_by(_search.c.rowid.desc()).offset(bindparam("floor_offset")).limit(1)
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_ranked(query: Select, floor: bool, after: bool):
+    """The best bound `limit` of `query`'s matches from the bound `floor` up, after a cursor."""
+    matches = _matches(query, _Sqlite.narrow, _search.c.rowid, _FTS_MATCH)
+    if floor:
+        matches = matches.where(_search.c.rowid >= bindparam("floor"))
+    # A word in the title counts four times one in the body or notes.
+    rank = func.bm25(_FTS, 4.0, 1.0, 1.0)
+    ranked = matches.with_only_columns(_search.c.rowid.label("id"), rank.label("relevance"))
+    return _order_by_rank(ranked, (rank, _search.c.rowid), "asc", after=after)
 
 
 class _Postgres:
@@ -181,37 +231,37 @@ class _Postgres:
         # Terms are letters and digits only, so they cannot form tsquery operators;
         # `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
-        self.query_text = " & ".join(term + weights for term in terms)
-        self.words = " ".join(terms)
-        self.tsquery = func.to_tsquery(_LANGUAGE, self.query_text)
+        self.values = {
+            "tsquery": " & ".join(term + weights for term in terms),
+            "words": " ".join(terms),
+        }
         self.staff = staff
 
-    def narrow(self, query: Select) -> Select:
-        return query.join(_search, _search.c.ticket_id == _tickets.c.id).where(self._found())
+    @staticmethod
+    def narrow(query: Select) -> Select:
+        return query.join(_search, _search.c.ticket_id == _tickets.c.id).where(_found(False))
 
-    def ranked(self, session: Session, query: Select, cursor: str | None, limit: int):
-        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`."""
-        best = self._best_of_newest(session, query, cursor, limit)
-        # As two bound arrays, the statement is the same whatever the page holds.
-        return (
-            func.unnest(
-                literal([ticket_id for ticket_id, _ in best], ARRAY(Integer)),
-                literal([rank for _, rank in best], ARRAY(Double)),
-            )
-            .table_valued(column("id", Integer), column("relevance", Double))
-            .render_derived()
-        )
+    def ranked(self, session: Session, query: Select, values: dict, after: RankCursor | None):
+        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`.
+
+        Adds to `values` what the subquery binds: the ids and ranks, as two arrays, so
+        that the statement is the same whatever the page holds.
+        """
+        best = self._best_of_newest(session, query, values | _after_values(after))
+        values["ids"] = [ticket_id for ticket_id, _ in best]
+        values["ranks"] = [rank for _, rank in best]
+        return _PAGE_OF_RANKS
 
     def _best_of_newest(
-        self, session: Session, query: Select, cursor: str | None, limit: int
+        self, session: Session, query: Select, values: dict
     ) -> list[tuple[int, float]]:
-        """The best `limit` after `cursor` of the newest MAX_RANKED matches, a few blocks at a time.
+        """The best bound `limit` of the newest MAX_RANKED matches, a few blocks at a time.
 
         The newest one or two blocks are read first; from how many matches they hold,
         the next read takes as many blocks as should hold the rest, or, for a word
         too rare for blocks to pay, everything older at once. Each read ranks its
-        matches and returns only its best `limit`: the best of the reads are the best
-        of all.
+        matches and returns only its best `limit` (after the cursor, if bound): the
+        best of the reads are the best of all.
         """
         newest_id = session.scalar(_NEWEST_INDEXED)
         if newest_id is None:
@@ -219,7 +269,7 @@ class _Postgres:
         block = search_index.ID_BLOCK
         top = newest_id // block
         lower = max(top - 1, 0)
-        window = functools.partial(self._window, session, query, cursor=cursor, limit=limit)
+        window = functools.partial(_window, session, query, values)
         found, best = window(range(lower, top + 1), MAX_RANKED)
         while lower > 0 and found < MAX_RANKED:
             density = found / (newest_id + 1 - lower * block)
@@ -232,52 +282,60 @@ class _Postgres:
             more, better = window(range(start, lower), needed)
             found, best = found + more, best + better
             lower = start
-        return sorted(best, key=lambda match: (-match[1], -match[0]))[:limit]
-
-    def _window(
-        self,
-        session: Session,
-        query: Select,
-        blocks: range,
-        newest: int,
-        *,
-        cursor: str | None,
-        limit: int,
-    ) -> tuple[int, list[tuple[int, float]]]:
-        """How many of the newest `newest` matches the id blocks hold, and the best `limit`."""
-        # From the first block on, every id below the window's top: no lexemes needed.
-        lexemes = blocks if blocks.start > 0 else None
-        matches = _matches(query, self.narrow, _search.c.ticket_id, self._found(lexemes))
-        # As double precision: a real would not survive the cursor's round trip exactly.
-        rank = cast(func.ts_rank(_search.c.document, self.tsquery), Double).label("relevance")
-        window = (
-            matches.where(_search.c.ticket_id < blocks.stop * search_index.ID_BLOCK)
-            .add_columns(rank)
-            .order_by(_NEWEST_MATCH)
-            .limit(newest)
-            .cte("newest_matches")  # not "window", a word SQL reserves
-        )
-        found = select(func.count().label("found")).select_from(window).subquery()
-        key = (window.c.relevance, window.c.id)
-        best = _order_by_rank(select(*key), key, self.best_first, cursor, limit)
-        # Only the count and the page travel: a thousand ranks cost more to send than to find.
-        rows = session.execute(
-            select(found.c.found, best.c.id, best.c.relevance).outerjoin_from(found, best, true())
-        ).all()
-        return rows[0].found, [(row.id, row.relevance) for row in rows if row.id is not None]
+        return sorted(best, key=lambda match: (-match[1], -match[0]))[: values["limit"]]
 
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, headline text) of each of these tickets."""
         statement = _POSTGRESQL_STAFF_SNIPPETS if self.staff else _POSTGRESQL_SNIPPETS
-        values = {"tsquery": self.query_text, "words": self.words, "ids": ticket_ids}
-        return session.execute(statement, values)
+        return session.execute(statement, self.values | {"ids": ticket_ids})
 
-    def _found(self, blocks: range | None = None):
-        tsquery = self.tsquery
-        if blocks is not None:
-            lexemes = " | ".join(f"'#{block}'" for block in blocks)
-            tsquery = tsquery.op("&&")(cast(literal(lexemes), TSQUERY))
-        return _search.c.document.op("@@")(tsquery)
+
+_TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
+_PAGE_OF_RANKS = (
+    func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("ranks", type_=ARRAY(Double)))
+    .table_valued(column("id", Integer), column("relevance", Double))
+    .render_derived()
+)
+
+
+def _found(lexemes: bool):
+    """`@@` of the bound query, and, with `lexemes`, of one of the bound block lexemes."""
+    tsquery = _TSQUERY.op("&&")(cast(bindparam("lexemes"), TSQUERY)) if lexemes else _TSQUERY
+    return _search.c.document.op("@@")(tsquery)
+
+
+def _window(
+    session: Session, query: Select, values: dict, blocks: range, newest: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """How many of the newest `newest` matches the id blocks hold, and the best `limit`."""
+    # From the first block on, every id below the window's top: no lexemes needed.
+    lexemes = blocks.start > 0
+    statement = _window_statement(query, lexemes, "after_rank" in values)
+    window_values = values | {"stop": blocks.stop * search_index.ID_BLOCK, "newest": newest}
+    if lexemes:
+        window_values["lexemes"] = " | ".join(f"'#{block}'" for block in blocks)
+    rows = session.execute(statement, window_values).all()
+    return rows[0].found, [(row.id, row.relevance) for row in rows if row.id is not None]
+
+
+@functools.lru_cache(maxsize=256)
+def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
+    """The count of the bound `newest` matches below the bound `stop`, and their best."""
+    matches = _matches(query, _Postgres.narrow, _search.c.ticket_id, _found(lexemes))
+    # As double precision: a real would not survive the cursor's round trip exactly.
+    rank = cast(func.ts_rank(_search.c.document, _TSQUERY), Double).label("relevance")
+    window = (
+        matches.where(_search.c.ticket_id < bindparam("stop"))
+        .add_columns(rank)
+        .order_by(_NEWEST_MATCH)
+        .limit(bindparam("newest"))
+        .cte("newest_matches")  # not "window", a word SQL reserves
+    )
+    found = select(func.count().label("found")).select_from(window).subquery()
+    key = (window.c.relevance, window.c.id)
+    best = _order_by_rank(select(*key), key, "desc", after=after)
+    # Only the count and the page travel: a thousand ranks cost more to send than to find.
+    return select(found.c.found, best.c.id, best.c.relevance).outerjoin_from(found, best, true())
 
 
 # Ordered by `ticket_id + 0`, not by the key itself: given the key's order, PostgreSQL
@@ -341,15 +399,21 @@ def _matches(query: Select, narrow, search_id, found) -> Select:
     return narrow(query).with_only_columns(search_id.label("id"))
 
 
-def _order_by_rank(query: Select, key, best_first: str, cursor: str | None, limit: int):
-    """Best matches first, newest first among equals, after `cursor`: a subquery of `limit`."""
+def _order_by_rank(query: Select, key, best_first: str, *, after: bool):
+    """Best matches first, newest first among equals, after the bound cursor or not:
+    a subquery of the bound `limit`."""
     rank, ticket_id = key
-    if cursor:
-        after_rank, after_id = _decode_rank_cursor(cursor)
+    if after:
+        after_rank = bindparam("after_rank", type_=Double)
         worse = rank > after_rank if best_first == "asc" else rank < after_rank
-        query = query.where(or_(worse, (rank == after_rank) & (ticket_id < after_id)))
+        query = query.where(or_(worse, (rank == after_rank) & (ticket_id < bindparam("after_id"))))
     ordered = rank.asc() if best_first == "asc" else rank.desc()
-    return query.order_by(ordered, ticket_id.desc()).limit(limit).subquery()
+    return query.order_by(ordered, ticket_id.desc()).limit(bindparam("limit")).subquery()
+
+
+def _after_values(after: RankCursor | None) -> dict[str, object]:
+    """The values `_order_by_rank(after=True)` binds, from a decoded rank cursor."""
+    return {"after_rank": after[0], "after_id": after[1]} if after else {}
 
 
 def _rank_cursor(rank: float, ticket_id: int) -> str:
@@ -357,7 +421,7 @@ def _rank_cursor(rank: float, ticket_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_rank_cursor(cursor: str) -> tuple[float, int]:
+def _decode_rank_cursor(cursor: str) -> RankCursor:
     invalid = ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

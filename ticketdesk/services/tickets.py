@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,11 +36,10 @@ from ticketdesk.services.listing import (
     NO_FILTERS,
     TicketFilter,
     TicketSummary,
-    apply_filters,
+    filtered_tickets,
     list_statement,
     sees_only_own,
     summaries,
-    visible_to,
 )
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
@@ -105,7 +104,7 @@ class TicketManager:
         if filters.text:
             return search_page(
                 self.session,
-                visible_to(actor, apply_filters(select(Ticket.__table__), filters)),
+                filtered_tickets(actor, filters),
                 filters.text,
                 staff=actor.is_staff,
                 sort=sort,
