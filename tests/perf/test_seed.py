@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
@@ -13,11 +14,17 @@ from ticketdesk.seed import BENCH_STAFF_EMAIL, RARE_WORD, seed_command
 from ticketdesk.services.stats import count_by_status
 
 
-def test_seeded_database_lists_searches_counts_and_grows(app, client):
+def _seed(app, tickets: int) -> None:
     result = CliRunner().invoke(
-        seed_command, ["300", "--password", "seed password"], obj=ScriptInfo(create_app=lambda: app)
+        seed_command,
+        [str(tickets), "--password", "seed password"],
+        obj=ScriptInfo(create_app=lambda: app),
     )
     assert result.exit_code == 0, result.output
+
+
+def test_seeded_database_lists_searches_counts_and_grows(app, client):
+    _seed(app, 300)
 
     token = client.post(
         "/api/v1/auth/tokens", json={"email": BENCH_STAFF_EMAIL, "password": "seed password"}
@@ -51,3 +58,18 @@ def test_seed_refuses_a_database_with_tickets(app, factory, customer):
 
     assert result.exit_code != 0
     assert "seed an empty one" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_seeded_sqlite_index_leaves_no_merging_to_the_writes_after_it(app):
+    _seed(app, 5000)  # over 1 MB of text: FTS5 writes the bulk insert as several segments
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO ticket_search (ticket_search, rank) VALUES ('usermerge', 2)"
+        )
+        changes = connection.connection.driver_connection.total_changes
+        connection.exec_driver_sql(
+            "INSERT INTO ticket_search (ticket_search, rank) VALUES ('merge', 1000)"
+        )
+        merged = connection.connection.driver_connection.total_changes - changes
+    assert merged < 2  # FTS5: a merge that found two segments to merge changes 2 rows or more
