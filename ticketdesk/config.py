@@ -60,6 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_TOUCH_INTERVAL": 60,
     # Engine options; a server database also gets pool_pre_ping (see _settle_database_url).
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # PostgreSQL: each connection keeps the statements it runs often prepared; false for
+    # a pooler that cannot pass prepared statements on (PgBouncer before 1.21).
+    "DATABASE_PREPARED_STATEMENTS": True,
     # --- email (see README "Email") ---
     # Outbound: with no SMTP host, messages are written as .eml files to MAIL_OUTBOX_DIR
     # (default <instance>/outbox).
@@ -142,6 +145,9 @@ def _settle_database_url(app: Flask) -> None:
         # test each one as it leaves the pool. A SQLite file cannot drop a connection.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("pool_pre_ping", True)
+        if not app.config["DATABASE_PREPARED_STATEMENTS"]:
+            # psycopg's switch: with no threshold it never prepares a statement.
+            options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -31,6 +31,19 @@ def test_the_whole_list_stays_prepared_and_planned_once_across_requests(app, as_
     assert generic_plans > 0
 
 
+@pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("app_config", [{"DATABASE_PREPARED_STATEMENTS": False}])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(app, as_staff, ticket):
+    for _ in range(REQUESTS_TO_PREPARE):
+        assert as_staff.get("/api/v1/tickets").status_code == 200
+    with app.app_context():
+        prepared = db.session.scalar(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql")
+        )
+    assert prepared == 0
+
+
 def _add_queue_unflushed():
     db.session.add(Queue(name="Uncommitted", slug="uncommitted"))
 
