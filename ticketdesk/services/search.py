@@ -74,8 +74,6 @@ _search = table(
 _FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() take the table
 # The table, not the entity: a Core select skips the ORM's compile and loading steps.
 _tickets = Ticket.__table__
-# Where a page of ranked results ends: the relevance and id of its last ticket.
-RankCursor = tuple[float, int]
 
 
 @dataclass(frozen=True)
@@ -116,8 +114,9 @@ def search_page(
     engine = engine or _Postgres(terms, staff)
     values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
-        after = _decode_rank_cursor(cursor) if cursor else None
-        ranked = engine.ranked(session, query, values, after)
+        if cursor:
+            values |= _rank_cursor_values(cursor)
+        ranked = engine.ranked(session, query, values)
         statement = _ranked_page(query, ranked, engine.best_first)
     else:
         statement = _sorted_page(query, engine.narrow, sort, bool(cursor))
@@ -174,8 +173,9 @@ class _Sqlite:
     def narrow(query: Select) -> Select:
         return query.join(_search, _search.c.rowid == _tickets.c.id).where(_FTS_MATCH)
 
-    def ranked(self, session: Session, query: Select, values: dict, after: RankCursor | None):
-        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`.
+    def ranked(self, session: Session, query: Select, values: dict):
+        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`,
+        after the cursor if `values` holds one.
 
         Adds to `values` what the subquery binds.
         """
@@ -184,8 +184,7 @@ class _Sqlite:
         # reads each row's column sizes, runs for the window only.
         values["floor_offset"] = MAX_RANKED - 1
         values["floor"] = session.scalar(_sqlite_floor(query), values)
-        values |= _after_values(after)
-        return _sqlite_ranked(query, values["floor"] is not None, after is not None)
+        return _sqlite_ranked(query, values["floor"] is not None, "after_rank" in values)
 
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, snippet text) of each of these tickets."""
@@ -241,13 +240,14 @@ class _Postgres:
     def narrow(query: Select) -> Select:
         return query.join(_search, _search.c.ticket_id == _tickets.c.id).where(_found(False))
 
-    def ranked(self, session: Session, query: Select, values: dict, after: RankCursor | None):
-        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`.
+    def ranked(self, session: Session, query: Select, values: dict):
+        """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`,
+        after the cursor if `values` holds one.
 
         Adds to `values` what the subquery binds: the ids and ranks, as two arrays, so
         that the statement is the same whatever the page holds.
         """
-        best = self._best_of_newest(session, query, values | _after_values(after))
+        best = self._best_of_newest(session, query, values)
         values["ids"] = [ticket_id for ticket_id, _ in best]
         values["ranks"] = [rank for _, rank in best]
         return _PAGE_OF_RANKS
@@ -411,17 +411,13 @@ def _order_by_rank(query: Select, key, best_first: str, *, after: bool):
     return query.order_by(ordered, ticket_id.desc()).limit(bindparam("limit")).subquery()
 
 
-def _after_values(after: RankCursor | None) -> dict[str, object]:
-    """The values `_order_by_rank(after=True)` binds, from a decoded rank cursor."""
-    return {"after_rank": after[0], "after_id": after[1]} if after else {}
-
-
 def _rank_cursor(rank: float, ticket_id: int) -> str:
     raw = json.dumps(["relevance", rank, ticket_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_rank_cursor(cursor: str) -> RankCursor:
+def _rank_cursor_values(cursor: str) -> dict[str, object]:
+    """The values `_order_by_rank(after=True)` binds, from a cursor made by `_rank_cursor`."""
     invalid = ValidationFailed.field("cursor", "Invalid cursor; start again from the first page.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -432,4 +428,4 @@ def _decode_rank_cursor(cursor: str) -> RankCursor:
         raise invalid
     if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or abs(ticket_id) > 2**62:
         raise invalid
-    return float(rank), ticket_id
+    return {"after_rank": float(rank), "after_id": ticket_id}
