@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench import operations
 from bench.load import call, drive
+from ticketdesk.cli import SERVE_THREADS, gunicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -233,20 +234,14 @@ def _ticketdesk() -> str:
 
 
 def _gunicorn_ceiling(port: int, workers: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        "4",
-        "--chdir",
-        str(ROOT),
+    """The ceiling, served exactly as `ticketdesk serve` serves the app (access log too)."""
+    return gunicorn_command(
         "bench.ceiling:create_app()",
-    ]
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        threads=SERVE_THREADS,
+    )
 
 
 def _run(command: list[str], env: dict, *, quiet: bool = False) -> None:

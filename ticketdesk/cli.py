@@ -17,6 +17,8 @@ from ticketdesk.models import Role
 from ticketdesk.services import queue_manager, user_manager
 from ticketdesk.services.errors import DomainError
 
+SERVE_THREADS = 4
+
 
 def main() -> None:
     """Entry point of the console script."""
@@ -82,10 +84,18 @@ def create_user_command(email, name, role, password):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--threads", default=SERVE_THREADS, show_default=True, type=int)
 def serve_command(host, port, workers, threads):
     """Serve the app with gunicorn, the production WSGI server."""
-    args = [
+    args = gunicorn_command(
+        "ticketdesk.app:create_app()", host=host, port=port, workers=workers, threads=threads
+    )
+    os.execv(sys.executable, args)
+
+
+def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: int) -> list[str]:
+    """How `serve` runs an app under gunicorn; `make bench` serves its ceiling the same way."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -97,9 +107,8 @@ def serve_command(host, port, workers, threads):
         str(threads),
         "--access-logfile",
         "-",
-        "ticketdesk.app:create_app()",
+        app,
     ]
-    os.execv(sys.executable, args)
 
 
 @click.command("demo")
