@@ -28,18 +28,30 @@ def init_app(app: Flask) -> None:
     app.after_request(_add_security_headers)
 
 
+# Set on every answer unless the view chose its own (downloads set a stricter CSP).
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def _add_security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if response.status_code < 400:
+    headers = response.headers
+    # One pass over the names: each werkzeug lookup of a missing header builds, raises
+    # and catches an HTTP exception (about 2% of a ticket read's instructions).
+    present = {name.lower() for name, _ in headers.to_wsgi_list()}
+    for name, value in DEFAULT_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
+    if response.status_code < 400 and "retry-after" in present:
         # Flask-Limiter announces Retry-After on every answer; it only means something on 429.
-        response.headers.pop("Retry-After", None)
+        headers.remove("Retry-After")
     if _is_private():
-        response.headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
     return response
 
