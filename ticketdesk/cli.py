@@ -107,6 +107,8 @@ def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: i
         str(threads),
         "--access-logfile",
         "-",
+        "--config",
+        "python:ticketdesk.serving",
         app,
     ]
 

@@ -1,0 +1,47 @@
+"""`ticketdesk serve` runs gunicorn with our settings: workers freeze their start-up objects."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ticketdesk.cli import gunicorn_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_served_workers_freeze_what_they_loaded():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = gunicorn_command(
+        "tests.perf.freeze_probe:app", host="127.0.0.1", port=port, workers=1, threads=1
+    )
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        frozen = _get(port, "/", deadline=time.monotonic() + 30)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # Gunicorn and the probe alone leave thousands of objects; an unfrozen worker has none.
+    assert int(frozen) > 1000
+
+
+def _get(port: int, path: str, deadline: float) -> str:
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                connection.request("GET", path)
+                return connection.getresponse().read().decode()
+            finally:
+                connection.close()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
