@@ -26,6 +26,16 @@ class Result:
     seconds: float
     latencies_ms: list[float]
 
+    @classmethod
+    def combined(cls, parts: list[Result]) -> Result:
+        """Several runs of one endpoint as one measurement."""
+        return cls(
+            requests=sum(part.requests for part in parts),
+            errors=sum(part.errors for part in parts),
+            seconds=sum(part.seconds for part in parts),
+            latencies_ms=[value for part in parts for value in part.latencies_ms],
+        )
+
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
