@@ -17,7 +17,6 @@ from ticketdesk.api.schemas import (
     TicketPatch,
     TicketQuery,
 )
-from ticketdesk.api.search import search_items
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
@@ -62,7 +61,7 @@ def list_tickets(query: TicketQuery):
     page = ticket_manager().get_tickets(
         current_user(), filters, sort=query.sort, limit=query.limit, cursor=query.cursor
     )
-    return {"items": search_items(page), "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @bp.get("/users/<int:user_id>/tickets")

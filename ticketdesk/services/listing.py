@@ -10,7 +10,7 @@ schemas and cursors read a summary exactly as they read a `Ticket`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,6 +66,8 @@ class TicketSummary:
     version: int
     requester: UserRef
     assignee: UserRef | None
+    # Found by a search: the matching text as HTML, words found in <mark>, the rest escaped.
+    snippet: str | None = None
 
 
 # Core columns, not ORM attributes: a Core SELECT skips the ORM's loading machinery.
@@ -73,7 +75,7 @@ _tickets = Ticket.__table__
 _TICKET_COLUMNS = [
     _tickets.c[name]
     for name in TicketSummary.__dataclass_fields__
-    if name not in ("requester", "assignee")
+    if name not in ("requester", "assignee", "snippet")
 ]
 _requester = User.__table__.alias("requester")
 _assignee = User.__table__.alias("assignee")
@@ -89,14 +91,23 @@ def with_people(query: Select) -> Select:
     )
 
 
-def summaries(rows: Iterable) -> list[TicketSummary]:
-    """Rows of a `with_people` select as summaries (columns after the summary's are ignored)."""
+def summaries(rows: Iterable, snippets: Mapping[int, str] | None = None) -> list[TicketSummary]:
+    """Rows of a `with_people` select as summaries (columns after the summary's are ignored),
+    each with its snippet from `snippets` (by ticket id) when a search made one."""
     width = len(_TICKET_COLUMNS)
+    snippets = snippets or {}
     found = []
     for row in rows:
         requester = UserRef(*row[width : width + 3])
         assignee = UserRef(*row[width + 3 : width + 6]) if row[width + 3] is not None else None
-        found.append(TicketSummary(*row[:width], requester=requester, assignee=assignee))
+        found.append(
+            TicketSummary(
+                *row[:width],
+                requester=requester,
+                assignee=assignee,
+                snippet=snippets.get(row[0]),
+            )
+        )
     return found
 
 

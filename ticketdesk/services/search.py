@@ -19,8 +19,6 @@ import html
 import json
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Double,
@@ -76,13 +74,6 @@ _FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() tak
 _tickets = Ticket.__table__
 
 
-@dataclass(frozen=True)
-class SearchPage(Page[TicketSummary]):
-    """A page of search results, with a highlighted snippet (HTML) per ticket id."""
-
-    snippets: Mapping[int, str] = field(default_factory=dict)
-
-
 def search_terms(text_query: str) -> list[str]:
     """The words of a query, lower-cased, as both engines will tokenise them."""
     return [word.lower() for word in _WORD.findall(text_query)][:MAX_TERMS]
@@ -97,7 +88,7 @@ def search_page(
     sort: TicketSort | None,
     limit: int,
     cursor: str | None,
-) -> SearchPage:
+) -> Page[TicketSummary]:
     """One page of `tickets` (a statement of filtered tickets and the values it binds)
     narrowed to those matching `text_query`.
 
@@ -108,7 +99,7 @@ def search_page(
     """
     terms = search_terms(text_query)
     if not terms:
-        return SearchPage([], None)
+        return Page([], None)
     query, filter_values = tickets
     engine = _Sqlite(terms, staff) if session.get_bind().dialect.name == "sqlite" else None
     engine = engine or _Postgres(terms, staff)
@@ -123,15 +114,15 @@ def search_page(
         values |= cursor_values(cursor, sort) if cursor else {}
     rows = session.execute(statement, values).all()
     more = len(rows) > limit
-    items = summaries(rows[:limit])
+    rows = rows[:limit]
+    # Snippets for this page only: made for every match, they would cost more than the search.
+    found = engine.snippets(session, [row[0] for row in rows]) if rows else []
+    items = summaries(rows, {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw})
     next_cursor = None
     if more:
-        last, last_relevance = items[-1], rows[limit - 1][-1]
+        last, last_relevance = items[-1], rows[-1][-1]
         next_cursor = ticket_cursor(last, sort) if sort else _rank_cursor(last_relevance, last.id)
-    # Snippets for this page only: made for every match, they would cost more than the search.
-    found = engine.snippets(session, [ticket.id for ticket in items]) if items else []
-    snippets = {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw}
-    return SearchPage(items, next_cursor, snippets)
+    return Page(items, next_cursor)
 
 
 @functools.lru_cache(maxsize=256)
