@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline script or style anywhere; nothing may frame us.
@@ -66,7 +66,21 @@ def _is_private() -> bool:
 
 
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
-    """The session cookie is `Secure` whenever the request came over HTTPS."""
+    """The session cookie is `Secure` whenever the request came over HTTPS.
+
+    A request without a session cookie (every API call: bearer tokens) gets its empty
+    session without a signing serializer being built for it, and one whose session
+    was never touched skips the cookie work on the way out.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
