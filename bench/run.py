@@ -4,8 +4,8 @@
     python -m bench --size 1m --database-url postgresql://…/seeded   (measure again, no seeding)
 
 Prints requests/s, p50 and p99 per operation next to the ceiling (a bare Flask +
-SQLAlchemy endpoint listing 25 tickets, served the same way, measured just before
-and after each operation) and writes the numbers with a description of the
+SQLAlchemy endpoint listing 25 tickets, served the same way, measured in slices
+alternating with each operation's) and writes the numbers with a description of the
 machine to bench/results/.
 """
 
@@ -34,6 +34,8 @@ from ticketdesk.cli import SERVE_THREADS, gunicorn_command
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+# Seconds of warm-up before each slice after an operation's first: the servers are warm.
+SLICE_WARMUP = 0.5
 PASSWORD = "bench-password"
 
 
@@ -93,6 +95,9 @@ def _parse(argv):
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per operation")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="slices of each operation, between ceiling slices"
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
@@ -115,32 +120,35 @@ def _parse(argv):
 
 
 def _measure(args, app_port, ceiling_port, context) -> tuple[dict, dict]:
-    """Each operation between two half-length runs of the ceiling.
+    """Each operation in `args.rounds` slices, each slice between two of the ceiling.
 
-    The machine is shared and its speed drifts over minutes, so each operation's
-    ratio is taken against the ceiling measured around it, not once at the start.
-    Returns the results by name ("ceiling": all of its runs) and the bracketing
-    ceiling of each operation.
+    The machine is shared: its speed drifts over minutes and dips for seconds at a
+    time. With the ceiling measured once at the start, a ticket read came out at 0.59
+    of it in one run and 0.41 in the next; alternating short slices put the same dips
+    on both sides of each ratio. Returns the results by name ("ceiling": all of its
+    slices) and the ceiling measured around each operation.
     """
     results, ceilings = {}, {}
     ceiling = operations.factory("ceiling", context)
     names = [name for name in operations.NAMES if not args.only or name in args.only]
+    length = args.duration / args.rounds
     for name in names:
         make = operations.factory(name, context)
         if make is None:
             print(f"  {name:<16} skipped: {context['skipped'].get(name, 'not available')}")
             continue
-        before = _drive(args, ceiling_port, ceiling, args.duration / 2)
-        results[name] = _drive(args, app_port, make, args.duration)
-        ceilings[name] = Result.combined(
-            [before, _drive(args, ceiling_port, ceiling, args.duration / 2)]
-        )
+        slices, around = [], [_drive(args, ceiling_port, ceiling, length / 2, args.warmup)]
+        for round_ in range(args.rounds):
+            warmup = args.warmup if round_ == 0 else SLICE_WARMUP
+            slices.append(_drive(args, app_port, make, length, warmup))
+            around.append(_drive(args, ceiling_port, ceiling, length / 2, SLICE_WARMUP))
+        results[name], ceilings[name] = Result.combined(slices), Result.combined(around)
         _show(name, results[name], ceilings[name])
     return {"ceiling": Result.combined(list(ceilings.values())), **results}, ceilings
 
 
-def _drive(args, port: int, make, duration: float) -> Result:
-    return drive(port, make, connections=args.connections, warmup=args.warmup, duration=duration)
+def _drive(args, port: int, make, duration: float, warmup: float) -> Result:
+    return drive(port, make, connections=args.connections, warmup=warmup, duration=duration)
 
 
 def _show(name: str, result: Result, ceiling: Result) -> None:
@@ -160,6 +168,7 @@ def _report(args, tickets: int, results: dict, ceilings: dict, context: dict) ->
         "connections": args.connections,
         "workers": args.workers,
         "duration_s": args.duration,
+        "rounds": args.rounds,
         "machine": _machine(args.db, args.postgres_url),
         "skipped": context["skipped"],
         "operations": {
