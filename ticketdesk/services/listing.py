@@ -105,7 +105,7 @@ def summaries(rows: Iterable, snippets: Mapping[int, str] | None = None) -> list
                 *row[:width],
                 requester=requester,
                 assignee=assignee,
-                snippet=snippets.get(row[0]),
+                snippet=snippets.get(row.id),
             )
         )
     return found

@@ -116,7 +116,7 @@ def search_page(
     more = len(rows) > limit
     rows = rows[:limit]
     # Snippets for this page only: made for every match, they would cost more than the search.
-    found = engine.snippets(session, [row[0] for row in rows]) if rows else []
+    found = engine.snippets(session, [row.id for row in rows]) if rows else []
     items = summaries(rows, {ticket_id: render_snippet(raw) for ticket_id, raw in found if raw})
     next_cursor = None
     if more:
