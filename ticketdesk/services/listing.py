@@ -143,7 +143,10 @@ def list_statement(
 def filter_values(filters: TicketFilter) -> dict[str, object]:
     """The value bound for each filter that is set, by the name of its condition."""
     values: dict[str, object] = {}
-    if filters.statuses:
+    if len(filters.statuses) == 1:
+        # One status is an equality: an IN list is rewritten into the SQL on every run.
+        values["status"] = filters.statuses[0]
+    elif filters.statuses:
         values["statuses"] = list(filters.statuses)
     if filters.priority is not None:
         values["priority"] = filters.priority
@@ -162,6 +165,7 @@ def filter_values(filters: TicketFilter) -> dict[str, object]:
 
 _OWN = _tickets.c.requester_id == bindparam("viewer_id")
 _CONDITIONS = {
+    "status": _tickets.c.status == bindparam("status"),
     "statuses": _tickets.c.status.in_(bindparam("statuses", expanding=True)),
     "priority": _tickets.c.priority == bindparam("priority"),
     "queue_id": _tickets.c.queue_id == bindparam("queue_id"),
