@@ -316,7 +316,10 @@ def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
     # As double precision: a real would not survive the cursor's round trip exactly.
     rank = cast(func.ts_rank(_search.c.document, _TSQUERY), Double).label("relevance")
     window = (
-        matches.where(_search.c.ticket_id < bindparam("stop"))
+        # `+ 0`, so that no plan reads the primary key for this bound: it holds every id
+        # below the window, most of the table. PostgreSQL's generic plan (psycopg prepares
+        # the statement) ANDed that range into the GIN bitmap: 18 against 8 ms at 100k.
+        matches.where(_search.c.ticket_id + 0 < bindparam("stop"))
         .add_columns(rank)
         .order_by(_NEWEST_MATCH)
         .limit(bindparam("newest"))
