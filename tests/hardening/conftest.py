@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import db
@@ -28,12 +28,6 @@ from ticketdesk.models import Role
 from ticketdesk.services import user_manager
 
 PASSWORD = "fault tests password"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

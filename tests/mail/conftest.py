@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import deque
 from email import message_from_bytes, policy
@@ -12,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from tests.ports import free_port
 from ticketdesk.extensions import db
 from ticketdesk.mail.intake import mail_intake
 from ticketdesk.mail.worker import run_worker, transport_from_config
@@ -20,12 +20,6 @@ from ticketdesk.services import outbox_manager
 from ticketdesk.services.notifications import notification_settings, render_notification
 
 SUPPORT = "support@helpdesk.example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RecordingHandler:

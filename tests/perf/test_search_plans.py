@@ -12,14 +12,14 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
-from flask.cli import ScriptInfo
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
 from tests.conftest import PG_URL
+from tests.perf.seeding import seed
 from ticketdesk.extensions import db
 from ticketdesk.models import Role, User
-from ticketdesk.seed import RARE_WORD, seed_command
+from ticketdesk.seed import RARE_WORD
 from ticketdesk.services.listing import filtered_tickets
 from ticketdesk.services.search import _window_statement
 from ticketdesk.services.tickets import TicketFilter
@@ -28,14 +28,9 @@ from ticketdesk.services.tickets import TicketFilter
 @pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_generic_plan_of_a_search_window_never_reads_the_primary_key(app):
-    result = CliRunner().invoke(
-        seed_command,
-        ["3000", "--password", "seed password"],
-        obj=ScriptInfo(create_app=lambda: app),
-    )
-    assert result.exit_code == 0, result.output
+    seed(app, 3000)
     with app.app_context():
-        staff = db.session.query(User).filter(User.role == Role.STAFF).first()
+        staff = db.session.scalars(select(User).where(User.role == Role.STAFF)).first()
         query, _ = filtered_tickets(staff, TicketFilter())
         compiled = _window_statement(query, False, False).compile(
             dialect=postgresql.psycopg.dialect()

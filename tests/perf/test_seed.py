@@ -8,26 +8,18 @@ from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
 from tests.factories import ApiClient
+from tests.perf.seeding import PASSWORD, seed
 from ticketdesk.extensions import db
 from ticketdesk.models import Comment, Ticket, TicketStatus, User
 from ticketdesk.seed import BENCH_STAFF_EMAIL, RARE_WORD, seed_command
 from ticketdesk.services.stats import count_by_status
 
 
-def _seed(app, tickets: int) -> None:
-    result = CliRunner().invoke(
-        seed_command,
-        [str(tickets), "--password", "seed password"],
-        obj=ScriptInfo(create_app=lambda: app),
-    )
-    assert result.exit_code == 0, result.output
-
-
 def test_seeded_database_lists_searches_counts_and_grows(app, client):
-    _seed(app, 300)
+    seed(app, 300)
 
     token = client.post(
-        "/api/v1/auth/tokens", json={"email": BENCH_STAFF_EMAIL, "password": "seed password"}
+        "/api/v1/auth/tokens", json={"email": BENCH_STAFF_EMAIL, "password": PASSWORD}
     ).json["token"]
     staff = ApiClient(client, token)
     assert len(staff.get("/api/v1/tickets?limit=100").json["items"]) == 100
@@ -62,7 +54,7 @@ def test_seed_refuses_a_database_with_tickets(app, factory, customer):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_seeded_sqlite_index_leaves_no_merging_to_the_writes_after_it(app):
-    _seed(app, 5000)  # over 1 MB of text: FTS5 writes the bulk insert as several segments
+    seed(app, 5000)  # over 1 MB of text: FTS5 writes the bulk insert as several segments
     with app.app_context(), db.engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO ticket_search (ticket_search, rank) VALUES ('usermerge', 2)"

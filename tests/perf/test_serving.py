@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from tests.ports import free_port
 from ticketdesk.cli import gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_served_workers_freeze_what_they_loaded():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = gunicorn_command(
         "tests.perf.freeze_probe:app", host="127.0.0.1", port=port, workers=1, threads=1
     )
