@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from sqlalchemy import event
 
+from tests.perf.statements import watching_statements
 from ticketdesk.extensions import db
 from ticketdesk.models import Role
 from ticketdesk.services import ticket_manager
@@ -34,13 +34,8 @@ def count_queries(app):
         if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
             statements.append(statement)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with watching_statements(app, record):
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ def test_the_whole_list_stays_prepared_and_planned_once_across_requests(app, as_
         generic_plans = db.session.scalar(
             text(
                 "SELECT sum(generic_plans) FROM pg_prepared_statements"
-                " WHERE statement LIKE 'SELECT tickets.id%'"
+                " WHERE statement LIKE 'SELECT page.id%'"
             )
         )
     assert generic_plans > 0

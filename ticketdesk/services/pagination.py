@@ -58,7 +58,15 @@ def keyset_order(query: Select, sort: TicketSort, *, after: bool) -> Select:
         )
         key = tuple_(*columns)
         query = query.where(key < bound if descending else key > bound)
-    return query.order_by(*(column.desc() if descending else column.asc() for column in columns))
+    return query.order_by(*sort_order(_tickets.c, sort))
+
+
+def sort_order(columns, sort: TicketSort) -> list:
+    """`sort`'s ORDER BY terms, on the like-named columns of `columns` (a select's or a
+    subquery's)."""
+    descending = sort in _DESCENDING
+    keys = [columns[column.key] for column in _SORT_KEYS[sort]]
+    return [key.desc() if descending else key.asc() for key in keys]
 
 
 def cursor_values(cursor: str, sort: TicketSort) -> dict[str, object]:

@@ -112,7 +112,9 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
-        rows = summaries(self.session.execute(*list_statement(actor, filters, sort, cursor, limit)))
+        dialect = self.session.get_bind().dialect.name
+        statement = list_statement(actor, filters, sort, cursor, limit, dialect=dialect)
+        rows = summaries(self.session.execute(*statement))
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, ticket_cursor(items[-1], sort) if more else None)
