@@ -1,4 +1,4 @@
-"""Watching the statements a request sends, as it sends them."""
+"""Watching the statements a request sends, as it sends them, and explaining them."""
 
 from __future__ import annotations
 
@@ -20,3 +20,20 @@ def watching_statements(app, record):
         yield
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextlib.contextmanager
+def explained(app, explain: str, marks: tuple[str, ...], *, before: tuple[str, ...] = ()):
+    """The plans (`explain` + statement, run after each of `before` on the same cursor,
+    with the same values) of the statements holding one of `marks`, sent inside the block."""
+    plans: list = []
+
+    def record(_conn, cursor, statement, params, _context, _many):
+        if any(mark in statement for mark in marks):
+            for setting in before:
+                cursor.execute(setting)
+            cursor.execute(f"{explain} {statement}", params)
+            plans.append(cursor.fetchall())
+
+    with watching_statements(app, record):
+        yield plans

@@ -6,7 +6,6 @@ request sends is explained on the same cursor, with the same values.
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
@@ -14,27 +13,11 @@ import pytest
 from tests.conftest import PG_URL
 from tests.factories import ApiClient
 from tests.perf.seeding import PASSWORD, seed
-from tests.perf.statements import watching_statements
+from tests.perf.statements import explained
 from ticketdesk.seed import BENCH_CUSTOMER_EMAIL, BENCH_STAFF_EMAIL
 
 SEEDED = 3000
-
-
-@contextlib.contextmanager
-def explained(app, explain: str, *, before: tuple[str, ...] = ()):
-    """The plans (`explain` + statement, after each of `before`) of the ticket pages
-    selected inside the block."""
-    plans: list = []
-
-    def record(_conn, cursor, statement, params, _context, _many):
-        if "FROM tickets" in statement or "FROM (SELECT tickets" in statement:
-            for setting in before:
-                cursor.execute(setting)
-            cursor.execute(f"{explain} {statement}", params)
-            plans.append(cursor.fetchall())
-
-    with watching_statements(app, record):
-        yield plans
+PAGES = ("FROM tickets", "FROM (SELECT tickets")
 
 
 def _signed_in(client, email: str) -> ApiClient:
@@ -57,7 +40,7 @@ def test_sqlite_walks_the_index_of_an_order_no_filter_keeps(app, client, query, 
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
 
-    with explained(app, "EXPLAIN QUERY PLAN") as plans:
+    with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
         assert staff.get(f"/api/v1/tickets?{query}").status_code == 200
 
     steps = [row[3] for row in plans[-1]]
@@ -70,7 +53,7 @@ def test_sqlite_sorts_a_customers_few_tickets_rather_than_walk_everyones(app, cl
     seed(app, SEEDED)
     customer = _signed_in(client, BENCH_CUSTOMER_EMAIL)
 
-    with explained(app, "EXPLAIN QUERY PLAN") as plans:
+    with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
         assert customer.get("/api/v1/tickets?sort=-updated_at").status_code == 200
 
     steps = [row[3] for row in plans[-1]]
@@ -88,7 +71,7 @@ def test_postgresql_joins_people_to_one_page_whatever_join_it_picks(app, client)
     first = staff.get("/api/v1/tickets?priority=low&sort=-priority&limit=25").json
     forced = ("SET LOCAL enable_nestloop = off", "SET LOCAL enable_hashjoin = off")
 
-    with explained(app, "EXPLAIN (ANALYZE, FORMAT JSON)", before=forced) as plans:
+    with explained(app, "EXPLAIN (ANALYZE, FORMAT JSON)", PAGES, before=forced) as plans:
         page = f"/api/v1/tickets?priority=low&sort=-priority&limit=25&cursor={first['next_cursor']}"
         assert staff.get(page).status_code == 200
 

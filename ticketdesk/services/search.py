@@ -72,6 +72,8 @@ _search = table(
 _FTS = literal_column("ticket_search")  # FTS5's MATCH, bm25() and snippet() take the table
 # The table, not the entity: a Core select skips the ORM's compile and loading steps.
 _tickets = Ticket.__table__
+_SQLITE_JOIN = _search.c.rowid == _tickets.c.id
+_POSTGRES_JOIN = _search.c.ticket_id == _tickets.c.id
 
 
 def search_terms(text_query: str) -> list[str]:
@@ -162,7 +164,7 @@ class _Sqlite:
 
     @staticmethod
     def narrow(query: Select) -> Select:
-        return query.join(_search, _search.c.rowid == _tickets.c.id).where(_FTS_MATCH)
+        return query.join(_search, _SQLITE_JOIN).where(_FTS_MATCH)
 
     def ranked(self, session: Session, query: Select, values: dict):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`,
@@ -190,14 +192,14 @@ _FTS_MATCH = _FTS.op("MATCH")(bindparam("match"))
 @functools.lru_cache(maxsize=256)
 def _sqlite_floor(query: Select) -> Select:
     """The rowid of the MAX_RANKED-th newest match (bound as `floor_offset` + 1)."""
-    matches = _matches(query, _Sqlite.narrow, _search.c.rowid, _FTS_MATCH)
+    matches = _matches(query, _SQLITE_JOIN, _search.c.rowid, _FTS_MATCH)
     return matches.order_by(_search.c.rowid.desc()).offset(bindparam("floor_offset")).limit(1)
 
 
 @functools.lru_cache(maxsize=256)
 def _sqlite_ranked(query: Select, floor: bool, after: bool):
     """The best bound `limit` of `query`'s matches from the bound `floor` up, after a cursor."""
-    matches = _matches(query, _Sqlite.narrow, _search.c.rowid, _FTS_MATCH)
+    matches = _matches(query, _SQLITE_JOIN, _search.c.rowid, _FTS_MATCH)
     if floor:
         matches = matches.where(_search.c.rowid >= bindparam("floor"))
     # A word in the title counts four times one in the body or notes.
@@ -229,7 +231,7 @@ class _Postgres:
 
     @staticmethod
     def narrow(query: Select) -> Select:
-        return query.join(_search, _search.c.ticket_id == _tickets.c.id).where(_found(False))
+        return query.join(_search, _POSTGRES_JOIN).where(_found(False))
 
     def ranked(self, session: Session, query: Select, values: dict):
         """(id, relevance) of the best `limit` of the newest MAX_RANKED matches of `query`,
@@ -312,7 +314,7 @@ def _window(
 @functools.lru_cache(maxsize=256)
 def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
     """The count of the bound `newest` matches below the bound `stop`, and their best."""
-    matches = _matches(query, _Postgres.narrow, _search.c.ticket_id, _found(lexemes))
+    matches = _matches(query, _POSTGRES_JOIN, _search.c.ticket_id, _found(lexemes))
     # As double precision: a real would not survive the cursor's round trip exactly.
     rank = cast(func.ts_rank(_search.c.document, _TSQUERY), Double).label("relevance")
     window = (
@@ -385,12 +387,18 @@ _POSTGRESQL_STAFF_SNIPPETS = _headlines(
 )
 
 
-def _matches(query: Select, narrow, search_id, found) -> Select:
-    """The ids of the matches of `query` (labelled `id`), from the index alone if it can."""
+def _matches(query: Select, joined_on, search_id, found) -> Select:
+    """The ids of `query`'s tickets for which `found` holds (labelled `id`), from the index
+    alone if it can.
+
+    `found` is the window's own condition: a filtered search that looked for the query's
+    words alone read every match in every window, not the window's id blocks (PostgreSQL
+    at a million tickets, active urgent tickets with a 1% word: 0.2-0.3 s).
+    """
     if query.whereclause is None:
         # No ticket filter (staff): the index answers without a join to every match.
         return select(search_id.label("id")).select_from(_search).where(found)
-    return narrow(query).with_only_columns(search_id.label("id"))
+    return query.join(_search, joined_on).where(found).with_only_columns(search_id.label("id"))
 
 
 def _order_by_rank(query: Select, key, best_first: str, *, after: bool):
