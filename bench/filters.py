@@ -3,8 +3,9 @@
     python -m bench.filters --database-url sqlite:////path/seeded.sqlite3
 
 `make bench` measures the views most requests ask for; this walks all the others
-(status, assignee, priority and queue, each set or not, under each order), first page
-and next, in-process and one request at a time, and prints the slowest. A list that
+(status, assignee, priority and queue, each set or not, under each order; with `--q`,
+each searching too), first page and next, in-process and one request at a time, and
+prints the slowest. A list that
 one combination makes slow is a list an agent can make slow with two clicks.
 """
 
@@ -32,12 +33,15 @@ STATUSES = (
     ["open", "in_progress", "waiting"],
 )
 ORDERS = (None, "created_at", "-updated_at", "-priority")
+# A search without an order ranks its matches; newest first is an order of its own there.
+SEARCH_ORDERS = (None, "-created_at", "created_at", "-updated_at", "-priority")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.filters")
     parser.add_argument("--database-url", required=True, help="a database `ticketdesk seed` filled")
     parser.add_argument("--show", type=int, default=15, help="how many of the slowest to print")
+    parser.add_argument("--q", help="also every combination searching for these words")
     args = parser.parse_args(argv)
     os.environ |= {
         "TICKETDESK_DATABASE_URL": _sqlalchemy_url(args.database_url),
@@ -50,9 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     context = operations.prepare(send, PASSWORD, 0)
     headers = {"Authorization": f"Bearer {context['staff_token']}"}
     queues = json.loads(send("GET", "/api/v1/queues", headers=headers)[2])
-    timings = [
-        _timed(send, headers, query) for query in _queries(context["staff_id"], queues[-1]["id"])
-    ]
+    staff_id, queue_id = context["staff_id"], queues[-1]["id"]
+    queries = _queries(staff_id, queue_id, ORDERS)
+    if args.q:
+        searching = urlencode({"q": args.q})
+        searches = _queries(staff_id, queue_id, SEARCH_ORDERS)
+        queries = itertools.chain(queries, (f"{searching}&{query}" for query in searches))
+    timings = [_timed(send, headers, query) for query in queries]
     timings.sort(reverse=True)
     print(f"{len(timings)} lists; the slowest (ms, the slower of the first and next page):")
     for slowest, first, following, found, query in timings[: args.show]:
@@ -61,9 +69,9 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def _queries(staff_id: int, queue_id: int):
+def _queries(staff_id: int, queue_id: int, orders):
     for statuses, assignee, priority, queue, order in itertools.product(
-        STATUSES, (None, staff_id, "none"), (None, "urgent", "low"), (None, queue_id), ORDERS
+        STATUSES, (None, staff_id, "none"), (None, "urgent", "low"), (None, queue_id), orders
     ):
         query = [("status", status) for status in statuses]
         query += [("assignee_id", assignee)] if assignee is not None else []

@@ -37,3 +37,10 @@ def explained(app, explain: str, marks: tuple[str, ...], *, before: tuple[str, .
 
     with watching_statements(app, record):
         yield plans
+
+
+def plan_steps(plan: dict):
+    """Every step of a PostgreSQL JSON plan, depth first."""
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_steps(child)

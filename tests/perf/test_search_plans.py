@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 from tests.conftest import PG_URL
 from tests.perf.seeding import seed
-from tests.perf.statements import explained
+from tests.perf.statements import explained, plan_steps
 from ticketdesk.extensions import db
 from ticketdesk.models import Priority, Role, User
 from ticketdesk.seed import RARE_WORD
@@ -85,12 +85,6 @@ def test_a_filtered_search_reads_each_match_once_however_many_windows(
 def _search_rows_read(plan: dict) -> int:
     return sum(
         step["Actual Rows"] * step["Actual Loops"]
-        for step in _steps(plan)
+        for step in plan_steps(plan)
         if step.get("Relation Name") == "ticket_search"
     )
-
-
-def _steps(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _steps(child)

@@ -42,7 +42,12 @@ from ticketdesk.models import Ticket
 from ticketdesk.models import search as _search_schema  # noqa: F401  (registers the DDL)
 from ticketdesk.services import search_index
 from ticketdesk.services.errors import ValidationFailed
-from ticketdesk.services.listing import TicketSummary, summaries, with_people
+from ticketdesk.services.listing import (
+    TicketSummary,
+    page_with_people,
+    summaries,
+    with_people,
+)
 from ticketdesk.services.pagination import (
     Page,
     TicketSort,
@@ -112,7 +117,8 @@ def search_page(
         ranked = engine.ranked(session, query, values)
         statement = _ranked_page(query, ranked, engine.best_first)
     else:
-        statement = _sorted_page(query, engine.narrow, sort, bool(cursor))
+        planned = isinstance(engine, _Postgres)
+        statement = _sorted_page(query, engine.narrow, sort, bool(cursor), planned)
         values |= cursor_values(cursor, sort) if cursor else {}
     rows = session.execute(statement, values).all()
     more = len(rows) > limit
@@ -142,8 +148,12 @@ def _ranked_page(query: Select, ranked, best_first: str) -> Select:
 
 
 @functools.lru_cache(maxsize=256)
-def _sorted_page(query: Select, narrow, sort: TicketSort, after: bool) -> Select:
-    """The page of `query`'s matches in `sort` order, after the bound cursor values or not."""
+def _sorted_page(query: Select, narrow, sort: TicketSort, after: bool, planned: bool) -> Select:
+    """The page of `query`'s matches in `sort` order, after the bound cursor values or not;
+    `planned` (PostgreSQL) takes the page before joining its people, as lists do (see
+    `listing.page_with_people`)."""
+    if planned:
+        return page_with_people(narrow(query), sort, after=after)
     return keyset_order(with_people(narrow(query)), sort, after=after).limit(bindparam("limit"))
 
 
