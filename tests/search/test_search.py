@@ -340,6 +340,25 @@ def test_filters_apply_before_gathering_id_blocks(
     assert sorted(found) == sorted(still_open)
 
 
+def test_a_filtered_search_lists_each_match_once_however_many_windows(
+    small_id_blocks, as_staff, factory, customer
+):
+    # Two urgent matches among twelve, in blocks far apart: fewer than a window holds,
+    # so the search widens. Windows that looked for the word alone, not their own
+    # blocks, read the older urgent ticket twice and listed it twice.
+    urgent = []
+    for n in range(12):
+        priority = "urgent" if n in (1, 9) else "normal"
+        ticket = factory.ticket(
+            customer, title=f"Kettle {n}", description="kettle", priority=priority
+        )
+        urgent += [ticket.id] if priority == "urgent" else []
+
+    found = ids(as_staff.get("/api/v1/tickets?q=kettle&priority=urgent&limit=5"))
+
+    assert sorted(found) == sorted(urgent)
+
+
 def test_customer_gathers_only_own_matches_across_id_blocks(
     small_id_blocks, as_customer, factory, customer, other_customer
 ):
