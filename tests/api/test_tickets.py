@@ -38,6 +38,7 @@ def test_new_ticket_answers_exactly_as_it_reads_back(as_staff, customer):
     read = as_staff.get(created.headers["Location"])
     stored = read.json
     assert stored.pop("comments") == []  # a read carries the conversation as well
+    assert stored.pop("comments_next_cursor") is None
     assert created.json == stored
     assert created.headers["ETag"] == read.headers["ETag"]
 
@@ -50,7 +51,7 @@ def test_new_ticket_lands_in_default_queue(as_customer, as_staff):
 
 def test_creation_is_recorded_in_history(as_customer, customer):
     created = as_customer.post(TICKETS, json={"title": "a", "description": "b"}).json
-    events = as_customer.get(f"{TICKETS}/{created['id']}/events").json
+    events = as_customer.get(f"{TICKETS}/{created['id']}/events").json["items"]
     assert [(e["kind"], e["actor_id"], e["new_value"]) for e in events] == [
         ("created", customer.id, "open")
     ]
@@ -139,9 +140,10 @@ def test_customer_never_sees_internal_notes(as_staff, as_customer, ticket):
     as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "secret", "internal": True})
     detail = as_customer.get(f"{TICKETS}/{ticket.id}").json
     assert [c["body"] for c in detail["comments"]] == ["public"]
-    comments = as_customer.get(f"{TICKETS}/{ticket.id}/comments").json
+    comments = as_customer.get(f"{TICKETS}/{ticket.id}/comments").json["items"]
     assert [c["body"] for c in comments] == ["public"]
-    kinds = [e["kind"] for e in as_customer.get(f"{TICKETS}/{ticket.id}/events").json]
+    events = as_customer.get(f"{TICKETS}/{ticket.id}/events").json["items"]
+    kinds = [e["kind"] for e in events]
     assert "internal_note" not in kinds
     staff_view = as_staff.get(f"{TICKETS}/{ticket.id}").json
     assert [c["body"] for c in staff_view["comments"]] == ["public", "secret"]
@@ -233,7 +235,7 @@ def test_staff_assigns_to_self_and_unassigns(as_staff, staff, ticket):
     assert assigned.json["assignee"]["id"] == staff.id
     unassigned = patch(as_staff, ticket.id, {"assignee_id": None})
     assert unassigned.json["assignee_id"] is None
-    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json
+    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json["items"]
     assert [(e["kind"], e["old_value"], e["new_value"]) for e in events[1:]] == [
         ("assignee", None, str(staff.id)),
         ("assignee", str(staff.id), None),
@@ -267,7 +269,7 @@ def test_every_change_is_recorded(as_staff, as_admin, staff, ticket):
             "assignee_id": staff.id,
         },
     )
-    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json
+    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json["items"]
     changes = {e["kind"]: (e["old_value"], e["new_value"]) for e in events}
     assert changes["title"] == ("Printer on fire", "New title")
     assert changes["description"] == ("Details.", "New text")
@@ -281,7 +283,7 @@ def test_unchanged_values_record_nothing_and_keep_version(as_staff, ticket):
     response = patch(as_staff, ticket.id, {"status": "open", "priority": "normal"})
     assert response.status_code == 200
     assert response.json["version"] == 1
-    assert len(as_staff.get(f"{TICKETS}/{ticket.id}/events").json) == 1
+    assert len(as_staff.get(f"{TICKETS}/{ticket.id}/events").json["items"]) == 1
 
 
 @pytest.mark.parametrize("field", ["title", "description", "status", "priority", "queue_id"])
@@ -367,12 +369,73 @@ def test_customer_replies_on_own_ticket(as_customer, customer, ticket):
     assert response.json["internal"] is False
 
 
+def _pages(client, path: str, limit: int) -> list[list[str]]:
+    """The bodies (or kinds) of each page of a conversation or history, following cursors."""
+    pages, cursor = [], None
+    while True:
+        query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        page = client.get(path, query_string=query).json
+        pages.append([item.get("body") or item["kind"] for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_the_conversation_comes_a_page_at_a_time(as_staff, as_customer, ticket):
+    for body in ("one", "two", "three"):
+        as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": body})
+    as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "note", "internal": True})
+    as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "four"})
+    path = f"{TICKETS}/{ticket.id}/comments"
+
+    assert _pages(as_staff, path, 2) == [["one", "two"], ["three", "note"], ["four"]]
+    assert _pages(as_customer, path, 2) == [["one", "two"], ["three", "four"]]
+
+
+def test_the_history_comes_a_page_at_a_time(as_staff, ticket):
+    for priority in ("high", "low", "urgent"):
+        patch(as_staff, ticket.id, {"priority": priority})
+
+    pages = _pages(as_staff, f"{TICKETS}/{ticket.id}/events", 3)
+
+    assert pages == [["created", "priority", "priority"], ["priority"]]
+
+
+def test_a_ticket_read_carries_the_first_page_of_its_conversation(monkeypatch, as_staff, ticket):
+    monkeypatch.setattr("ticketdesk.api.tickets.CONVERSATION_PAGE", 2)
+    for body in ("one", "two", "three"):
+        as_staff.post(f"{TICKETS}/{ticket.id}/comments", json={"body": body})
+
+    detail = as_staff.get(f"{TICKETS}/{ticket.id}").json
+    rest = as_staff.get(
+        f"{TICKETS}/{ticket.id}/comments", query_string={"cursor": detail["comments_next_cursor"]}
+    ).json
+
+    assert [c["body"] for c in detail["comments"]] == ["one", "two"]
+    assert [c["body"] for c in rest["items"]] == ["three"]
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cursor=abc", "cursor=0", f"cursor={2**31}", "limit=0", "limit=101", "cursor=1&cursor=2"],
+)
+@pytest.mark.parametrize("listing", ["comments", "events"])
+def test_a_page_of_conversation_or_history_refuses_a_bad_cursor_or_limit(
+    as_staff, ticket, listing, query
+):
+    response = as_staff.get(f"{TICKETS}/{ticket.id}/{listing}?{query}")
+
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
 def test_customer_cannot_write_internal_note(app, as_customer, ticket):
     response = as_customer.post(
         f"{TICKETS}/{ticket.id}/comments", json={"body": "x", "internal": True}
     )
     assert response.status_code == 403
-    assert as_customer.get(f"{TICKETS}/{ticket.id}/comments").json == []
+    assert as_customer.get(f"{TICKETS}/{ticket.id}/comments").json["items"] == []
 
 
 def test_other_customer_cannot_comment(as_other_customer, ticket):

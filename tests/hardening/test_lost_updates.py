@@ -41,6 +41,17 @@ def test_conflicting_patches_one_wins_one_is_told(live_server):
     status, final, _ = live_server.call("GET", f"/api/v1/tickets/{ticket_id}")
     assert final["version"] == 1 + PAIRS
     assert final["priority"] == winners[-1]
-    status, events, _ = live_server.call("GET", f"/api/v1/tickets/{ticket_id}/events")
-    changes = [e["new_value"] for e in events if e["kind"] == "priority"]
+    changes = [e["new_value"] for e in _history(live_server, ticket_id) if e["kind"] == "priority"]
     assert changes == winners, "every accepted change is in the history, and nothing else"
+
+
+def _history(live_server, ticket_id: int) -> list[dict]:
+    """Every entry of a ticket's history, page after page."""
+    entries, cursor = [], ""
+    while cursor is not None:
+        path = f"/api/v1/tickets/{ticket_id}/events?limit=100"
+        status, page, _ = live_server.call("GET", path + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200
+        entries += page["items"]
+        cursor = page["next_cursor"]
+    return entries

@@ -282,3 +282,42 @@ def test_staff_list_uses_a_fixed_number_of_queries(app, staff_web, customer, fac
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == few
+
+
+def _link(html: str, text: str) -> str | None:
+    """The href of the link reading `text`, unescaped, or None."""
+    found = re.search(rf'<a href="([^"]+)"[^>]*>{re.escape(text)}</a>', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _replies(html: str) -> list[str]:
+    return re.findall(r"<p>(Reply \d+)</p>", html)
+
+
+def test_a_long_conversation_shows_its_newest_replies_and_pages_back(
+    monkeypatch, app, staff_web, staff, factory, ticket
+):
+    monkeypatch.setattr("ticketdesk.web.ticket_page.SHOWN", 3)
+    with app.app_context():
+        for n in range(1, 6):
+            ticket_manager().add_comment(factory.load(staff), ticket.id, body=f"Reply {n}")
+            db.session.remove()
+    page = f"/tickets/{ticket.id}"
+
+    newest = staff_web.html(page)
+    earlier = staff_web.html(_link(newest, "Show earlier replies"))
+    later = staff_web.html(_link(earlier, "Show later replies"))
+
+    assert _replies(newest) == ["Reply 3", "Reply 4", "Reply 5"]
+    assert _link(newest, "Show later replies") is None
+    assert _replies(earlier) == ["Reply 1", "Reply 2"]
+    assert _link(earlier, "Show earlier replies") is None
+    assert _replies(later) == ["Reply 3", "Reply 4", "Reply 5"]
+    assert "Earlier changes" in newest  # six history entries, three shown
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "²", "99999999999", "2147483648"])
+def test_a_page_of_replies_ignores_an_id_that_is_not_one(staff_web, ticket, value):
+    html = staff_web.html(f"/tickets/{ticket.id}?before={value}&history_after={value}")
+
+    assert "<h1>" in html and "Show later replies" not in html

@@ -31,6 +31,8 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX)]
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
 Id = Annotated[int, Field(ge=1, le=2**53)]
+# Replies (or history entries) per page, and in a ticket's own answer.
+CONVERSATION_PAGE = 100
 
 
 def optional(**kwargs):
@@ -217,7 +219,19 @@ class CommentOut(Out):
 
 
 class TicketDetailOut(TicketOut):
-    comments: list[CommentOut]
+    comments: list[CommentOut] = Field(
+        description=f"The conversation's first {CONVERSATION_PAGE} replies, oldest first."
+    )
+    comments_next_cursor: str | None = Field(
+        description="More replies: pass as `cursor` to GET /tickets/{ticket_id}/comments."
+    )
+
+
+class CommentPage(Out):
+    items: list[CommentOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class TicketListOut(TicketOut):
@@ -242,6 +256,22 @@ class EventOut(Out):
     old_value: str | None
     new_value: str | None
     at: datetime
+
+
+class EventPage(Out):
+    items: list[EventOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ConversationQuery(In):
+    """A page of a ticket's replies or history, oldest first."""
+
+    limit: int = Field(default=CONVERSATION_PAGE, ge=1, le=CONVERSATION_PAGE)
+    cursor: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="From a previous page."
+    )
 
 
 class TicketQuery(In):

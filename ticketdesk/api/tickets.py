@@ -5,10 +5,14 @@ from __future__ import annotations
 from flask import request, url_for
 
 from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
+    CONVERSATION_PAGE,
     CommentIn,
     CommentOut,
-    EventOut,
+    CommentPage,
+    ConversationQuery,
+    EventPage,
     PageQuery,
     TicketDetailOut,
     TicketIn,
@@ -82,12 +86,18 @@ def list_user_tickets(user_id: int, query: PageQuery):
 @bp.output(TicketDetailOut)
 @bp.doc(tags=["Tickets"], responses={404: "No such ticket (or not yours)"})
 def get_ticket(ticket_id: int):
-    """One ticket with the comments you may see; its ETag is the version for If-Match."""
+    """One ticket with the first page of the comments you may see; its ETag is the version
+    for If-Match."""
     manager = ticket_manager()
     ticket = manager.get_ticket(current_user(), ticket_id)
-    comments = manager.get_comments(current_user(), ticket_id)
+    comments = manager.get_comments(current_user(), ticket_id, limit=CONVERSATION_PAGE + 1)
+    page = id_page(comments, CONVERSATION_PAGE)
     detail = TicketDetailOut.model_validate(
-        {**TicketOut.model_validate(ticket).model_dump(), "comments": comments},
+        {
+            **TicketOut.model_validate(ticket).model_dump(),
+            "comments": page["items"],
+            "comments_next_cursor": page["next_cursor"],
+        },
         from_attributes=True,
     )
     return detail, 200, _ticket_headers(ticket)
@@ -118,11 +128,15 @@ def update_ticket(ticket_id: int, body: TicketPatch):
 
 @bp.get("/tickets/<int:ticket_id>/comments")
 @bp.auth_required(auth)
-@bp.output(list[CommentOut])
+@bp.input(ConversationQuery, location="query", arg_name="query")
+@bp.output(CommentPage)
 @bp.doc(tags=["Comments"], responses={404: "No such ticket (or not yours)"})
-def list_comments(ticket_id: int):
-    """The conversation, oldest first; internal notes only for staff."""
-    return ticket_manager().get_comments(current_user(), ticket_id)
+def list_comments(ticket_id: int, query: ConversationQuery):
+    """The conversation, oldest first, a page at a time; internal notes only for staff."""
+    comments = ticket_manager().get_comments(
+        current_user(), ticket_id, limit=query.limit + 1, after_id=query.cursor or 0
+    )
+    return id_page(comments, query.limit)
 
 
 @bp.post("/tickets/<int:ticket_id>/comments")
@@ -144,11 +158,15 @@ def add_comment(ticket_id: int, body: CommentIn):
 
 @bp.get("/tickets/<int:ticket_id>/events")
 @bp.auth_required(auth)
-@bp.output(list[EventOut])
+@bp.input(ConversationQuery, location="query", arg_name="query")
+@bp.output(EventPage)
 @bp.doc(tags=["Tickets"], responses={404: "No such ticket (or not yours)"})
-def list_events(ticket_id: int):
-    """The ticket's history: every change, who made it and when."""
-    return ticket_manager().get_events(current_user(), ticket_id)
+def list_events(ticket_id: int, query: ConversationQuery):
+    """The ticket's history, oldest first, a page at a time: every change, who, when."""
+    events = ticket_manager().get_events(
+        current_user(), ticket_id, limit=query.limit + 1, after_id=query.cursor or 0
+    )
+    return id_page(events, query.limit)
 
 
 def _idempotency(body) -> IdempotencyKey | None:

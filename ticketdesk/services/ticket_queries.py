@@ -18,19 +18,29 @@ TICKET_WITH_PEOPLE = (
     .options(joinedload(Ticket.requester), joinedload(Ticket.assignee))
     .where(Ticket.id == bindparam("ticket_id"))
 )
-CONVERSATION = (
+_CONVERSATION = (
     select(Comment)
     .options(joinedload(Comment.author))
     .where(Comment.ticket_id == bindparam("ticket_id"))
-    .order_by(Comment.id)
 )
-PUBLIC_CONVERSATION = CONVERSATION.where(Comment.internal.is_(False))
-HISTORY = (
-    select(TicketEvent)
-    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
-    .order_by(TicketEvent.id)
-)
-PUBLIC_HISTORY = HISTORY.where(TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
+_HISTORY = select(TicketEvent).where(TicketEvent.ticket_id == bindparam("ticket_id"))
+
+
+def _pages(query, row, public) -> dict:
+    """A ticket's rows a page at a time, by (staff, newest): the bound `limit` after
+    `after_id` oldest first, or up to `up_to_id` newest first; customers see `public`."""
+    older = query.where(row.id > bindparam("after_id")).order_by(row.id)
+    newer = query.where(row.id <= bindparam("up_to_id")).order_by(row.id.desc())
+    return {
+        (True, False): older.limit(bindparam("limit")),
+        (True, True): newer.limit(bindparam("limit")),
+        (False, False): older.where(public).limit(bindparam("limit")),
+        (False, True): newer.where(public).limit(bindparam("limit")),
+    }
+
+
+CONVERSATION = _pages(_CONVERSATION, Comment, Comment.internal.is_(False))
+HISTORY = _pages(_HISTORY, TicketEvent, TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
 QUEUE_BY_SLUG = select(Queue).where(Queue.slug == bindparam("slug"))
 # History rows are only ever appended: inserted as rows, not tracked as objects.
 INSERT_EVENT = insert(TicketEvent.__table__)

@@ -57,6 +57,10 @@ class FilesToAttach(Protocol):
     ) -> None: ...
 
 
+# The largest id a row can have (an INTEGER column): a page "up to" it ends at the newest.
+_LAST_POSSIBLE_ID = 2**31 - 1
+
+
 class TicketManager:
     """Create, read, change and discuss tickets, as a given user is allowed to."""
 
@@ -137,17 +141,50 @@ class TicketManager:
             actor, TicketFilter(involving_user_id=user_id), sort=sort, limit=limit, cursor=cursor
         )
 
-    def get_comments(self, actor: User, ticket_id: int) -> list[Comment]:
-        """The conversation in order; internal notes only for staff."""
-        ticket = self.visible_ticket(actor, ticket_id)
-        query = queries.CONVERSATION if actor.is_staff else queries.PUBLIC_CONVERSATION
-        return list(self.session.scalars(query, {"ticket_id": ticket.id}))
+    def get_comments(
+        self, actor: User, ticket_id: int, *, limit: int, after_id: int = 0
+    ) -> list[Comment]:
+        """`limit` replies of the conversation after `after_id`, oldest first; internal
+        notes only for staff."""
+        return self._page_of(actor, ticket_id, queries.CONVERSATION, limit, after_id=after_id)
 
-    def get_events(self, actor: User, ticket_id: int) -> list[TicketEvent]:
-        """The ticket's history, oldest first; internal notes only for staff."""
+    def get_latest_comments(
+        self, actor: User, ticket_id: int, *, limit: int, before_id: int | None = None
+    ) -> list[Comment]:
+        """The last `limit` replies before `before_id` (by default the newest), oldest first."""
+        pages = queries.CONVERSATION
+        return self._page_of(actor, ticket_id, pages, limit, newest=True, before_id=before_id)
+
+    def get_events(
+        self, actor: User, ticket_id: int, *, limit: int, after_id: int = 0
+    ) -> list[TicketEvent]:
+        """`limit` entries of the ticket's history after `after_id`, oldest first; internal
+        notes and mail threading only for staff."""
+        return self._page_of(actor, ticket_id, queries.HISTORY, limit, after_id=after_id)
+
+    def get_latest_events(
+        self, actor: User, ticket_id: int, *, limit: int, before_id: int | None = None
+    ) -> list[TicketEvent]:
+        """The last `limit` history entries before `before_id` (by default the newest),
+        oldest first."""
+        pages = queries.HISTORY
+        return self._page_of(actor, ticket_id, pages, limit, newest=True, before_id=before_id)
+
+    def _page_of(
+        self, actor, ticket_id, pages, limit, *, newest=False, after_id=0, before_id=None
+    ) -> list:
+        """A page of a ticket's rows from `pages` (see ticket_queries), oldest first: those
+        after `after_id`, or with `newest` the last before `before_id` (None: of all)."""
         ticket = self.visible_ticket(actor, ticket_id)
-        query = queries.HISTORY if actor.is_staff else queries.PUBLIC_HISTORY
-        return list(self.session.scalars(query, {"ticket_id": ticket.id}))
+        up_to_id = _LAST_POSSIBLE_ID if before_id is None else before_id - 1
+        params = {
+            "ticket_id": ticket.id,
+            "limit": limit,
+            "after_id": after_id,
+            "up_to_id": up_to_id,
+        }
+        rows = list(self.session.scalars(pages[actor.is_staff, newest], params))
+        return rows[::-1] if newest else rows
 
     # --- writing --------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ticketdesk.models import Ticket, TicketStatus
@@ -33,6 +33,8 @@ from ticketdesk.web.views import (
     uploads_from,
 )
 
+# Replies, and history entries, a ticket page shows at once; the rest are a link away.
+SHOWN = 100
 STALE_MESSAGE = (
     "Someone else changed this ticket while you were looking at it, so your change was not "
     "saved. Check the ticket as it is now and try again."
@@ -158,26 +160,64 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     files: dict[int | None, list] = defaultdict(list)
     for attachment in attachment_manager().get_attachments(user, ticket_id):
         files[attachment.comment_id].append(attachment)
+    comments, comments_around = _window(
+        manager.get_comments, manager.get_latest_comments, user, ticket_id, "before", "after"
+    )
     context = {
         "ticket": ticket,
         "title": f"#{ticket.id} {ticket.title}",
-        "comments": manager.get_comments(user, ticket_id),
+        "comments": comments,
+        "comments_around": comments_around,
         "files": files,
         "comment_form": comment_form or CommentForm(formdata=None),
         "customer_actions": [] if user.is_staff else _customer_actions(ticket),
     }
     if user.is_staff:
         queues = queue_manager().list_queues(user)
+        events, events_around = _window(
+            manager.get_events,
+            manager.get_latest_events,
+            user,
+            ticket_id,
+            "history_before",
+            "history_after",
+        )
         context.update(
             controls=controls_form or _controls_form(ticket, formdata=None),
             assign_form=AssignToMeForm(formdata=None, version=ticket.version),
-            events=manager.get_events(user, ticket_id),
+            events=events,
+            events_around=events_around,
             names={
                 "users": {str(m.id): m.name for m in staff_members(user, active_only=False)},
                 "queues": {str(q.id): q.name for q in queues},
             },
         )
     return render_template("tickets/detail.html", **context), status
+
+
+def _window(after, latest, user, ticket_id: int, before_arg: str, after_arg: str):
+    """The rows a ticket page shows of a long list (its replies, its history): the newest
+    SHOWN, or SHOWN before or after the id in the query string's `before_arg` or
+    `after_arg`; with the ids to show the earlier and the later ones from (None: none)."""
+    before, since = _id_arg(before_arg), _id_arg(after_arg)
+    if since is not None:
+        rows = after(user, ticket_id, limit=SHOWN + 1, after_id=since)
+        shown = rows[:SHOWN]
+        later = shown[-1].id if len(rows) > SHOWN else None
+        return shown, {"earlier": shown[0].id if shown else since + 1, "later": later}
+    rows = latest(user, ticket_id, limit=SHOWN + 1, before_id=before)
+    shown = rows[-SHOWN:]
+    earlier = shown[0].id if len(rows) > SHOWN else None
+    later = (shown[-1].id if shown else before - 1) if before is not None else None
+    return shown, {"earlier": earlier, "later": later}
+
+
+def _id_arg(name: str) -> int | None:
+    """A row id from the query string, or None for anything that is not one."""
+    value = request.args.get(name, "")
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    return int(value) if 0 < int(value) < 2**31 else None
 
 
 def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:
