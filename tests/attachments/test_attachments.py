@@ -167,7 +167,7 @@ def test_files_on_internal_notes_are_for_staff_only(
 
     assert fetch(as_staff, attachment_id).status_code == 200
     assert fetch(as_customer, attachment_id).status_code == 404
-    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
 
 
 def test_cannot_attach_to_someone_elses_comment(app, as_customer, factory, staff, ticket):
@@ -185,7 +185,7 @@ def test_file_over_the_limit_is_413_and_nothing_is_kept(app, as_customer, ticket
 
     assert refused.status_code == 413
     assert stored_keys(app) == []
-    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
 
 
 def test_a_large_file_over_the_limit_leaves_no_parts_behind(app, as_customer, ticket):
@@ -288,7 +288,7 @@ def test_an_unreachable_store_is_503_and_nothing_is_kept(as_customer, ticket):
     assert refused.status_code == 503
     assert refused.headers["Retry-After"]
     assert "cannot be reached" in refused.json["detail"]
-    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json == []
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
 
 
 def test_storage_is_made_once_per_app(app):
@@ -314,3 +314,16 @@ def _script_info(app):
     from flask.cli import ScriptInfo
 
     return ScriptInfo(create_app=lambda: app)
+
+
+def test_a_tickets_files_come_a_page_at_a_time(as_customer, ticket):
+    names = [f"page-{n}.txt" for n in range(5)]
+    upload(as_customer, ticket.id, *((name, b"x", "text/plain") for name in names))
+    path = f"/api/v1/tickets/{ticket.id}/attachments"
+
+    first = as_customer.get(f"{path}?limit=3").json
+    rest = as_customer.get(f"{path}?limit=3&cursor={first['next_cursor']}").json
+
+    assert [f["filename"] for f in first["items"] + rest["items"]] == names
+    assert rest["next_cursor"] is None
+    assert as_customer.get(f"{path}?cursor=-1").status_code == 422

@@ -141,3 +141,16 @@ def test_upload_form_without_csrf_token_is_refused(app, customer_web):
     )
     assert response.status_code == 400
     assert counts(app) == (0, 0)
+
+
+def test_the_ticket_page_shows_the_files_of_the_replies_it_shows(monkeypatch, customer_web, ticket):
+    monkeypatch.setattr("ticketdesk.web.ticket_page.SHOWN", 1)
+    write_on(customer_web, ticket.id, "With the old log", "reply", (b"x", "old.log"))
+    write_on(customer_web, ticket.id, "The newest reply", "reply", (b"y", "new.log"))
+
+    newest = customer_web.html(f"/tickets/{ticket.id}")
+    earlier_link = re.search(r'<a href="([^"]+)"[^>]*>Show earlier replies</a>', newest).group(1)
+    earlier = customer_web.html(earlier_link.replace("&amp;", "&"))
+
+    assert "new.log" in newest and "old.log" not in newest
+    assert "old.log" in earlier and "new.log" not in earlier

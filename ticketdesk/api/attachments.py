@@ -10,10 +10,12 @@ from datetime import datetime
 
 from apiflask import APIBlueprint
 from flask import current_app, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ticketdesk.api.blueprint import auth, current_user
+from ticketdesk.api.paging import id_page
 from ticketdesk.api.problems import domain_problem, problem
+from ticketdesk.api.schemas import ConversationQuery
 from ticketdesk.security.downloads import send_attachment
 from ticketdesk.services.attachments import (
     TooLarge,
@@ -37,6 +39,13 @@ class AttachmentOut(BaseModel):
     size: int
     sha256: str
     created_at: datetime
+
+
+class AttachmentPage(BaseModel):
+    items: list[AttachmentOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 @bp.before_request
@@ -84,11 +93,16 @@ def upload_attachments(ticket_id: int):
 
 @bp.get("/tickets/<int:ticket_id>/attachments")
 @bp.auth_required(auth)
-@bp.output(list[AttachmentOut])
+@bp.input(ConversationQuery, location="query", arg_name="query")
+@bp.output(AttachmentPage)
 @bp.doc(tags=["Attachments"], responses={404: "No such ticket (or not yours)"})
-def list_attachments(ticket_id: int):
-    """The ticket's files you may see (files on internal notes for staff only)."""
-    return attachment_manager().get_attachments(current_user(), ticket_id)
+def list_attachments(ticket_id: int, query: ConversationQuery):
+    """The ticket's files you may see, oldest first, a page at a time (files on internal
+    notes for staff only)."""
+    files = attachment_manager().get_attachments(
+        current_user(), ticket_id, limit=query.limit + 1, after_id=query.cursor or 0
+    )
+    return id_page(files, query.limit)
 
 
 @bp.get("/attachments/<int:attachment_id>/content")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Attachment, Comment, User, utcnow
@@ -150,15 +150,31 @@ class AttachmentManager:
             files.discard()
             raise
 
-    def get_attachments(self, actor: User, ticket_id: int) -> list[Attachment]:
-        """The ticket's files the actor may see, oldest first."""
+    def get_attachments(
+        self, actor: User, ticket_id: int, *, limit: int, after_id: int = 0
+    ) -> list[Attachment]:
+        """`limit` of the ticket's files the actor may see after `after_id`, oldest first."""
+        query = self._visible_files(actor, ticket_id).where(Attachment.id > after_id)
+        return list(self.session.scalars(query.order_by(Attachment.id).limit(limit)))
+
+    def get_attachments_on(
+        self, actor: User, ticket_id: int, comment_ids: Iterable[int]
+    ) -> list[Attachment]:
+        """The files the actor may see on the ticket's description and on these replies
+        (those a page shows), oldest first."""
+        on = or_(Attachment.comment_id.is_(None), Attachment.comment_id.in_(list(comment_ids)))
+        query = self._visible_files(actor, ticket_id).where(on)
+        return list(self.session.scalars(query.order_by(Attachment.id)))
+
+    def _visible_files(self, actor: User, ticket_id: int):
+        """The ticket's files the actor may see: files on internal notes for staff only."""
         ticket = self.tickets.visible_ticket(actor, ticket_id)
-        query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+        query = select(Attachment).where(Attachment.ticket_id == ticket.id)
         if not actor.is_staff:
             query = query.outerjoin(Comment, Attachment.comment_id == Comment.id).where(
                 Comment.internal.is_not(True)
             )
-        return list(self.session.scalars(query))
+        return query
 
     def get_attachment(self, actor: User, attachment_id: int) -> Attachment:
         """One file, after the same check as its ticket; internal notes' files for staff only."""

@@ -157,12 +157,13 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     user = actor()
     manager = ticket_manager()
     ticket = manager.get_ticket(user, ticket_id)
-    files: dict[int | None, list] = defaultdict(list)
-    for attachment in attachment_manager().get_attachments(user, ticket_id):
-        files[attachment.comment_id].append(attachment)
     comments, comments_around = _window(
         manager.get_comments, manager.get_latest_comments, user, ticket_id, "before", "after"
     )
+    files: dict[int | None, list] = defaultdict(list)
+    shown_ids = [comment.id for comment in comments]
+    for attachment in attachment_manager().get_attachments_on(user, ticket_id, shown_ids):
+        files[attachment.comment_id].append(attachment)
     context = {
         "ticket": ticket,
         "title": f"#{ticket.id} {ticket.title}",
