@@ -47,6 +47,49 @@ def test_sqlite_walks_the_index_of_an_order_no_filter_keeps(app, client, query, 
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_finds_a_list_through_its_filters_once_the_walk_runs_out(app, client, monkeypatch):
+    """In the seed only open tickets are unassigned: walking for unassigned ones in progress
+    reads the whole index. Past its budget the walk stops, and the filters' indexes
+    find the page instead."""
+    monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 2000)
+    seed(app, SEEDED)
+    staff = _signed_in(client, BENCH_STAFF_EMAIL)
+
+    with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
+        found = staff.get("/api/v1/tickets?status=in_progress&assignee_id=none&sort=-priority")
+
+    assert found.status_code == 200 and found.json["items"] == []
+    walked, searched = ([row[3] for row in plan] for plan in plans)
+    assert "tickets USING INDEX ix_tickets_priority" in walked[0], walked
+    assert "ix_tickets_priority" not in searched[0], searched
+    assert any("TEMP B-TREE FOR ORDER BY" in step for step in searched), searched
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "query", ["status=closed&sort=-updated_at", "assignee_id=none&priority=low&sort=-priority"]
+)
+def test_sqlite_pages_are_the_same_walked_or_found_through_filters(app, client, monkeypatch, query):
+    seed(app, SEEDED)
+    staff = _signed_in(client, BENCH_STAFF_EMAIL)
+    walked = _ids_of_pages(staff, query)
+    monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 0)
+
+    assert _ids_of_pages(staff, query) == walked and len(walked) == 3
+
+
+def _ids_of_pages(client, query: str, pages: int = 3) -> list[list[int]]:
+    found, cursor = [], None
+    for _ in range(pages):
+        page = client.get(
+            f"/api/v1/tickets?{query}&limit=10" + (f"&cursor={cursor}" if cursor else "")
+        ).json
+        found.append([ticket["id"] for ticket in page["items"]])
+        cursor = page["next_cursor"]
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_sorts_a_customers_few_tickets_rather_than_walk_everyones(app, client):
     seed(app, SEEDED)
     customer = _signed_in(client, BENCH_CUSTOMER_EMAIL)

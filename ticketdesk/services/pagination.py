@@ -47,26 +47,30 @@ _SORT_KEYS = {
 _DESCENDING = {TicketSort.NEWEST, TicketSort.RECENTLY_UPDATED, TicketSort.MOST_URGENT}
 
 
-def keyset_order(query: Select, sort: TicketSort, *, after: bool) -> Select:
-    """Order `query` by `sort`; with `after`, start after the bound `cursor_values`."""
+def keyset_order(query: Select, sort: TicketSort, *, after: bool, column=None) -> Select:
+    """Order `query` by `sort`; with `after`, start after the bound `cursor_values`.
+
+    `column` gives the expression for each key column by name (by default the column).
+    """
     columns = _SORT_KEYS[sort]
+    keys = [column(key.key) for key in columns] if column else list(columns)
     descending = sort in _DESCENDING
     if after:
         # Bound with each column's type, so that priority goes in as its rank.
-        bound = tuple_(
-            *(bindparam(f"after_{i}", type_=column.type) for i, column in enumerate(columns))
-        )
-        key = tuple_(*columns)
+        bound = tuple_(*(bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(columns)))
+        key = tuple_(*keys)
         query = query.where(key < bound if descending else key > bound)
-    return query.order_by(*sort_order(_tickets.c, sort))
+    return query.order_by(*_ordered(keys, sort))
 
 
 def sort_order(columns, sort: TicketSort) -> list:
     """`sort`'s ORDER BY terms, on the like-named columns of `columns` (a select's or a
     subquery's)."""
-    descending = sort in _DESCENDING
-    keys = [columns[column.key] for column in _SORT_KEYS[sort]]
-    return [key.desc() if descending else key.asc() for key in keys]
+    return _ordered([columns[column.key] for column in _SORT_KEYS[sort]], sort)
+
+
+def _ordered(keys: list, sort: TicketSort) -> list:
+    return [key.desc() if sort in _DESCENDING else key.asc() for key in keys]
 
 
 def cursor_values(cursor: str, sort: TicketSort) -> dict[str, object]:

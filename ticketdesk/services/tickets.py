@@ -37,9 +37,8 @@ from ticketdesk.services.listing import (
     TicketFilter,
     TicketSummary,
     filtered_tickets,
-    list_statement,
+    list_rows,
     sees_only_own,
-    summaries,
 )
 from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
@@ -116,9 +115,7 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
-        dialect = self.session.get_bind().dialect.name
-        statement = list_statement(actor, filters, sort, cursor, limit, dialect=dialect)
-        rows = summaries(self.session.execute(*statement))
+        rows = list_rows(self.session, actor, filters, sort, cursor, limit + 1)
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, ticket_cursor(items[-1], sort) if more else None)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
 # As long as SQLite's own busy timeout (extensions.configure_sqlite): past it, the
@@ -104,3 +106,30 @@ def _end_of_write(session: Session, transaction: SessionTransaction) -> None:
     """Commit, rollback or close of the outermost transaction: the next writer's turn."""
     if transaction.parent is None:
         _leave(session)
+
+
+@contextlib.contextmanager
+def sqlite_step_limit(session: Session, steps: int):
+    """Interrupt the SQLite statements run inside once they take about `steps` steps of
+    SQLite's virtual machine: the statement fails with "interrupted" and the connection
+    goes on as it was. For reads: an interrupted write rolls back its transaction."""
+    driver = session.connection().connection.driver_connection
+    left = [steps // _STEPS_PER_CHECK]
+
+    def check() -> int:
+        left[0] -= 1
+        return left[0] < 0
+
+    driver.set_progress_handler(check, _STEPS_PER_CHECK)
+    try:
+        yield
+    finally:
+        driver.set_progress_handler(None, 0)
+
+
+def interrupted(error: OperationalError) -> bool:
+    """Whether SQLite stopped a statement because `sqlite_step_limit` ran out."""
+    return "interrupted" in str(error.orig)
+
+
+_STEPS_PER_CHECK = 1000
