@@ -158,6 +158,7 @@ def list_rows(
     actor: User,
     filters: TicketFilter,
     sort: TicketSort,
+    *,
     cursor: str | None,
     limit: int,
 ) -> list[TicketSummary]:

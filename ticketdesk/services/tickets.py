@@ -115,7 +115,7 @@ class TicketManager:
                 cursor=cursor,
             )
         sort = sort or TicketSort.NEWEST
-        rows = list_rows(self.session, actor, filters, sort, cursor, limit + 1)
+        rows = list_rows(self.session, actor, filters, sort, cursor=cursor, limit=limit + 1)
         more = len(rows) > limit
         items = rows[:limit]
         return Page(items, ticket_cursor(items[-1], sort) if more else None)
@@ -168,7 +168,15 @@ class TicketManager:
         return self._page_of(actor, ticket_id, pages, limit, newest=True, before_id=before_id)
 
     def _page_of(
-        self, actor, ticket_id, pages, limit, *, newest=False, after_id=0, before_id=None
+        self,
+        actor: User,
+        ticket_id: int,
+        pages: dict,
+        limit: int,
+        *,
+        newest: bool = False,
+        after_id: int = 0,
+        before_id: int | None = None,
     ) -> list:
         """A page of a ticket's rows from `pages` (see ticket_queries), oldest first: those
         after `after_id`, or with `newest` the last before `before_id` (None: of all)."""

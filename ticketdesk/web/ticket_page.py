@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -158,7 +159,9 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     manager = ticket_manager()
     ticket = manager.get_ticket(user, ticket_id)
     comments, comments_around = _window(
-        manager.get_comments, manager.get_latest_comments, user, ticket_id, "before", "after"
+        partial(manager.get_comments, user, ticket_id),
+        partial(manager.get_latest_comments, user, ticket_id),
+        ("before", "after"),
     )
     files: dict[int | None, list] = defaultdict(list)
     shown_ids = [comment.id for comment in comments]
@@ -176,12 +179,9 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     if user.is_staff:
         queues = queue_manager().list_queues(user)
         events, events_around = _window(
-            manager.get_events,
-            manager.get_latest_events,
-            user,
-            ticket_id,
-            "history_before",
-            "history_after",
+            partial(manager.get_events, user, ticket_id),
+            partial(manager.get_latest_events, user, ticket_id),
+            ("history_before", "history_after"),
         )
         context.update(
             controls=controls_form or _controls_form(ticket, formdata=None),
@@ -196,17 +196,19 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
     return render_template("tickets/detail.html", **context), status
 
 
-def _window(after, latest, user, ticket_id: int, before_arg: str, after_arg: str):
+def _window(after, latest, args: tuple[str, str]) -> tuple[list, dict[str, int | None]]:
     """The rows a ticket page shows of a long list (its replies, its history): the newest
-    SHOWN, or SHOWN before or after the id in the query string's `before_arg` or
-    `after_arg`; with the ids to show the earlier and the later ones from (None: none)."""
-    before, since = _id_arg(before_arg), _id_arg(after_arg)
+    SHOWN, or SHOWN before or after the id in the query string's `args` (before, after);
+    with the ids to show the earlier and the later ones from (None: there are none).
+
+    `after(limit=, after_id=)` and `latest(limit=, before_id=)` fetch the rows."""
+    before, since = (_id_arg(name) for name in args)
     if since is not None:
-        rows = after(user, ticket_id, limit=SHOWN + 1, after_id=since)
+        rows = after(limit=SHOWN + 1, after_id=since)
         shown = rows[:SHOWN]
         later = shown[-1].id if len(rows) > SHOWN else None
         return shown, {"earlier": shown[0].id if shown else since + 1, "later": later}
-    rows = latest(user, ticket_id, limit=SHOWN + 1, before_id=before)
+    rows = latest(limit=SHOWN + 1, before_id=before)
     shown = rows[-SHOWN:]
     earlier = shown[0].id if len(rows) > SHOWN else None
     later = (shown[-1].id if shown else before - 1) if before is not None else None
