@@ -10,12 +10,12 @@ from datetime import datetime
 
 from apiflask import APIBlueprint
 from flask import current_app, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from ticketdesk.api.blueprint import auth, current_user
 from ticketdesk.api.paging import id_page
 from ticketdesk.api.problems import domain_problem, problem
-from ticketdesk.api.schemas import ConversationQuery
+from ticketdesk.api.schemas import ConversationQuery, NextCursor
 from ticketdesk.security.downloads import send_attachment
 from ticketdesk.services.attachments import (
     TooLarge,
@@ -43,9 +43,7 @@ class AttachmentOut(BaseModel):
 
 class AttachmentPage(BaseModel):
     items: list[AttachmentOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
+    next_cursor: NextCursor
 
 
 @bp.before_request

@@ -33,6 +33,9 @@ Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
 Id = Annotated[int, Field(ge=1, le=2**53)]
 # Replies (or history entries) per page, and in a ticket's own answer.
 CONVERSATION_PAGE = 100
+NextCursor = Annotated[
+    str | None, Field(description="Pass as `cursor` for the next page; null at the end.")
+]
 
 
 def optional(**kwargs):
@@ -229,9 +232,7 @@ class TicketDetailOut(TicketOut):
 
 class CommentPage(Out):
     items: list[CommentOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
+    next_cursor: NextCursor
 
 
 class TicketListOut(TicketOut):
@@ -243,9 +244,7 @@ class TicketListOut(TicketOut):
 
 class TicketPage(Out):
     items: list[TicketListOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
+    next_cursor: NextCursor
 
 
 class EventOut(Out):
@@ -260,9 +259,7 @@ class EventOut(Out):
 
 class EventPage(Out):
     items: list[EventOut]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
+    next_cursor: NextCursor
 
 
 class ConversationQuery(In):

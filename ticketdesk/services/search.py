@@ -117,8 +117,7 @@ def search_page(
         ranked = engine.ranked(session, query, values)
         statement = _ranked_page(query, ranked, engine.best_first)
     else:
-        planned = isinstance(engine, _Postgres)
-        statement = _sorted_page(query, engine.narrow, sort, bool(cursor), planned)
+        statement = _sorted_page(query, engine.narrow, sort, bool(cursor), engine.planned)
         values |= cursor_values(cursor, sort) if cursor else {}
     rows = session.execute(statement, values).all()
     more = len(rows) > limit
@@ -167,6 +166,7 @@ class _Sqlite:
     """FTS5: a MATCH on the virtual table, bm25 for rank (lower is better)."""
 
     best_first = "asc"
+    planned = False  # SQLite joins in nested loops: see listing.page_with_people
 
     def __init__(self, terms: list[str], staff: bool) -> None:
         phrase = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
@@ -228,6 +228,7 @@ class _Postgres:
     """
 
     best_first = "desc"
+    planned = True
 
     def __init__(self, terms: list[str], staff: bool) -> None:
         # Terms are letters and digits only, so they cannot form tsquery operators;

@@ -114,11 +114,12 @@ def sqlite_step_limit(session: Session, steps: int):
     SQLite's virtual machine: the statement fails with "interrupted" and the connection
     goes on as it was. For reads: an interrupted write rolls back its transaction."""
     driver = session.connection().connection.driver_connection
-    left = [steps // _STEPS_PER_CHECK]
+    checks_left = steps // _STEPS_PER_CHECK
 
-    def check() -> int:
-        left[0] -= 1
-        return left[0] < 0
+    def check() -> bool:
+        nonlocal checks_left
+        checks_left -= 1
+        return checks_left < 0
 
     driver.set_progress_handler(check, _STEPS_PER_CHECK)
     try:
