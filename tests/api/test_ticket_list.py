@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ticketdesk.api.schemas import TicketPage
+
 TICKETS = "/api/v1/tickets"
 
 
@@ -159,3 +161,15 @@ def test_exact_page_has_no_next_cursor(as_staff, factory, customer):
     page = as_staff.get(f"{TICKETS}?limit=2").json
     assert len(page["items"]) == 2
     assert page["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=2", "q=urgent", "status=waiting"])
+def test_a_page_has_exactly_the_fields_its_schema_documents(as_staff, staff, board, query):
+    """Pages are encoded from the summaries, not through `TicketPage`: the two must not
+    drift. A field the schema lacks would be dropped here, one it has added."""
+    body = as_staff.get(f"{TICKETS}?{query}").json
+
+    assert body["items"]
+    assert TicketPage.model_validate(body).model_dump(mode="json") == body
+    assigned = as_staff.get(f"/api/v1/users/{staff.id}/tickets").json
+    assert TicketPage.model_validate(assigned).model_dump(mode="json") == assigned

@@ -39,7 +39,10 @@ class RepeatableQueryAdapter(PydanticAdapter):
             ) from error
 
     def serialize_output(self, data: t.Any, many: bool = False) -> EncodedJSON:
-        """The answer's JSON, validated against the output schema and encoded once."""
+        """The answer's JSON, validated against the output schema and encoded once; or
+        as the view encoded it itself, from values already of the schema's types."""
+        if isinstance(data, EncodedJSON):
+            return data
         if many:
             adapter = _list_adapter(self.model_class)
             return EncodedJSON(adapter.dump_json(adapter.validate_python(data), by_alias=True))

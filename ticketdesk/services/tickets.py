@@ -128,7 +128,7 @@ class TicketManager:
         sort: TicketSort = TicketSort.NEWEST,
         limit: int = 25,
         cursor: str | None = None,
-    ) -> Page[Ticket]:
+    ) -> Page[TicketSummary]:
         """Tickets requested by or assigned to a user; customers may ask only about themselves."""
         if not actor.is_staff and actor.id != user_id:
             raise NotFound(f"User {user_id} was not found.")
