@@ -101,6 +101,31 @@ def test_user_tickets_lists_requested_and_assigned(as_staff, factory, customer, 
     assert {t["id"] for t in customer_view} == {mine.id, assigned.id}
 
 
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "-priority"])
+def test_user_tickets_come_once_each_in_order_across_pages(
+    as_staff, factory, customer, staff, sort
+):
+    """Asked for and assigned are listed apart and merged: every ticket once, in order,
+    one on both sides included."""
+    both = as_staff.post("/api/v1/tickets", json={"title": "own", "description": "mine"}).json
+    assert both["requester_id"] == staff.id
+    for n, priority in enumerate(["low", "urgent", "normal", "high", "urgent"]):
+        ticket = factory.ticket(customer, title=f"assigned {n}", priority=priority)
+        as_staff.patch(f"/api/v1/tickets/{ticket.id}", json={"assignee_id": staff.id})
+    as_staff.patch(f"/api/v1/tickets/{both['id']}", json={"assignee_id": staff.id})
+    factory.ticket(customer, title="someone else's")
+    everything = as_staff.get(f"/api/v1/tickets?sort={sort}&limit=100").json["items"]
+    expected = [t["id"] for t in everything if staff.id in (t["requester_id"], t["assignee_id"])]
+
+    listed, cursor = [], ""
+    while cursor is not None:
+        page = as_staff.get(f"{USERS}/{staff.id}/tickets?sort={sort}&limit=2&cursor={cursor}")
+        listed += [ticket["id"] for ticket in page.json["items"]]
+        cursor = page.json["next_cursor"]
+
+    assert listed == expected and len(listed) == 6
+
+
 def test_customer_asks_only_about_own_tickets(as_customer, customer, other_customer):
     assert as_customer.get(f"{USERS}/{customer.id}/tickets").status_code == 200
     assert as_customer.get(f"{USERS}/{other_customer.id}/tickets").status_code == 404

@@ -10,8 +10,9 @@ schemas and cursors read a summary exactly as they read a `Ticket`.
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Integer, Select, bindparam, or_, select
@@ -21,7 +22,13 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
-from ticketdesk.services.pagination import TicketSort, cursor_values, keyset_order, sort_order
+from ticketdesk.services.pagination import (
+    TicketSort,
+    cursor_values,
+    keyset_order,
+    sort_key,
+    sort_order,
+)
 from ticketdesk.services.transactions import interrupted, sqlite_step_limit
 
 
@@ -174,6 +181,8 @@ def list_rows(
     budget: filters that match few tickets or none walked the whole index (0.5 s at a
     million), and past the budget the filters' own indexes find the page, sorted.
     """
+    if _either_side_alone(filters):
+        return _merged_sides(session, actor, filters, sort, cursor=cursor, limit=limit)
     values = filter_values(filters)
     shape = (tuple(values), sees_only_own(actor), sort, bool(cursor))
     values |= {"viewer_id": actor.id, "limit": limit}
@@ -190,6 +199,45 @@ def list_rows(
         if not interrupted(error):
             raise
     return summaries(session.execute(_sorted_matches(*shape), values))
+
+
+def _either_side_alone(filters: TicketFilter) -> bool:
+    """Whether `filters` asks for a user's tickets on either side (requester or assignee)
+    and names no requester or assignee besides."""
+    named = (filters.requester_id, filters.assignee_id, filters.unassigned)
+    return filters.involving_user_id is not None and named == (None, None, False)
+
+
+def _merged_sides(
+    session: Session,
+    actor: User,
+    filters: TicketFilter,
+    sort: TicketSort,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> list[TicketSummary]:
+    """A user's tickets on either side, as the page of the tickets they asked for merged
+    with the page of those they are assigned.
+
+    Each side is a list of its own, served by its own index. As one list, either side
+    was gathered through both indexes and sorted whole: 0.2 s at a million tickets for
+    an agent's 45,000. A ticket on both sides is listed once.
+    """
+    user_id = filters.involving_user_id
+    sides = [
+        list_rows(session, actor, replace(filters, **side), sort, cursor=cursor, limit=limit)
+        for side in (
+            {"involving_user_id": None, "requester_id": user_id},
+            {"involving_user_id": None, "assignee_id": user_id},
+        )
+    ]
+    key, descending = sort_key(sort)
+    merged: list[TicketSummary] = []
+    for summary in heapq.merge(*sides, key=key, reverse=descending):
+        if not merged or merged[-1].id != summary.id:
+            merged.append(summary)
+    return merged[:limit]
 
 
 def filter_values(filters: TicketFilter) -> dict[str, object]:

@@ -10,6 +10,7 @@ import base64
 import binascii
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -67,6 +68,20 @@ def sort_order(columns, sort: TicketSort) -> list:
     """`sort`'s ORDER BY terms, on the like-named columns of `columns` (a select's or a
     subquery's)."""
     return _ordered([columns[column.key] for column in _SORT_KEYS[sort]], sort)
+
+
+def sort_key(sort: TicketSort) -> tuple[Callable[[object], tuple], bool]:
+    """`sort` in Python: a key of a listed ticket's values, and whether it runs descending."""
+    names = [column.key for column in _SORT_KEYS[sort]]
+
+    def key(ticket) -> tuple:
+        return tuple(_comparable(getattr(ticket, name)) for name in names)
+
+    return key, sort in _DESCENDING
+
+
+def _comparable(value):
+    return value.rank if isinstance(value, Priority) else value
 
 
 def _ordered(keys: list, sort: TicketSort) -> list:
