@@ -156,7 +156,10 @@ def _web_session(send: Send, password: str) -> str | None:
     session = _cookie(headers)
     if status not in (302, 303) or not session:
         return None
-    return session if send("GET", "/tickets", headers={"Cookie": session})[0] == 200 else None
+    # The first page shows the welcome message and stores the form token in the session:
+    # a browser keeps the cookie that comes back, and so do the clients.
+    status, headers, _ = send("GET", "/tickets", headers={"Cookie": session})
+    return (_cookie(headers) or session) if status == 200 else None
 
 
 def _cookie(headers: dict[str, str]) -> str | None:
