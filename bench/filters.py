@@ -6,7 +6,9 @@
 (status, assignee, priority and queue, each set or not, under each order; with `--q`,
 each searching too), first page and next, in-process and one request at a time, and
 prints the slowest. A list that
-one combination makes slow is a list an agent can make slow with two clicks.
+one combination makes slow is a list an agent can make slow with two clicks. Try
+`--limit 1` too: a small page can change the plan (SQLite sorted every ticket for
+`limit=1` when it was told the LIMIT).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", required=True, help="a database `ticketdesk seed` filled")
     parser.add_argument("--show", type=int, default=15, help="how many of the slowest to print")
     parser.add_argument("--q", help="also every combination searching for these words")
+    parser.add_argument("--limit", type=int, default=25, help="tickets a page (1 to 100)")
     args = parser.parse_args(argv)
     os.environ |= {
         "TICKETDESK_DATABASE_URL": _sqlalchemy_url(args.database_url),
@@ -55,10 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     headers = {"Authorization": f"Bearer {context['staff_token']}"}
     queues = json.loads(send("GET", "/api/v1/queues", headers=headers)[2])
     staff_id, queue_id = context["staff_id"], queues[-1]["id"]
-    queries = _queries(staff_id, queue_id, ORDERS)
+    queries = _queries(staff_id, queue_id, ORDERS, args.limit)
     if args.q:
         searching = urlencode({"q": args.q})
-        searches = _queries(staff_id, queue_id, SEARCH_ORDERS)
+        searches = _queries(staff_id, queue_id, SEARCH_ORDERS, args.limit)
         queries = itertools.chain(queries, (f"{searching}&{query}" for query in searches))
     timings = [_timed(send, headers, query) for query in queries]
     timings.sort(reverse=True)
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def _queries(staff_id: int, queue_id: int, orders):
+def _queries(staff_id: int, queue_id: int, orders, limit: int):
     for statuses, assignee, priority, queue, order in itertools.product(
         STATUSES, (None, staff_id, "none"), (None, "urgent", "low"), (None, queue_id), orders
     ):
@@ -78,7 +81,7 @@ def _queries(staff_id: int, queue_id: int, orders):
         query += [("priority", priority)] if priority else []
         query += [("queue_id", queue)] if queue else []
         query += [("sort", order)] if order else []
-        yield urlencode([*query, ("limit", 25)])
+        yield urlencode([*query, ("limit", limit)])
 
 
 def _timed(send, headers: dict, query: str) -> tuple[float, float, float, int, str]:
