@@ -97,12 +97,8 @@ def ticket_cursor(ticket: Ticket, sort: TicketSort) -> str:
     """The cursor that resumes a listing right after `ticket`."""
     values = []
     for column in _SORT_KEYS[sort]:
-        value = getattr(ticket, column.key)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif column.key == "priority":
-            value = value.rank
-        values.append(value)
+        value = _comparable(getattr(ticket, column.key))
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
     raw = json.dumps([sort.value, *values], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
