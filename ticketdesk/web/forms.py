@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput, Select
+from wtforms.widgets import HiddenInput, Input, Select
 from wtforms.widgets.core import clean_key
 
 from ticketdesk.models import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Priority, Role, TicketStatus
@@ -66,8 +66,21 @@ def _attributes(**kwargs) -> str:
         if value is True:
             written.append(key)
         elif value is not False:
-            written.append(f'{key}="{escape(value)}"')
+            # escape() leaves a Markup value as it is, quotes and all.
+            quoted = str(escape(value)).replace('"', "&quot;")
+            written.append(f'{key}="{quoted}"')
     return " ".join(written)
+
+
+def write_inputs_compactly() -> None:
+    """Every input widget writes its attributes with `_attributes`.
+
+    WTForms' html_params writes each attribute through Markup.format: the staff list's
+    four inputs (search box, form token, return path, button) cost 1.5 M instructions a
+    page that way, 6% of it. Widgets take html_params as a class attribute so that it
+    can be replaced; tests/web/test_forms.py holds the output to WTForms' own.
+    """
+    Input.html_params = staticmethod(_attributes)
 
 
 class CompactSelectField(SelectField):
