@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 from sqlalchemy import event
 
 from tests.web.conftest import WebUser
 from ticketdesk.extensions import db
+from ticketdesk.web.display import ticket_link_prefix
 
 PAGES = ["/tickets", "/tickets/new", "/tickets/1", "/account/password", "/admin/users",
          "/admin/queues"]  # fmt: skip
@@ -70,3 +72,13 @@ def test_ticket_page_queries_do_not_grow_with_the_conversation(app, staff_web, s
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == few
+
+
+@pytest.mark.parametrize("script_root", ["", "/helpdesk"])
+def test_ticket_links_are_the_ticket_pages_route(app, script_root):
+    """Lists write each ticket's link as a prefix and the id; it must be the route's."""
+    with app.test_request_context("/tickets", base_url=f"http://localhost{script_root}"):
+        prefix = ticket_link_prefix()
+        for ticket_id in (1, 10, 99999):
+            assert f"{prefix}{ticket_id}" == url_for("web.ticket_detail", ticket_id=ticket_id)
+        assert prefix == f"{script_root}/tickets/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, url_for
 from markupsafe import Markup, escape
 
 from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
@@ -67,6 +67,16 @@ def priority_badge(value: str) -> Markup:
     return Markup(f'<span class="priority priority-{priority.value}">{arrow}{label}</span>')
 
 
+def ticket_link_prefix() -> str:
+    """What a ticket's id follows in url_for("web.ticket_detail", ticket_id=…).
+
+    A list links each of its 25 tickets, and each url_for cost 6.5 µs (1.2 M of the staff
+    list's 24.6 M instructions): the route ends in the id, so a list builds the prefix
+    once and writes each link as the prefix and the id.
+    """
+    return url_for("web.ticket_detail", ticket_id=0).removesuffix("0")
+
+
 def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
     """One line of history, e.g. "changed the status from Open to Resolved"."""
     old, new = event.old_value, event.new_value
@@ -110,3 +120,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_badge, "status_badge")
     app.add_template_filter(priority_badge, "priority_badge")
     app.add_template_global(describe_event, "describe_event")
+    app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
