@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import MIGRATIONS_DIR, db
-from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, User
+from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, TicketStatus, User
+from ticketdesk.services.stats import team_counts
 
 FIRST_REVISION = "7277a9f9b094"
 
@@ -78,6 +79,9 @@ def test_upgrade_keeps_existing_data(bare_app):
     assert kept is not None and kept.role == Role.ADMIN and kept.session_generation == 1
     ticket = db.session.scalar(select(Ticket))
     assert (ticket.title, ticket.priority) == ("Old ticket", Priority.HIGH)
+    counts = team_counts(kept)  # counted from the tickets by the migrations that add them
+    assert counts.by_status[TicketStatus.OPEN] == 1
+    assert (counts.active_by_queue, counts.active_by_assignee) == ({1: 1}, {None: 1})
     assert db.session.query(Queue).count() == 1
 
 

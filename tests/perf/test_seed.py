@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from tests.factories import ApiClient
 from tests.perf.seeding import PASSWORD, seed
 from ticketdesk.extensions import db
-from ticketdesk.models import Comment, Ticket, TicketStatus, User
+from ticketdesk.models import ACTIVE_STATUSES, Comment, Ticket, TicketStatus, User
 from ticketdesk.seed import BENCH_STAFF_EMAIL, RARE_WORD, seed_command
-from ticketdesk.services.stats import count_by_status
+from ticketdesk.services.stats import team_counts
 
 
 def test_seeded_database_lists_searches_counts_and_grows(app, client):
@@ -32,13 +32,22 @@ def test_seeded_database_lists_searches_counts_and_grows(app, client):
         truth = dict(
             db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
         )
+        active_by_queue = dict(
+            db.session.execute(
+                select(Ticket.queue_id, func.count())
+                .where(Ticket.status.in_(ACTIVE_STATUSES))
+                .group_by(Ticket.queue_id)
+            ).all()
+        )
         me = staff.get("/api/v1/me").json["id"]
-        counts = count_by_status(db.session.get(User, me))
+        counts = team_counts(db.session.get(User, me))
         db.session.remove()
     assert len(found) == with_word
     assert {TicketStatus(status): total for status, total in truth.items()} == {
-        status: total for status, total in counts.items() if total
+        status: total for status, total in counts.by_status.items() if total
     }
+    assert counts.active_by_queue == active_by_queue
+    assert sum(counts.active_by_assignee.values()) == sum(active_by_queue.values())
     created = staff.post("/api/v1/tickets", json={"title": "After seeding", "description": "x"})
     assert created.status_code == 201 and created.json["id"] == 301
 

@@ -72,6 +72,33 @@ def test_staff_list_filters_by_assignee_mine_and_unassigned(app, staff_web, staf
     assert _rows(staff_web.html(f"/tickets?assignee={colleague.id}")) == ["Theirs"]
 
 
+def test_staff_list_counts_unresolved_tickets_per_queue_and_assignee_linking_to_them(
+    app, staff_web, staff, customer, factory, admin
+):
+    billing = _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Billing").id)
+    taken = factory.ticket(customer, title="Taken", queue_id=billing)
+    factory.ticket(customer, title="Waiting in billing", queue_id=billing)
+    done = factory.ticket(customer, title="Done")
+    _as(app, factory, staff, lambda s: ticket_manager().assign_ticket_to_staff(s, taken.id, s.id))
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket_status(
+        s, done.id, TicketStatus.CLOSED))  # fmt: skip
+
+    html = staff_web.html("/tickets")
+
+    start = html.index('<nav class="workload"')
+    workload = html[start : html.index("</nav>", start)]
+    links = re.findall(r'href="/tickets\?([^"]+)">([^<]+?) <strong>(\d+)</strong>', workload)
+    assert [(name, int(count)) for _, name, count in links] == [
+        ("Billing", 2),
+        ("General", 0),
+        ("Unassigned", 1),
+        ("Ada Admin", 0),
+        ("Sam Staff", 1),
+    ]
+    for query, name, count in links:  # each count is what its link lists
+        assert len(_rows(staff_web.html(f"/tickets?{query}"))) == int(count), name
+
+
 def test_quick_views_link_to_common_filters(staff_web):
     html = staff_web.html("/tickets")
     assert 'href="/tickets?assignee=me">Assigned to me</a>' in html

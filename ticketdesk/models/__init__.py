@@ -6,7 +6,7 @@ what lives in `ticketdesk.services`.
 
 from ticketdesk.models.attachments import Attachment
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
-from ticketdesk.models.counters import TicketStatusCount
+from ticketdesk.models.counters import TicketAssigneeCount, TicketQueueCount, TicketStatusCount
 from ticketdesk.models.mail import (
     FailedMail,
     InboundMessage,
@@ -23,6 +23,7 @@ from ticketdesk.models.security import (
     SecurityEventKind,
 )
 from ticketdesk.models.tickets import (
+    ACTIVE_STATUSES,
     Comment,
     EventKind,
     Priority,
@@ -33,7 +34,10 @@ from ticketdesk.models.tickets import (
 )
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "Attachment",
+    "TicketAssigneeCount",
+    "TicketQueueCount",
     "TicketStatusCount",
     "EMAIL_MAX",
     "NAME_MAX",

@@ -32,6 +32,11 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+# Tickets someone still has to act on: the staff list's default, and what the sidebar
+# counts per queue and per assignee.
+ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
+
+
 class Priority(enum.StrEnum):
     LOW = "low"
     NORMAL = "normal"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ticketdesk.models import Priority, TicketStatus
+from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import DomainError, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
-from ticketdesk.services.stats import count_by_status
+from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
@@ -26,7 +26,6 @@ from ticketdesk.web.views import (
 )
 
 PAGE_SIZE = 25
-ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
 
 
 @bp.get("/tickets")
@@ -61,7 +60,9 @@ def ticket_list():
         form=form,
         bulk=bulk,
         page=page,
-        counts=count_by_status(user),
+        counts=team_counts(user),
+        queues=queues,
+        team=team,
         queue_names={queue.id: queue.name for queue in queues},
         next_url=_page_url(page.next_cursor),
         first_url=_page_url("") if form.cursor.data else None,
