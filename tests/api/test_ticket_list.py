@@ -173,3 +173,27 @@ def test_a_page_has_exactly_the_fields_its_schema_documents(as_staff, staff, boa
     assert TicketPage.model_validate(body).model_dump(mode="json") == body
     assigned = as_staff.get(f"/api/v1/users/{staff.id}/tickets").json
     assert TicketPage.model_validate(assigned).model_dump(mode="json") == assigned
+
+
+def test_staff_read_the_counts_of_every_status_queue_and_assignee(as_staff, as_customer, board):
+    counts = as_staff.get("/api/v1/tickets/counts")
+    listed = as_staff.get("/api/v1/tickets?status=open&status=in_progress&status=waiting").json
+
+    assert counts.status_code == 200
+    everything = as_staff.get("/api/v1/tickets?limit=100").json["items"]
+    assert counts.json["by_status"] == {
+        status: sum(ticket["status"] == status for ticket in everything)
+        for status in ("open", "in_progress", "waiting", "resolved", "closed")
+    }
+    by_assignee = {}
+    for ticket in listed["items"]:
+        by_assignee[ticket["assignee_id"]] = by_assignee.get(ticket["assignee_id"], 0) + 1
+    assert {
+        row["assignee_id"]: row["active"]
+        for row in counts.json["active_by_assignee"]
+        if row["active"]
+    } == by_assignee
+    assert sum(row["active"] for row in counts.json["active_by_queue"]) == len(listed["items"])
+    refused = as_customer.get("/api/v1/tickets/counts")
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"

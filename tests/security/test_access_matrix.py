@@ -97,6 +97,7 @@ POLICY: dict[tuple[str, str], dict] = {
     # --- API: tickets ---------------------------------------------------------
     ("POST", "api.create_ticket"): api(A, A, A, A),
     ("GET", "api.list_tickets"): api(A, A, A, A),
+    ("GET", "api.ticket_counts"): api(F, F, A, A),
     ("GET", "api.get_ticket"): api(A, H, A, A),
     ("PATCH", "api.update_ticket"): api(A, H, A, A),
     ("GET", "api.list_comments"): api(A, H, A, A),

@@ -247,6 +247,25 @@ class TicketPage(Out):
     next_cursor: NextCursor
 
 
+class QueueCount(Out):
+    queue_id: int
+    active: int
+
+
+class AssigneeCount(Out):
+    assignee_id: int | None = Field(description="null: the unassigned tickets.")
+    active: int
+
+
+class TicketCountsOut(Out):
+    """Every ticket per status; per queue and per assignee, the active ones (open, in
+    progress, waiting). Read from counters kept with each write, never by counting."""
+
+    by_status: dict[TicketStatus, int]
+    active_by_queue: list[QueueCount]
+    active_by_assignee: list[AssigneeCount]
+
+
 class EventOut(Out):
     id: int
     ticket_id: int

@@ -15,6 +15,7 @@ from ticketdesk.api.schemas import (
     ConversationQuery,
     EventPage,
     PageQuery,
+    TicketCountsOut,
     TicketDetailOut,
     TicketIn,
     TicketOut,
@@ -28,6 +29,7 @@ from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.listing import TicketSummary
 from ticketdesk.services.pagination import Page
+from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
 
 # A page of tickets is encoded straight from its summaries (dataclasses with the schema's
@@ -75,6 +77,28 @@ def list_tickets(query: TicketQuery):
         current_user(), filters, sort=query.sort, limit=query.limit, cursor=query.cursor
     )
     return EncodedJSON(_encode_page(page))
+
+
+@bp.get("/tickets/counts")
+@bp.auth_required(auth)
+@bp.output(TicketCountsOut)
+@bp.doc(tags=["Tickets"], responses={403: "Staff only"})
+def ticket_counts():
+    """The staff sidebar's numbers: tickets per status, active ones per queue and assignee."""
+    counts = team_counts(current_user())
+    return {
+        "by_status": counts.by_status,
+        "active_by_queue": [
+            {"queue_id": queue_id, "active": active}
+            for queue_id, active in sorted(counts.active_by_queue.items())
+        ],
+        "active_by_assignee": [
+            {"assignee_id": assignee_id, "active": active}
+            for assignee_id, active in sorted(
+                counts.active_by_assignee.items(), key=lambda item: item[0] or 0
+            )
+        ],
+    }
 
 
 @bp.get("/users/<int:user_id>/tickets")
