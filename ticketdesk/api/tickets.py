@@ -90,13 +90,11 @@ def ticket_counts():
         "by_status": counts.by_status,
         "active_by_queue": [
             {"queue_id": queue_id, "active": active}
-            for queue_id, active in sorted(counts.active_by_queue.items())
+            for queue_id, active in counts.active_by_queue.items()
         ],
         "active_by_assignee": [
             {"assignee_id": assignee_id, "active": active}
-            for assignee_id, active in sorted(
-                counts.active_by_assignee.items(), key=lambda item: item[0] or 0
-            )
+            for assignee_id, active in counts.active_by_assignee.items()
         ],
     }
 

@@ -126,13 +126,17 @@ def _move(table: str, column: str, key: str, shard: str, operation: str) -> str:
     )
 
 
+# Each table of active counts: its key column, and the key of a ticket row named `{row}`.
+# Queue first, then assignee: every writer takes the tables in this one order.
+_ACTIVE_COUNTS = (
+    ("ticket_queue_counts", "queue_id", "{row}.queue_id"),
+    ("ticket_assignee_counts", "assignee_id", "coalesce({row}.assignee_id, 0)"),
+)
+
+
 def _moves(operation: str, shard: str) -> str:
-    """The queue's count, then the assignee's: every writer takes the tables in one order."""
-    queue = _move("ticket_queue_counts", "queue_id", "{row}.queue_id", shard, operation)
-    assignee = _move(
-        "ticket_assignee_counts", "assignee_id", "coalesce({row}.assignee_id, 0)", shard, operation
-    )
-    return f"{queue}; {assignee}"
+    """The statements moving a ticket's active counts, table by table."""
+    return "; ".join(_move(*counts, shard, operation) for counts in _ACTIVE_COUNTS)
 
 
 def _moved(distinct: str) -> str:
@@ -174,13 +178,16 @@ RECOUNT = (
     "DELETE FROM ticket_status_counts",
     "INSERT INTO ticket_status_counts (status, shard, total) "
     "SELECT status, 0, count(*) FROM tickets GROUP BY status",
-    "DELETE FROM ticket_queue_counts",
-    "INSERT INTO ticket_queue_counts (queue_id, shard, active) "
-    f"SELECT queue_id, 0, count(*) FROM tickets WHERE status IN {_ACTIVE} GROUP BY queue_id",
-    "DELETE FROM ticket_assignee_counts",
-    "INSERT INTO ticket_assignee_counts (assignee_id, shard, active) "
-    f"SELECT coalesce(assignee_id, 0), 0, count(*) FROM tickets WHERE status IN {_ACTIVE} "
-    "GROUP BY coalesce(assignee_id, 0)",
+    *(
+        statement
+        for table, column, key in _ACTIVE_COUNTS
+        for statement in (
+            f"DELETE FROM {table}",
+            f"INSERT INTO {table} ({column}, shard, active) "
+            f"SELECT {key.format(row='tickets')}, 0, count(*) FROM tickets "
+            f"WHERE status IN {_ACTIVE} GROUP BY {key.format(row='tickets')}",
+        )
+    ),
 )
 
 for _statement in SQLITE_DDL + SQLITE_ACTIVE_DDL:

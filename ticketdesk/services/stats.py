@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from ticketdesk.extensions import db
 from ticketdesk.models import (
@@ -20,7 +30,7 @@ from ticketdesk.services.errors import PermissionDenied
 @dataclass(frozen=True)
 class TeamCounts:
     """The staff sidebar's numbers: every ticket by status, and the active ones (open, in
-    progress, waiting) by queue and by assignee (None: nobody)."""
+    progress, waiting) by queue and by assignee (None: nobody), each in order of id."""
 
     by_status: dict[TicketStatus, int]
     active_by_queue: dict[int, int]
@@ -55,9 +65,10 @@ def _summed(kind: str, column, total):
 
 
 _NO_STATUS, _NO_KEY = cast(null(), String), cast(null(), Integer)
-# Three small sums (at most 16 shards per status, queue or person), sent as one statement.
+# Three small sums (at most 16 shards per status, queue or person), sent as one statement,
+# queues and people by id (nobody, 0, first).
 _TEAM_COUNTS = union_all(
     _summed("status", TicketStatusCount.status, TicketStatusCount.total),
     _summed("queue", TicketQueueCount.queue_id, TicketQueueCount.active),
     _summed("assignee", TicketAssigneeCount.assignee_id, TicketAssigneeCount.active),
-)
+).order_by(literal_column("1"), literal_column("3"))
