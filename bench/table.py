@@ -37,8 +37,11 @@ def main() -> None:
         print(f"| {report['db']} | {report['tickets']:,} | " + " | ".join(cells) + f" | {errors} |")
     if reports:
         machine = reports[-1]["machine"]
+        cpu = machine["cpu"]
+        if "cpu_model" in machine:
+            cpu += f" ({machine['cpu_model']}, {machine.get('cpu_mhz', '?')} MHz)"
         print(
-            f"\nMachine: {machine['cpu']}, {machine['cpus']} CPUs, {machine['system']}, "
+            f"\nMachine: {cpu}, {machine['cpus']} CPUs, {machine['system']}, "
             f"Python {machine['python']}, SQLite {machine['sqlite']}"
             + (f", PostgreSQL {machine['postgresql']}" if "postgresql" in machine else "")
         )
