@@ -210,9 +210,8 @@ def test_a_large_file_over_the_limit_leaves_no_parts_behind(app, as_customer, ti
         assert unfinished.get("Uploads", []) == []
 
 
-def test_declared_length_over_the_limit_is_413_before_reading(app, as_customer, ticket):
-    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1000
-    app.config["ATTACHMENT_MAX_FILES"] = 1
+def post_unreadable_gigabyte(api, path):
+    """POST a multipart body declared as 1 GB whose first read fails the test."""
 
     class Unreadable(io.BytesIO):
         def read(self, *args):
@@ -220,12 +219,19 @@ def test_declared_length_over_the_limit_is_413_before_reading(app, as_customer, 
 
         readline = readinto = read
 
-    response = as_customer.post(
-        f"/api/v1/tickets/{ticket.id}/attachments",
+    return api.post(
+        path,
         input_stream=Unreadable(),
         content_type="multipart/form-data; boundary=x",
         environ_overrides={"CONTENT_LENGTH": str(10**9)},
     )
+
+
+def test_declared_length_over_the_limit_is_413_before_reading(app, as_customer, ticket):
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1000
+    app.config["ATTACHMENT_MAX_FILES"] = 1
+
+    response = post_unreadable_gigabyte(as_customer, f"/api/v1/tickets/{ticket.id}/attachments")
 
     assert response.status_code == 413
 

@@ -1,9 +1,11 @@
-"""APIFlask's pydantic adapter, taught two things.
+"""APIFlask's pydantic adapter, taught three things.
 
 A query parameter may repeat: `?status=open&status=waiting` arrives as a list for
 fields typed as lists; any other field given twice is a validation error rather
-than a silent first-wins. And output goes from objects to JSON bytes in one step
-of pydantic's own serializer (see `ticketdesk.jsonio`).
+than a silent first-wins. The fields of a multipart body (routes that take files
+with a JSON-shaped body, `location="json_or_form"`) are held to the same rule and
+reported as `form`. And output goes from objects to JSON bytes in one step of
+pydantic's own serializer (see `ticketdesk.jsonio`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ from ticketdesk.jsonio import EncodedJSON
 
 class RepeatableQueryAdapter(PydanticAdapter):
     def validate_input(self, request, location: str, **kwargs: t.Any):
-        if location not in ("query", "querystring"):
-            return super().validate_input(request, location, **kwargs)
+        if location in ("query", "querystring"):
+            return self._validate_fields(request.args, location)
+        if location == "json_or_form":
+            if request.mimetype == "multipart/form-data":
+                return self._validate_fields(request.form, "form")
+            location = "json"
+        return super().validate_input(request, location, **kwargs)
+
+    def _validate_fields(self, fields, location: str):
+        """The model from a multidict of strings, a field given twice kept as a list."""
         data: dict[str, t.Any] = {}
-        for key, values in request.args.to_dict(flat=False).items():
+        for key, values in fields.to_dict(flat=False).items():
             field = self.model_class.model_fields.get(key)
             repeatable = field is not None and t.get_origin(field.annotation) is list
             data[key] = values if repeatable or len(values) > 1 else values[0]

@@ -1,7 +1,8 @@
 """API: files on tickets. Uploads are multipart/form-data; downloads never render in our origin.
 
 These routes live on their own blueprint (same /api/v1 prefix and bearer tokens)
-because the main API blueprint accepts JSON bodies only.
+because the main API blueprint takes JSON bodies, multipart only where a new ticket
+or reply comes with its files (see `ticketdesk.api.uploads`).
 """
 
 from __future__ import annotations
@@ -9,20 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import request
 from pydantic import BaseModel, ConfigDict
 
 from ticketdesk.api.blueprint import auth, current_user
 from ticketdesk.api.paging import id_page
-from ticketdesk.api.problems import domain_problem, problem
+from ticketdesk.api.problems import problem
 from ticketdesk.api.schemas import ConversationQuery, NextCursor
+from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload, sent_files
 from ticketdesk.security.downloads import send_attachment
-from ticketdesk.services.attachments import (
-    TooLarge,
-    Upload,
-    attachment_limits,
-    attachment_manager,
-)
+from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.errors import ValidationFailed
 
 bp = APIBlueprint("attachments", __name__, url_prefix="/api/v1")
@@ -51,14 +48,10 @@ def _refuse_oversized_bodies():
     """413 from the Content-Length alone, before any byte of the body is read."""
     if request.method != "POST":
         return None
-    limit = attachment_limits(current_app.config).body_limit
-    # Also caps bodies without a length (chunked): reading past it raises 413.
-    request.max_content_length = limit
-    if request.content_length is not None and request.content_length > limit:
-        return problem(413, "The upload is larger than the attachment limits allow.")
-    if request.mimetype != "multipart/form-data":
+    refused = refuse_oversized_upload()
+    if refused is None and request.mimetype != MULTIPART:
         return problem(415, "Send files as multipart/form-data.")
-    return None
+    return refused
 
 
 @bp.post("/tickets/<int:ticket_id>/attachments")
@@ -75,18 +68,12 @@ def upload_attachments(ticket_id: int):
     comment_id = request.form.get("comment_id")
     if comment_id is not None and (not comment_id.isdigit() or len(comment_id) > 15):
         raise ValidationFailed.field("comment_id", "Must be a comment id.")
-    uploads = [Upload(item.filename or "", item.stream) for item in request.files.getlist("file")]
-    try:
-        return attachment_manager().add_attachments(
-            current_user(),
-            ticket_id,
-            uploads,
-            comment_id=int(comment_id) if comment_id is not None else None,
-        ), 201
-    except TooLarge as error:
-        response = domain_problem(error)
-        response.status_code = 413
-        return response
+    return attachment_manager().add_attachments(
+        current_user(),
+        ticket_id,
+        sent_files(),
+        comment_id=int(comment_id) if comment_id is not None else None,
+    ), 201
 
 
 @bp.get("/tickets/<int:ticket_id>/attachments")

@@ -6,6 +6,7 @@ from apiflask import APIBlueprint, HTTPTokenAuth
 from flask import request
 
 from ticketdesk.api.problems import problem
+from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload
 from ticketdesk.extensions import limiter
 from ticketdesk.models import User
 from ticketdesk.security.limits import api_limit, caller_key
@@ -18,6 +19,8 @@ auth = HTTPTokenAuth(
 )
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Routes whose fields may come as multipart/form-data, with `file` parts beside them.
+TAKES_FILES = {"api.create_ticket", "api.add_comment"}
 
 # Every API call counts against its caller's general allowance.
 limiter.limit(api_limit, key_func=caller_key)(bp)
@@ -37,10 +40,18 @@ def _auth_error(error):
 
 @bp.before_request
 def _require_json_body():
-    """Bodies must be JSON: anything else is 415, before any field is looked at."""
-    if request.method in BODY_METHODS and (request.content_length or request.data):
-        if not request.is_json:
-            return problem(415, "Send the body as application/json.")
+    """Bodies must be JSON, or multipart/form-data where a route takes files: anything
+    else is 415, before any field is looked at."""
+    if request.method not in BODY_METHODS:
+        return None
+    if request.endpoint in TAKES_FILES and request.mimetype == MULTIPART:
+        return refuse_oversized_upload()
+    if (request.content_length or request.data) and not request.is_json:
+        if request.endpoint in TAKES_FILES:
+            return problem(
+                415, "Send the body as application/json, or with files as multipart/form-data."
+            )
+        return problem(415, "Send the body as application/json.")
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from ticketdesk.api.problems import PROBLEM_TYPE, Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -20,6 +22,12 @@ COMMON_ERRORS = {
 BODY_ERRORS = ("400", "413", "415", "422")
 MAX_ID = 2**63 - 1
 
+FILE_PARTS = {
+    "type": "array",
+    "items": {"type": "string", "format": "binary"},
+    "description": "One part per file.",
+}
+
 # Bodies that a route streams itself (so limits apply before anything is buffered),
 # and which therefore have no input schema for APIFlask to describe.
 STREAMED_BODIES = {
@@ -31,11 +39,7 @@ STREAMED_BODIES = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "description": "One part per file.",
-                        },
+                        "file": FILE_PARTS,
                         "comment_id": {"type": "integer", "minimum": 1},
                     },
                 }
@@ -54,6 +58,7 @@ def describe_problems(spec: dict) -> dict:
         for method, operation in path_item.items():
             if (path, method) in STREAMED_BODIES:
                 operation["requestBody"] = STREAMED_BODIES[(path, method)]
+            _fields_with_files(operation, schemas)
             responses = operation.setdefault("responses", {})
             for code, description in COMMON_ERRORS.items():
                 if code in BODY_ERRORS and method not in ("post", "patch", "put"):
@@ -66,6 +71,27 @@ def describe_problems(spec: dict) -> dict:
                 if str(code)[0] in "45":
                     response["content"] = {PROBLEM_TYPE: {"schema": PROBLEM_REF}}
     return spec
+
+
+def _fields_with_files(operation: dict, schemas: dict) -> None:
+    """A body that may be JSON or form fields (`location="json_or_form"`) takes its form
+    as multipart/form-data with `file` parts (see `ticketdesk.api.uploads`): described so,
+    with the JSON body's fields, none of them null (a form field is text or absent)."""
+    content = operation.get("requestBody", {}).get("content", {})
+    form = content.pop("application/x-www-form-urlencoded", None)
+    if form is None:
+        return
+    fields = copy.deepcopy(schemas[form["schema"]["$ref"].rsplit("/", 1)[1]])
+    for field in fields["properties"].values():
+        options = [option for option in field.pop("anyOf", []) if option.get("type") != "null"]
+        if len(options) == 1:
+            field.update(options[0])
+        elif options:
+            field["anyOf"] = options
+        if "default" in field and field["default"] is None:
+            del field["default"]
+    fields["properties"]["file"] = FILE_PARTS
+    content["multipart/form-data"] = {"schema": fields}
 
 
 def _bound_path_ids(operation: dict) -> None:

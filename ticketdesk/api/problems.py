@@ -12,8 +12,9 @@ from ticketdesk.services import errors as domain
 
 PROBLEM_TYPE = "application/problem+json"
 
-# Domain errors and the status each one answers with.
+# Domain errors and the status each one answers with; the first that fits is taken.
 DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.TooLarge, 413),
     (domain.NotFound, 404),
     (domain.PermissionDenied, 403),
     (domain.AuthenticationFailed, 401),
@@ -25,7 +26,9 @@ DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
 
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field.")
-    location: str = Field(description="Where the field was: json, query, path or header.")
+    location: str = Field(
+        description="Where the field was: json, form (multipart), query, path or header."
+    )
     detail: str
 
 
@@ -79,9 +82,10 @@ def domain_problem(error: domain.DomainError, *, stale_status: int = 412) -> Res
 
 def _by_location(fields: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """A service names fields, not where they came from: the query string, or the body."""
+    body = "form" if request.mimetype == "multipart/form-data" else "json"
     by_location: dict[str, dict[str, list[str]]] = {}
     for field, messages in fields.items():
-        location = "query" if field in request.args else "json"
+        location = "query" if field in request.args else body
         by_location.setdefault(location, {})[field] = messages
     return by_location
 

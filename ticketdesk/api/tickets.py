@@ -23,14 +23,21 @@ from ticketdesk.api.schemas import (
     TicketPatch,
     TicketQuery,
 )
+from ticketdesk.api.uploads import sent_files, stored
 from ticketdesk.jsonio import EncodedJSON
 from ticketdesk.services import ticket_manager
+from ticketdesk.services.attachments import StoredFiles
 from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.listing import TicketSummary
 from ticketdesk.services.pagination import Page
 from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
+
+WITH_FILES = (
+    "multipart/form-data: the same fields as form fields, and one `file` part per file,"
+    " stored with it in one transaction (limits as for attachments)."
+)
 
 # A page of tickets is encoded straight from its summaries (dataclasses with the schema's
 # fields, `TicketPage`'s): validating them into models first cost more than the encoding
@@ -40,20 +47,27 @@ _encode_page = TypeAdapter(Page[TicketSummary]).dump_json
 
 @bp.post("/tickets")
 @bp.auth_required(auth)
-@bp.input(TicketIn, arg_name="body")
+@bp.input(TicketIn, location="json_or_form", arg_name="body")
 @bp.output(TicketOut, status_code=201)
-@bp.doc(tags=["Tickets"], responses={403: "Not allowed", 422: "Invalid fields"})
+@bp.doc(
+    tags=["Tickets"],
+    description=f"JSON, or {WITH_FILES}",
+    responses={403: "Not allowed", 413: "Files over a limit", 422: "Invalid fields"},
+)
 def create_ticket(body: TicketIn):
-    """Open a ticket; staff may pass `requester_id` to open one for a customer."""
-    ticket = ticket_manager().create_ticket(
-        current_user(),
-        title=body.title,
-        description=body.description,
-        priority=body.priority,
-        queue_id=body.queue_id,
-        requester_id=body.requester_id,
-        idempotency=_idempotency(body),
-    )
+    """Open a ticket, with files if any; staff may pass `requester_id` to open one for a
+    customer."""
+    with stored(sent_files()) as files:
+        ticket = ticket_manager().create_ticket(
+            current_user(),
+            title=body.title,
+            description=body.description,
+            priority=body.priority,
+            queue_id=body.queue_id,
+            requester_id=body.requester_id,
+            idempotency=_idempotency(body, files),
+            files=files,
+        )
     return ticket, 201, _ticket_headers(ticket)
 
 
@@ -172,18 +186,28 @@ def list_comments(ticket_id: int, query: ConversationQuery):
 
 @bp.post("/tickets/<int:ticket_id>/comments")
 @bp.auth_required(auth)
-@bp.input(CommentIn, arg_name="body")
+@bp.input(CommentIn, location="json_or_form", arg_name="body")
 @bp.output(CommentOut, status_code=201)
-@bp.doc(tags=["Comments"], responses={403: "Internal notes are for staff", 404: "No such ticket"})
+@bp.doc(
+    tags=["Comments"],
+    description=f"JSON, or {WITH_FILES}",
+    responses={
+        403: "Internal notes are for staff",
+        404: "No such ticket",
+        413: "Files over a limit",
+    },
+)
 def add_comment(ticket_id: int, body: CommentIn):
-    """Reply on a ticket, or (staff) add an internal note."""
-    comment = ticket_manager().add_comment(
-        current_user(),
-        ticket_id,
-        body=body.body,
-        internal=body.internal,
-        idempotency=_idempotency(body),
-    )
+    """Reply on a ticket, or (staff) add an internal note, with files if any."""
+    with stored(sent_files()) as files:
+        comment = ticket_manager().add_comment(
+            current_user(),
+            ticket_id,
+            body=body.body,
+            internal=body.internal,
+            idempotency=_idempotency(body, files),
+            files=files,
+        )
     return comment, 201
 
 
@@ -200,10 +224,16 @@ def list_events(ticket_id: int, query: ConversationQuery):
     return id_page(events, query.limit)
 
 
-def _idempotency(body) -> IdempotencyKey | None:
-    """The request's Idempotency-Key, fingerprinted with its body, if the client sent one."""
+def _idempotency(body, files: StoredFiles | None = None) -> IdempotencyKey | None:
+    """The request's Idempotency-Key, fingerprinted with its body and files, if the client
+    sent one."""
     key = request.headers.get("Idempotency-Key")
-    return None if key is None else IdempotencyKey.for_request(key, body.model_dump(mode="json"))
+    if key is None:
+        return None
+    sent = body.model_dump(mode="json")
+    if files is not None:
+        sent["files"] = [[item.filename, item.sha256] for item in files.items]
+    return IdempotencyKey.for_request(key, sent)
 
 
 def _ticket_headers(ticket) -> dict[str, str]:

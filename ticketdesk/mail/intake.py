@@ -46,8 +46,8 @@ from ticketdesk.models import (
     TicketEvent,
     User,
 )
-from ticketdesk.services.attachments import AttachmentManager, TooLarge, Upload
-from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied
+from ticketdesk.services.attachments import AttachmentManager, Upload
+from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied, TooLarge
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models import Attachment, Comment, User, utcnow
 from ticketdesk.models.attachments import FILENAME_MAX
-from ticketdesk.services.errors import NotFound, ValidationFailed
+from ticketdesk.services.errors import NotFound, TooLarge, ValidationFailed
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.storage import CHUNK, Storage, new_key
@@ -34,10 +34,6 @@ SAFE_IMAGES = (
     (b"GIF89a", "image/gif"),
 )
 OCTET_STREAM = "application/octet-stream"
-
-
-class TooLarge(ValidationFailed):
-    """An upload over a configured limit (the API answers 413)."""
 
 
 # Room for the multipart framing and the small form fields around the files.
@@ -132,8 +128,10 @@ class AttachmentManager:
     def store(self, uploads: list[Upload]) -> Iterator[StoredFiles]:
         """Put the files in storage for a change made inside the `with` block.
 
-        The change records them with `StoredFiles.attach` in its own transaction; if
-        anything in the block fails, the stored bytes are deleted again.
+        The change records them with `StoredFiles.attach` in its own transaction. If
+        anything in the block fails, or the block ends without the change having
+        recorded them (a retried request answered with what the first one made), the
+        stored bytes are deleted again.
         """
         if len(uploads) > self.limits.max_files:
             raise TooLarge.field("file", f"At most {self.limits.max_files} files at once.")
@@ -149,6 +147,7 @@ class AttachmentManager:
                     self.session.expunge(item)
             files.discard()
             raise
+        files.discard()
 
     def get_attachments(
         self, actor: User, ticket_id: int, *, limit: int, after_id: int = 0

@@ -41,6 +41,10 @@ class ValidationFailed(DomainError):
         return cls({name: [message]})
 
 
+class TooLarge(ValidationFailed):
+    """Input over a configured size or count limit (the API answers 413)."""
+
+
 class Conflict(DomainError):
     """The request clashes with existing data (an address already taken, say)."""
 
