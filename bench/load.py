@@ -10,6 +10,7 @@ import http.client
 import json
 import multiprocessing
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,20 +26,31 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    # CPU seconds the server spent while measured (see `drive`'s `cpu`), if known.
+    server_cpu_seconds: float | None = None
 
     @classmethod
     def combined(cls, parts: list[Result]) -> Result:
         """Several runs of one endpoint as one measurement."""
+        cpu = [part.server_cpu_seconds for part in parts]
         return cls(
             requests=sum(part.requests for part in parts),
             errors=sum(part.errors for part in parts),
             seconds=sum(part.seconds for part in parts),
             latencies_ms=[value for part in parts for value in part.latencies_ms],
+            server_cpu_seconds=None if None in cpu else sum(cpu),
         )
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_cpu_ms(self) -> float | None:
+        """The server's CPU time per measured request, in milliseconds."""
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds * 1000 / self.requests
 
     def percentile(self, share: float) -> float:
         if not self.latencies_ms:
@@ -48,22 +60,50 @@ class Result:
 
 
 def drive(
-    port: int, make: RequestFactory, *, connections: int, warmup: float, duration: float
+    port: int,
+    make: RequestFactory,
+    *,
+    connections: int,
+    warmup: float,
+    duration: float,
+    cpu: Callable[[], float | None] | None = None,
 ) -> Result:
-    """Run `connections` clients for warmup + duration seconds; measure the last `duration`."""
+    """Run `connections` clients for warmup + duration seconds; measure the last `duration`.
+
+    `cpu`, if given, reads the server's CPU seconds so far: read as measuring starts and
+    as it stops, it gives the server's CPU time for the measured requests.
+    """
     start = time.time() + 0.5  # every process starts together
+    readings: list[float | None] = []
+    reader = threading.Thread(
+        target=_read_cpu_at, args=(cpu, (start + warmup, start + warmup + duration), readings)
+    )
+    if cpu is not None:
+        reader.start()
     context = multiprocessing.get_context("fork")
     with context.Pool(connections) as pool:
         parts = pool.starmap(
             _client, [(port, make, w, start, warmup, duration) for w in range(connections)]
         )
+    if cpu is not None:
+        reader.join()
     latencies = [value for part in parts for value in part[1]]
+    spent = None
+    if len(readings) == 2 and None not in readings:
+        spent = readings[1] - readings[0]
     return Result(
         requests=len(latencies),
         errors=sum(part[0] for part in parts),
         seconds=duration,
         latencies_ms=latencies,
+        server_cpu_seconds=spent,
     )
+
+
+def _read_cpu_at(cpu, moments: tuple[float, float], readings: list) -> None:
+    for moment in moments:
+        time.sleep(max(0.0, moment - time.time()))
+        readings.append(cpu())
 
 
 def _client(port, make, worker, start, warmup, duration):

@@ -23,11 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from bench import operations
+from bench.cpu import tree_cpu_seconds
 from bench.load import Result, call, drive
 from ticketdesk.cli import SERVE_THREADS, gunicorn_command
 
@@ -71,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         _wait_ready(ceiling_port, "/ceiling")
         try:
             context = operations.prepare(partial(call, app_port), PASSWORD, tickets)
-            results, ceilings = _measure(args, app_port, ceiling_port, context)
+            app = Server(app_port, partial(tree_cpu_seconds, servers[0].pid))
+            ceiling = Server(ceiling_port, partial(tree_cpu_seconds, servers[1].pid))
+            results, ceilings = _measure(args, app, ceiling, context)
         except BaseException:
             log = (workdir / "app.log").read_text(errors="replace").splitlines()
             print("\n".join(line for line in log[-40:] if "GET /" not in line), file=sys.stderr)
@@ -119,7 +124,15 @@ def _parse(argv):
     return args
 
 
-def _measure(args, app_port, ceiling_port, context) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class Server:
+    """Where a served app listens, and how to read its processes' CPU seconds."""
+
+    port: int
+    cpu: Callable[[], float | None]
+
+
+def _measure(args, app: Server, ceiling_server: Server, context) -> tuple[dict, dict]:
     """Each operation in `args.rounds` slices, each slice between two of the ceiling.
 
     The machine is shared: its speed drifts over minutes and dips for seconds at a
@@ -137,27 +150,39 @@ def _measure(args, app_port, ceiling_port, context) -> tuple[dict, dict]:
         if make is None:
             print(f"  {name:<16} skipped: {context['skipped'].get(name, 'not available')}")
             continue
-        slices, around = [], [_drive(args, ceiling_port, ceiling, length / 2, args.warmup)]
+        slices, around = [], [_drive(args, ceiling_server, ceiling, length / 2, args.warmup)]
         for round_ in range(args.rounds):
             warmup = args.warmup if round_ == 0 else SLICE_WARMUP
-            slices.append(_drive(args, app_port, make, length, warmup))
-            around.append(_drive(args, ceiling_port, ceiling, length / 2, SLICE_WARMUP))
+            slices.append(_drive(args, app, make, length, warmup))
+            around.append(_drive(args, ceiling_server, ceiling, length / 2, SLICE_WARMUP))
         results[name], ceilings[name] = Result.combined(slices), Result.combined(around)
         _show(name, results[name], ceilings[name])
     return {"ceiling": Result.combined(list(ceilings.values())), **results}, ceilings
 
 
-def _drive(args, port: int, make, duration: float, warmup: float) -> Result:
-    return drive(port, make, connections=args.connections, warmup=warmup, duration=duration)
+def _drive(args, server: Server, make, duration: float, warmup: float) -> Result:
+    return drive(
+        server.port,
+        make,
+        connections=args.connections,
+        warmup=warmup,
+        duration=duration,
+        cpu=server.cpu,
+    )
 
 
 def _show(name: str, result: Result, ceiling: Result) -> None:
     print(
         f"  {name:<16} {result.rate:8.0f} req/s  p50 {result.percentile(0.5):7.1f} ms"
         f"  p99 {result.percentile(0.99):7.1f} ms  errors {result.errors}"
-        f"  (ceiling around it {ceiling.rate:.0f} req/s)",
+        f"  server CPU {_cpu_ms(result)} ms/req"
+        f"  (ceiling around it {ceiling.rate:.0f} req/s, {_cpu_ms(ceiling)} ms/req)",
         flush=True,
     )
+
+
+def _cpu_ms(result: Result) -> str:
+    return "?" if result.server_cpu_ms is None else f"{result.server_cpu_ms:.2f}"
 
 
 def _report(args, tickets: int, results: dict, ceilings: dict, context: dict) -> dict:
@@ -186,17 +211,29 @@ def _row(result: Result, ceiling: Result) -> dict:
         "requests": result.requests,
         "ceiling_requests_per_s": round(ceiling.rate, 1),
         "ratio_to_ceiling": round(result.rate / (ceiling.rate or 1.0), 2),
+        "server_cpu_ms": _rounded(result.server_cpu_ms),
+        "ceiling_server_cpu_ms": _rounded(ceiling.server_cpu_ms),
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def _print(report: dict) -> None:
     print()
     print(f"{report['db']}, {report['tickets']:,} tickets, {report['connections']} connections")
-    print(f"{'operation':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}")
+    print(
+        f"{'operation':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>10}"
+        f" {'CPU ms/req':>11} {'CPU / ceiling':>14}"
+    )
     for name, row in report["operations"].items():
+        cpu, ceiling_cpu = row.get("server_cpu_ms"), row.get("ceiling_server_cpu_ms")
+        cpu_ratio = f"{cpu / ceiling_cpu:14.2f}" if cpu and ceiling_cpu else ""
         print(
             f"{name:<16} {row['requests_per_s']:>8.0f} {row['p50_ms']:>8.1f} "
             f"{row['p99_ms']:>8.1f} {row['ratio_to_ceiling']:>10.2f}"
+            f" {'' if cpu is None else f'{cpu:.2f}':>11} {cpu_ratio}"
         )
     for name, why in report["skipped"].items():
         print(f"{name:<16} skipped: {why}")
