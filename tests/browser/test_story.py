@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import STAFF_PASSWORD
+
+
+def red_square_png() -> bytes:
+    """A real 8×8 PNG, so that the browser has something to decode."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)  # 8×8, 8-bit RGB
+    pixels = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8)))
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def sign_in(page, email: str, password: str) -> None:
@@ -33,12 +48,19 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     customer.get_by_label("Description").fill("It beeps **three times** <script>alert(1)</script>")
     customer.get_by_label("Priority").select_option(label="High")
     customer.get_by_label("Attach files").set_input_files(
-        files=[{"name": "beeps.txt", "mimeType": "text/plain", "buffer": b"beep beep beep"}]
+        files=[
+            {"name": "beeps.txt", "mimeType": "text/plain", "buffer": b"beep beep beep"},
+            {"name": "screen.png", "mimeType": "image/png", "buffer": red_square_png()},
+        ]
     )
     customer.get_by_role("button", name="Open ticket").click()
     expect(customer.get_by_role("heading", level=1)).to_contain_text("Laptop will not boot")
     expect(customer.locator(".message-description .prose strong")).to_have_text("three times")
     expect(customer.locator(".message-description .attachments")).to_contain_text("beeps.txt")
+    # The screenshot shows in place, decoded by the browser under the page's CSP.
+    preview = customer.locator(".message-description .attachment-preview img")
+    expect(preview).to_have_count(1)
+    expect(preview).to_have_js_property("naturalWidth", 8)
     ticket_url = customer.url
 
     staff = new_page()

@@ -77,6 +77,20 @@ def test_customer_opens_a_ticket_with_files_and_downloads_them(app, customer_web
     assert drawing.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_images_show_in_place_and_other_files_only_as_links(app, customer_web):
+    form = new_ticket_form("Screen goes black", (PNG, "screen.png"), (SVG, "drawing.svg"))
+    response = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    page = customer_web.html(response.headers["Location"])
+
+    links = download_links(page)
+    assert re.findall(r'<img src="([^"]+)"', page) == [links["screen.png"]]
+    # The preview repeats the named link: hidden from screen readers and the tab order.
+    preview = re.search(r'<a class="attachment-preview"[^>]*>', page).group(0)
+    assert 'aria-hidden="true"' in preview and 'tabindex="-1"' in preview
+
+
 def test_files_on_a_staff_note_stay_hidden_from_the_customer(
     app, staff_web, customer_web, other_customer_web, factory, customer
 ):

@@ -17,9 +17,14 @@ from ticketdesk.services.attachments import OCTET_STREAM, AttachmentManager
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
+def shows_inline(attachment: Attachment) -> bool:
+    """Whether a browser may show the file in place: a raster image, known by its bytes."""
+    return attachment.content_type in INLINE_TYPES
+
+
 def send_attachment(manager: AttachmentManager, attachment: Attachment) -> Response:
     """The file's bytes with the headers that keep them inert."""
-    inline = attachment.content_type in INLINE_TYPES
+    inline = shows_inline(attachment)
     response = send_file(
         manager.open(attachment),
         mimetype=attachment.content_type if inline else OCTET_STREAM,

@@ -8,6 +8,7 @@ from flask import Flask, url_for
 from markupsafe import Markup, escape
 
 from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
+from ticketdesk.security.downloads import shows_inline
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.web.markdown import render_markdown
 
@@ -119,5 +120,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(status_badge, "status_badge")
     app.add_template_filter(priority_badge, "priority_badge")
+    app.add_template_test(shows_inline, "inline_image")
     app.add_template_global(describe_event, "describe_event")
     app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
