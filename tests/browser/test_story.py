@@ -63,6 +63,12 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     expect(preview).to_have_js_property("naturalWidth", 8)
     ticket_url = customer.url
 
+    customer.get_by_role("link", name="My tickets").first.click()
+    customer.get_by_role("searchbox", name="Search your tickets").fill("beeps")
+    customer.get_by_role("button", name="Search").click()
+    found = customer.get_by_role("row").filter(has_text="Laptop will not boot")
+    expect(found.locator(".snippet mark")).to_have_text("beeps")
+
     staff = new_page()
     sign_in(staff, "sam@example.com", STAFF_PASSWORD)
     staff.screenshot(path=str(artifacts / "staff-ticket-list.png"), full_page=True)

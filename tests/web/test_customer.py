@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.conftest import ticket_state
 from ticketdesk.models import Role, TicketStatus
+from ticketdesk.services import ticket_manager
+from ticketdesk.services.tickets import TicketFilter
 
 
 def test_my_tickets_starts_empty(customer_web):
@@ -209,3 +213,45 @@ def test_customer_nav_has_no_admin_links(customer_web):
     html = customer_web.html("/tickets")
     assert 'href="/admin/users"' not in html
     assert "Customer" in html and Role.CUSTOMER.value
+
+
+def test_customer_searches_their_own_tickets(customer_web, customer, other_customer, factory):
+    factory.ticket(customer, title="Invoice question", description="the invoice shows VAT twice")
+    factory.ticket(customer, title="Printer jam", description="paper stuck")
+    factory.ticket(other_customer, title="Their invoice", description="invoice for someone else")
+
+    html = customer_web.html("/tickets?q=invoice")
+
+    assert "Invoice question" in html
+    assert "Printer jam" not in html and "Their invoice" not in html
+    assert re.search(r"<mark>invoice</mark>", html, re.IGNORECASE)
+    assert 'value="invoice"' in html  # the box keeps what was searched
+
+
+def test_customer_search_never_matches_staff_notes(app, customer_web, ticket, factory, staff):
+    with app.app_context():
+        author = factory.factory.load(staff)
+        note = "escalated to the zeppelin vendor"
+        ticket_manager().add_comment(author, ticket.id, body=note, internal=True)
+    assert "escalated" in staff_search(app, factory, staff, "zeppelin")  # the note is indexed
+
+    html = customer_web.html("/tickets?q=zeppelin")
+
+    assert "None of your tickets mention “zeppelin”." in html
+    assert "Printer on fire" not in html  # the `ticket` fixture's title
+
+
+def test_customer_search_takes_any_text_and_says_when_it_is_too_long(customer_web, ticket):
+    odd = customer_web.client.get('/tickets?q="unclosed AND (OR*')
+    assert odd.status_code == 200
+
+    html = customer_web.html("/tickets?q=" + "x" * 201)
+    assert "That search was too long to run" in html
+    assert "Printer on fire" in html  # all their tickets instead
+
+
+def staff_search(app, factory, staff, words: str) -> str:
+    """What staff find for `words` (notes included): the snippets of the matches."""
+    with app.app_context():
+        page = ticket_manager().get_tickets(factory.factory.load(staff), TicketFilter(text=words))
+        return " ".join(item.snippet or "" for item in page.items)

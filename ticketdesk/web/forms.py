@@ -245,6 +245,16 @@ class FilterForm(FlaskForm):
     cursor = HiddenField(validators=[Optional(), Length(max=500)])
 
 
+class OwnSearchForm(FlaskForm):
+    """A customer's search of their own tickets, from the query string (no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search your tickets", [Optional(), Length(max=200)])
+    cursor = HiddenField(validators=[Optional(), Length(max=500)])
+
+
 # --- admin ----------------------------------------------------------------
 
 

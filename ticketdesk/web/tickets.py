@@ -15,7 +15,7 @@ from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import BulkForm, FilterForm, TicketForm, options
+from ticketdesk.web.forms import BulkForm, FilterForm, OwnSearchForm, TicketForm, options
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
     allow_uploads,
@@ -70,18 +70,25 @@ def ticket_list():
 
 
 def _customer_list():
+    """A customer's own tickets, most recent activity first; or, searched, best matches
+    first (never matching staff notes: the service keeps those out)."""
+    form = OwnSearchForm(request.args)
+    text = (form.q.data or "").strip() if form.validate() else ""
     try:
         page = ticket_manager().get_tickets(
             actor(),
-            sort=TicketSort.RECENTLY_UPDATED,
+            TicketFilter(text=text or None),
+            sort=None if text else TicketSort.RECENTLY_UPDATED,
             limit=PAGE_SIZE,
-            cursor=request.args.get("cursor") or None,
+            cursor=form.cursor.data or None,
         )
     except ValidationFailed:
         return _restart_paging()
     return render_template(
         "tickets/my_list.html",
         title="My tickets",
+        form=form,
+        searched=text,
         page=page,
         next_url=_page_url(page.next_cursor),
     )
