@@ -43,9 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "S3_ACCESS_KEY_ID": None,
     "S3_SECRET_ACCESS_KEY": None,
     "PAGE_SIZE_MAX": 100,
-    # Links in mail (password resets) are built from this, never from a request's Host.
+    # Links in mail (password resets, files) are built from this, never from a request's Host.
     "BASE_URL": "http://127.0.0.1:8000",
     "PASSWORD_RESET_MINUTES": 60,
+    # How long the file links in a notification work without signing in.
+    "FILE_LINK_DAYS": 30,
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     "CORS_ORIGINS": [],
     # Security: how many reverse proxies set X-Forwarded-*; none are trusted by default.

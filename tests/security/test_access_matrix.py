@@ -78,6 +78,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.reset_password"): everyone(A),
     ("POST", "api.request_password_reset"): everyone(A),
     ("POST", "api.confirm_password_reset"): everyone(A),
+    # A notification's file link: the signed token decides, never the caller (a forged
+    # one here); tests/mail/test_file_links.py tries genuine ones.
+    ("GET", "web.linked_file"): everyone(H),
     # --- API: own account -----------------------------------------------------
     ("GET", "api.get_me"): api(A, A, A, A),
     ("POST", "api.change_password"): api(A, A, A, A),

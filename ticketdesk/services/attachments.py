@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.models import Attachment, Comment, User, utcnow
 from ticketdesk.models.attachments import FILENAME_MAX
 from ticketdesk.services.errors import NotFound, TooLarge, ValidationFailed
+from ticketdesk.services.file_links import FileLinks
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.storage import CHUNK, Storage, new_key
@@ -188,6 +189,15 @@ class AttachmentManager:
         if attachment.comment is not None and attachment.comment.internal and not actor.is_staff:
             raise missing
         return attachment
+
+    def get_linked_attachment(self, links: FileLinks, token: str, attachment_id: int) -> Attachment:
+        """A file opened from a notification's link, as the user the link was made for
+        (see `services.file_links`): the same check as `get_attachment`, as them."""
+        holder = links.holder(token, attachment_id)
+        user = self.session.get(User, holder) if holder is not None else None
+        if user is None or not user.active:
+            raise NotFound("This link to a file is not valid or has expired: sign in to get it.")
+        return self.get_attachment(user, attachment_id)
 
     def open(self, attachment: Attachment) -> BinaryIO:
         return self.storage.open(attachment.storage_key)

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import Envelope, bare_address, compose, one_line, render_bodies
 from ticketdesk.mail.tokens import new_message_id, reply_address, thread_root_id
 from ticketdesk.models import (
+    Attachment,
     Comment,
     HelpdeskStaff,
     OutboxMessage,
@@ -33,6 +35,7 @@ from ticketdesk.models import (
     User,
 )
 from ticketdesk.models.mail import SUBJECT_MAX
+from ticketdesk.services.file_links import FileLinks
 
 _INSERT_OUTBOX = insert(OutboxMessage.__table__)
 _SUBJECTS = {
@@ -52,6 +55,9 @@ class NotificationSettings:
     notify_staff_on_new_ticket: bool = True
     # queue slug (or "*") -> addresses told about new tickets; empty: every active staff member
     staff_addresses: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Where the links in a message point, and how long its file links work.
+    base_url: str = "http://127.0.0.1:8000"
+    file_link_lifetime: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -182,9 +188,59 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
         "actor": actor or Recipient(name="A former user", email=""),
         "recipient": Recipient(name=row.recipient_name or "", email=row.recipient),
         "comment": comment,
+        "files": _linked_files(session, settings, row, ticket) if row.kind in _WITH_FILES else [],
     }
     text, html = render_bodies(row.kind, context)
     return compose(settings.from_address, envelope, text, html)
+
+
+# The messages that carry what someone wrote, and so its files: a reply, and a new
+# ticket told to staff (its requester's acknowledgement does not send back their files).
+_WITH_FILES = {"comment_added", "new_ticket_staff"}
+
+
+@dataclass(frozen=True)
+class LinkedFile:
+    filename: str
+    size: int
+    url: str
+
+
+def _linked_files(
+    session: Session, settings: NotificationSettings, row, ticket: Ticket
+) -> list[LinkedFile]:
+    """The files of the message a notification is about, each with a link for its reader.
+
+    A reader with an account gets links that work without signing in (see
+    `services.file_links`); any other address (a team mailbox) gets the ticket page's.
+    """
+    on_message = (
+        Attachment.comment_id == row.comment_id
+        if row.comment_id is not None
+        else Attachment.comment_id.is_(None)
+    )
+    files = session.scalars(
+        select(Attachment)
+        .where(Attachment.ticket_id == ticket.id, on_message)
+        .order_by(Attachment.id)
+    ).all()
+    if not files:
+        return []
+    reader = session.scalar(
+        select(User.id).where(User.email == row.recipient, User.active.is_(True))
+    )
+    links = FileLinks(settings.secret_key, settings.file_link_lifetime)
+    ticket_page = f"{settings.base_url}/tickets/{ticket.id}"
+    return [
+        LinkedFile(
+            item.filename,
+            item.size,
+            f"{settings.base_url}/files/{item.id}/{links.token(item.id, reader)}"
+            if reader is not None
+            else ticket_page,
+        )
+        for item in files
+    ]
 
 
 def _domain(settings: NotificationSettings) -> str:
@@ -212,4 +268,6 @@ def notification_settings(config: Mapping[str, Any]) -> NotificationSettings:
         reply_address=config["MAIL_REPLY_ADDRESS"],
         notify_staff_on_new_ticket=bool(config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"]),
         staff_addresses=dict(config["MAIL_STAFF_ADDRESSES"] or {}),
+        base_url=config["BASE_URL"].rstrip("/"),
+        file_link_lifetime=timedelta(days=int(config["FILE_LINK_DAYS"])),
     )

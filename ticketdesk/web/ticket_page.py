@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ticketdesk.models import Ticket, TicketStatus
@@ -14,6 +14,7 @@ from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
+from ticketdesk.services.file_links import file_links
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
@@ -81,6 +82,14 @@ def download_attachment(attachment_id: int):
     """A file on a ticket the signed-in user may see, sent so that it never renders here."""
     manager = attachment_manager()
     return send_attachment(manager, manager.get_attachment(actor(), attachment_id))
+
+
+@bp.get("/files/<int:attachment_id>/<token>")
+def linked_file(attachment_id: int, token: str):
+    """A file from a link in a notification: no sign-in, as the person it was sent to."""
+    manager = attachment_manager()
+    links = file_links(current_app.config)
+    return send_attachment(manager, manager.get_linked_attachment(links, token, attachment_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/status")
