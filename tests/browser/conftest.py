@@ -101,10 +101,30 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def read_whole(app):
+    """The app with each response read and closed before it is sent.
+
+    A browser may drop a connection mid-response (a favicon as a page closes). Werkzeug's
+    development server then skips closing the response, and the open static file made
+    a ResourceWarning that failed an unrelated test (gunicorn, in production, closes it).
+    """
+
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            getattr(body, "close", lambda: None)()
+
+    return serve
+
+
 @pytest.fixture(scope="module")
 def base_url(live_app) -> Iterator[str]:
     """Serve the app on a free loopback port in a background thread."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, read_whole(live_app), threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
