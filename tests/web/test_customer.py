@@ -250,6 +250,19 @@ def test_customer_search_takes_any_text_and_says_when_it_is_too_long(customer_we
     assert "Printer on fire" in html  # all their tickets instead
 
 
+def test_customer_opens_their_ticket_by_number_but_not_anothers(
+    customer_web, ticket, factory, other_customer
+):
+    theirs = customer_web.client.get("/tickets", query_string={"q": f"#{ticket.id}"})
+    assert theirs.status_code == 302
+    assert theirs.headers["Location"].endswith(f"/tickets/{ticket.id}")
+
+    other = factory.ticket(other_customer, title="Not yours")
+    refused = customer_web.client.get("/tickets", query_string={"q": f"#{other.id}"})
+    assert refused.status_code == 200
+    assert "Not yours" not in refused.get_data(as_text=True)
+
+
 def staff_search(app, factory, staff, words: str) -> str:
     """What staff find for `words` (notes included): the snippets of the matches."""
     with app.app_context():

@@ -16,3 +16,21 @@ def test_search_text_is_shown_as_text(staff_web, factory, customer):
     html = staff_web.html("/tickets?q=tray&status=any")
     assert "<img src=x" not in html
     assert "&lt;img" in html
+
+
+def test_a_ticket_number_opens_that_ticket(staff_web, factory, customer):
+    ticket = factory.ticket(customer, title="Printer jammed")
+
+    for typed in (f"#{ticket.id}", f"# {ticket.id}"):
+        response = staff_web.client.get("/tickets", query_string={"q": typed})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/tickets/{ticket.id}")
+
+
+def test_a_number_without_a_ticket_is_searched_as_text(staff_web, factory, customer):
+    factory.ticket(customer, title="Error 404 on the portal")
+
+    missing = staff_web.client.get("/tickets", query_string={"q": "#999999"})
+    assert missing.status_code == 200
+    html = staff_web.html("/tickets?q=404&status=any")
+    assert "Error 404 on the portal" in html  # a bare number is a word

@@ -220,13 +220,17 @@ class BulkForm(FlaskForm):
     submit = SubmitField("Apply to selected")
 
 
+# Search boxes take words, or a ticket's number to open it (see web.tickets._ticket_named).
+NUMBER_HINT = {"placeholder": "Words, or #123 for a ticket"}
+
+
 class FilterForm(FlaskForm):
     """The staff list's filters, read from the query string (a GET form: no CSRF)."""
 
     class Meta:
         csrf = False
 
-    q = SearchField("Search", [Optional(), Length(max=200)])
+    q = SearchField("Search", [Optional(), Length(max=200)], render_kw=NUMBER_HINT)
     status = CompactSelectField(
         "Status",
         choices=options([("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES]),
@@ -251,7 +255,7 @@ class OwnSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Search your tickets", [Optional(), Length(max=200)])
+    q = SearchField("Search your tickets", [Optional(), Length(max=200)], render_kw=NUMBER_HINT)
     cursor = HiddenField(validators=[Optional(), Length(max=500)])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -9,7 +11,7 @@ from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
-from ticketdesk.services.errors import DomainError, ValidationFailed
+from ticketdesk.services.errors import DomainError, NotFound, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
@@ -26,6 +28,8 @@ from ticketdesk.web.views import (
 )
 
 PAGE_SIZE = 25
+# A ticket's number as the pages show it: "#123".
+TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
 
 
 @bp.get("/tickets")
@@ -42,6 +46,8 @@ def ticket_list():
     form.assignee.choices = options(_assignee_filter_choices(team))
     if form.validate():
         filters, sort = _filters_from(form), TicketSort(form.sort.data)
+        if filters.text and (named := _ticket_named(filters.text)):
+            return named
         if filters.text and sort == TicketSort.NEWEST:
             sort = None  # a search under the default order lists best matches first
     else:
@@ -74,6 +80,8 @@ def _customer_list():
     first (never matching staff notes: the service keeps those out)."""
     form = OwnSearchForm(request.args)
     text = (form.q.data or "").strip() if form.validate() else ""
+    if text and (named := _ticket_named(text)):
+        return named
     try:
         page = ticket_manager().get_tickets(
             actor(),
@@ -92,6 +100,19 @@ def _customer_list():
         page=page,
         next_url=_page_url(page.next_cursor),
     )
+
+
+def _ticket_named(text: str):
+    """`#123` typed in a search box opens ticket 123, if the user may see it; else None,
+    and the text is searched like any other."""
+    match = TICKET_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        ticket = ticket_manager().get_ticket(actor(), int(match.group(1)))
+    except NotFound:
+        return None
+    return redirect(url_for("web.ticket_detail", ticket_id=ticket.id))
 
 
 def _restart_paging():
