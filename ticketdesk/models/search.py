@@ -1,7 +1,10 @@
 """The full-text index of tickets, kept in each database's own search engine.
 
-SQLite: an FTS5 table `ticket_search` (rowid = ticket id) with three columns,
-`title`, `body` (description and public replies) and `internal` (staff notes).
+SQLite: an FTS5 table `ticket_search` (rowid = ticket id) with four columns,
+`title`, `body` (description and public replies), `internal` (staff notes) and
+`requester` (one token: a private-use character, `u` and the requester's id). A
+customer's search asks FTS5 for their token too, so that it reads only their own
+tickets' matches; no word a user types can match it.
 PostgreSQL: a table `ticket_search` with the same texts and one weighted
 `tsvector` (title A, body B, internal notes D) under a GIN index, so that a
 customer's query can ask for weights A and B only. Each document also holds the
@@ -10,7 +13,8 @@ lexeme `#<ticket id // 10000>` of its id block (added by the indexing SQL in
 
 Neither is a plain table `create_all` could make, so the DDL below runs after
 the metadata is created (tests) and again, verbatim, in migration 0002_search
-(the FTS5 merge setting, in migration 0009; the GIN index's, in 0010).
+(the FTS5 merge setting, in migration 0009; the GIN index's, in 0010; the SQLite
+`requester` column, in 0013).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from ticketdesk.models.base import Base
 
 SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_search USING fts5("
-    "title, body, internal, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "title, body, internal, requester, tokenize = 'porter unicode61 remove_diacritics 2')",
 )
 # FTS5 writes each transaction's entries as a new segment and merges segments as they
 # pile up: by default four to a level, and inside some unlucky write. Eight to a level

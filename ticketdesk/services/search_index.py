@@ -34,14 +34,27 @@ def index_ticket(session: Session, ticket_id: int) -> None:
         connection.execute(_POSTGRESQL_INDEX_ONE, params)
 
 
-def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
+def index_new_ticket(
+    session: Session, ticket_id: int, title: str, description: str, requester_id: int
+) -> None:
     """The index entry of a ticket just opened: from its text, with no comments to read."""
     params = {"ticket_id": ticket_id, "title": title, "body": description}
+    params["requester"] = requester_token(requester_id)
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.execute(_SQLITE_NEW, params)
     else:
         connection.execute(_POSTGRESQL_NEW, params | _sizes())
+
+
+# Starts with a private-use character: FTS5 keeps it in the token, while a query's words
+# are letters and digits only (services/search.py), so no search typed can match it.
+REQUESTER_MARK = "\ue002"
+
+
+def requester_token(user_id: int) -> str:
+    """The SQLite index's token for a ticket's requester (see `models.search`)."""
+    return f"{REQUESTER_MARK}u{user_id}"
 
 
 def _sizes() -> dict[str, int]:
@@ -70,17 +83,19 @@ def index_all(connection) -> None:
 SQLITE_OPTIMIZE = "INSERT INTO ticket_search (ticket_search) VALUES ('optimize')"
 # One index entry from the rows: title, description plus public replies, internal notes.
 SQLITE_INDEX_SQL = """
-INSERT INTO ticket_search (rowid, title, body, internal)
+INSERT INTO ticket_search (rowid, title, body, internal, requester)
 SELECT t.id, t.title,
   substr(t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10))
                                     FROM comments c WHERE c.ticket_id = t.id AND c.internal = 0),
                                    ''), 1, :indexed_chars),
   substr(coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
-                   WHERE c.ticket_id = t.id AND c.internal = 1), ''), 1, :indexed_chars)
+                   WHERE c.ticket_id = t.id AND c.internal = 1), ''), 1, :indexed_chars),
+  char(57346) || 'u' || t.requester_id
 FROM tickets t"""
 
 SQLITE_NEW_SQL = """
-INSERT INTO ticket_search (rowid, title, body, internal) VALUES (:ticket_id, :title, :body, '')"""
+INSERT INTO ticket_search (rowid, title, body, internal, requester)
+VALUES (:ticket_id, :title, :body, '', :requester)"""
 
 POSTGRESQL_NEW_SQL = """
 INSERT INTO ticket_search (ticket_id, body, internal, document)

@@ -109,7 +109,7 @@ class TicketManager:
                 self.session,
                 filtered_tickets(actor, filters),
                 filters.text,
-                staff=actor.is_staff,
+                customer_id=None if actor.is_staff else actor.id,
                 sort=sort,
                 limit=limit,
                 cursor=cursor,
@@ -221,7 +221,9 @@ class TicketManager:
         ticket = self._insert_ticket(title, description, priority, queue, requester)
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=ticket.created_at)
         self.notifier.ticket_created(actor, ticket)
-        index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
+        index_new_ticket(
+            self.session, ticket.id, ticket.title, ticket.description, ticket.requester_id
+        )
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=None, actor=actor)
         made = ticket.id  # after a lost idempotency race the rolled-back row is gone
