@@ -109,6 +109,21 @@ def test_customer_searches_only_own_tickets(as_customer, factory, customer, othe
     assert ids(as_customer.get("/api/v1/tickets?q=keyboard")) == [own.id]
 
 
+def test_staff_search_of_one_requester_keeps_notes_and_only_their_tickets(
+    as_staff, factory, customer, other_customer, staff, comment
+):
+    theirs = factory.ticket(customer, title="Keyboard missing keys")
+    noted = factory.ticket(customer, title="Mouse")
+    comment(staff, noted, "the keyboard was swapped too", internal=True)
+    factory.ticket(other_customer, title="Keyboard sticky")
+
+    found = as_staff.get(f"/api/v1/tickets?q=keyboard&requester_id={customer.id}")
+
+    assert sorted(ids(found)) == sorted([theirs.id, noted.id])
+    snippets = {item["id"]: item["snippet"] for item in found.json["items"]}
+    assert "swapped" in snippets[noted.id] and "\ue002" not in "".join(snippets.values())
+
+
 def test_search_result_has_highlighted_escaped_snippet(as_staff, factory, customer):
     factory.ticket(
         customer, title="Form", description='<script>alert("x")</script> the widget broke'
