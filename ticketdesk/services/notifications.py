@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -35,7 +34,7 @@ from ticketdesk.models import (
     User,
 )
 from ticketdesk.models.mail import SUBJECT_MAX
-from ticketdesk.services.file_links import FileLinks
+from ticketdesk.services.file_links import FileLinks, file_links
 
 _INSERT_OUTBOX = insert(OutboxMessage.__table__)
 _SUBJECTS = {
@@ -55,9 +54,9 @@ class NotificationSettings:
     notify_staff_on_new_ticket: bool = True
     # queue slug (or "*") -> addresses told about new tickets; empty: every active staff member
     staff_addresses: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    # Where the links in a message point, and how long its file links work.
+    # Where the links in a message point; and the file links it makes, if any.
     base_url: str = "http://127.0.0.1:8000"
-    file_link_lifetime: timedelta = timedelta(days=30)
+    file_links: FileLinks | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,7 @@ def _linked_files(
     reader = session.scalar(
         select(User.id).where(User.email == row.recipient, User.active.is_(True))
     )
-    links = FileLinks(settings.secret_key, settings.file_link_lifetime)
+    links = settings.file_links or FileLinks(settings.secret_key)
     ticket_page = f"{settings.base_url}/tickets/{ticket.id}"
     return [
         LinkedFile(
@@ -269,5 +268,5 @@ def notification_settings(config: Mapping[str, Any]) -> NotificationSettings:
         notify_staff_on_new_ticket=bool(config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"]),
         staff_addresses=dict(config["MAIL_STAFF_ADDRESSES"] or {}),
         base_url=config["BASE_URL"].rstrip("/"),
-        file_link_lifetime=timedelta(days=int(config["FILE_LINK_DAYS"])),
+        file_links=file_links(config),
     )

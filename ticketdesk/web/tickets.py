@@ -36,6 +36,8 @@ TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
 @login_required
 def ticket_list():
     """Staff: every ticket, filtered and sorted. Customers: their own tickets."""
+    if named := _ticket_named((request.args.get("q") or "").strip()):
+        return named
     if not current_user.is_staff:
         return _customer_list()
     user = actor()
@@ -46,8 +48,6 @@ def ticket_list():
     form.assignee.choices = options(_assignee_filter_choices(team))
     if form.validate():
         filters, sort = _filters_from(form), TicketSort(form.sort.data)
-        if filters.text and (named := _ticket_named(filters.text)):
-            return named
         if filters.text and sort == TicketSort.NEWEST:
             sort = None  # a search under the default order lists best matches first
     else:
@@ -80,8 +80,6 @@ def _customer_list():
     first (never matching staff notes: the service keeps those out)."""
     form = OwnSearchForm(request.args)
     text = (form.q.data or "").strip() if form.validate() else ""
-    if text and (named := _ticket_named(text)):
-        return named
     try:
         page = ticket_manager().get_tickets(
             actor(),
