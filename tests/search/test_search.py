@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from tests.conftest import PG_URL
 from ticketdesk.extensions import db
 from ticketdesk.models import Comment
 from ticketdesk.services import ticket_manager
@@ -382,6 +383,45 @@ def test_customer_gathers_only_own_matches_across_id_blocks(
         factory.ticket(other_customer, title=f"Heater {n}")
 
     assert sorted(ids(as_customer.get("/api/v1/tickets?q=heater"))) == sorted(own[-3:])
+
+
+def test_notes_are_found_across_id_blocks_by_staff_alone(
+    small_id_blocks, as_staff, as_customer, factory, customer, staff, comment
+):
+    # PostgreSQL indexes notes' words with their id blocks too: a customer's windows
+    # find those tickets, and must then drop them.
+    noted = []
+    for n in range(8):
+        ticket = factory.ticket(customer, title=f"Radiator {n}")
+        if n % 2:
+            comment(staff, ticket, "Valve replaced", internal=True)
+            noted.append(ticket.id)
+
+    assert sorted(ids(as_staff.get("/api/v1/tickets?q=valve"))) == sorted(noted[-3:])
+    assert ids(as_customer.get("/api/v1/tickets?q=valve")) == []
+    assert ids(as_customer.get("/api/v1/tickets?q=radiator+valve")) == []
+
+
+def test_every_word_is_asked_of_each_ticket_across_id_blocks(
+    small_id_blocks, as_staff, factory, customer
+):
+    both = []
+    for n in range(12):
+        words = ("kettle descale", "kettle", "descale")[n % 3]
+        ticket = factory.ticket(customer, title=f"Kitchen {n}", description=words)
+        both += [ticket.id] if n % 3 == 0 else []
+
+    assert sorted(ids(as_staff.get("/api/v1/tickets?q=kettle+descale"))) == sorted(both[-3:])
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_query_of_stop_words_alone_finds_nothing(small_id_blocks, as_staff, factory, customer):
+    # PostgreSQL's english configuration drops them (FTS5's porter tokenizer keeps them).
+    for n in range(4):
+        factory.ticket(customer, title=f"The {n}", description="it is what it is")
+
+    assert ids(as_staff.get("/api/v1/tickets?q=the+it+is")) == []
 
 
 def test_a_conversation_too_long_to_index_whole_still_takes_replies(

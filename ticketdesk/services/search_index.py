@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models.search import POSTGRESQL_GIN
 
-# Ticket ids per block lexeme in the PostgreSQL document (see services/search.py, `_Postgres`).
+# Ticket ids per block of the PostgreSQL document's `<word>#<block>` lexemes (see
+# services/search.py, `_Postgres`).
 ID_BLOCK = 10_000
+# The longest lexeme given a block form: a query word is at most 500 characters of four
+# bytes, and a tsvector's lexeme at most 2,047 bytes.
+BLOCK_WORD_BYTES = 2000
 # Characters of a ticket's public text, and of its internal notes, that the index holds.
 # A PostgreSQL tsvector holds at most 1 MB: about 300,000 characters of words that never
 # repeat (pasted logs), past which every reply failed. Every write also re-reads the
@@ -59,7 +63,11 @@ def requester_token(user_id: int) -> str:
 
 def _sizes() -> dict[str, int]:
     """The id block size and the indexed length as bound values, read when used."""
-    return {"id_block": ID_BLOCK, "indexed_chars": INDEXED_CHARS}
+    return {
+        "id_block": ID_BLOCK,
+        "indexed_chars": INDEXED_CHARS,
+        "block_word_bytes": BLOCK_WORD_BYTES,
+    }
 
 
 def index_all(connection) -> None:
@@ -97,20 +105,22 @@ SQLITE_NEW_SQL = """
 INSERT INTO ticket_search (rowid, title, body, internal, requester)
 VALUES (:ticket_id, :title, :body, '', :requester)"""
 
-POSTGRESQL_NEW_SQL = """
-INSERT INTO ticket_search (ticket_id, body, internal, document)
-VALUES (:ticket_id, :body, '',
-  setweight(to_tsvector('english', :title), 'A')
-  || setweight(to_tsvector('english', :body), 'B')
-  || array_to_tsvector(ARRAY['#' || (:ticket_id / :id_block)]))"""
+# The PostgreSQL document of weighted `words`: those words, and each again as `<word>#<id
+# block>` (see services/search.py, `_Postgres`), for ticket `{ticket_id}`. A lexeme
+# longer than BLOCK_WORD_BYTES gets no block form: no query word can be that long.
+_POSTGRESQL_DOCUMENT = """words || array_to_tsvector(ARRAY(
+  SELECT lexeme || '#' || ({ticket_id} / :id_block) FROM unnest(tsvector_to_array(words)) AS lexeme
+  WHERE octet_length(lexeme) <= :block_word_bytes))"""
 
-POSTGRESQL_INDEX_SQL = """
+POSTGRESQL_NEW_SQL = f"""
 INSERT INTO ticket_search (ticket_id, body, internal, document)
-SELECT s.id, s.body, s.internal,
-  setweight(to_tsvector('english', s.title), 'A')
-  || setweight(to_tsvector('english', s.body), 'B')
-  || setweight(to_tsvector('english', s.internal), 'D')
-  || array_to_tsvector(ARRAY['#' || (s.id / :id_block)])
+SELECT :ticket_id, :body, '', {_POSTGRESQL_DOCUMENT.format(ticket_id=":ticket_id")}
+FROM (SELECT setweight(to_tsvector('english', :title), 'A')
+             || setweight(to_tsvector('english', :body), 'B') AS words) w"""
+
+POSTGRESQL_INDEX_SQL = f"""
+INSERT INTO ticket_search (ticket_id, body, internal, document)
+SELECT s.id, s.body, s.internal, {_POSTGRESQL_DOCUMENT.format(ticket_id="s.id")}
 FROM (
   SELECT t.id, t.title,
     left(t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
@@ -119,8 +129,11 @@ FROM (
     left(coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
                    FROM comments c WHERE c.ticket_id = t.id AND c.internal), ''), :indexed_chars)
       AS internal
-  FROM tickets t {where}
-) s
+  FROM tickets t {{where}}
+) s,
+LATERAL (SELECT setweight(to_tsvector('english', s.title), 'A')
+                || setweight(to_tsvector('english', s.body), 'B')
+                || setweight(to_tsvector('english', s.internal), 'D') AS words) w
 ON CONFLICT (ticket_id) DO UPDATE
   SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
 
