@@ -424,6 +424,18 @@ def test_a_query_of_stop_words_alone_finds_nothing(small_id_blocks, as_staff, fa
     assert ids(as_staff.get("/api/v1/tickets?q=the+it+is")) == []
 
 
+def test_a_word_as_long_as_an_index_takes_is_indexed(as_staff, as_customer):
+    # PostgreSQL keeps words of up to 2,047 bytes; with its id block (`#0`) this one
+    # would be longer, so it is indexed without one, and the ticket is still opened.
+    blob = "q" * 2046
+    created = as_customer.post(
+        "/api/v1/tickets", json={"title": "Pasted key", "description": f"kettle {blob}"}
+    )
+
+    assert created.status_code == 201, created.json
+    assert ids(as_staff.get("/api/v1/tickets?q=kettle")) == [created.json["id"]]
+
+
 def test_a_conversation_too_long_to_index_whole_still_takes_replies(
     app, as_staff, factory, customer, staff, comment
 ):
