@@ -359,6 +359,7 @@ def _window(
     window_values = values | {"stop": blocks.stop * search_index.ID_BLOCK, "newest": newest}
     if lexemes:
         window_values["lexemes"] = _block_words(stems, blocks)
+        window_values["start"] = blocks.start * search_index.ID_BLOCK
     rows = session.execute(statement, window_values).all()
     return rows[0].found, [(row.id, row.relevance) for row in rows if row.id is not None]
 
@@ -367,6 +368,12 @@ def _window(
 def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
     """The count of the bound `newest` matches below the bound `stop`, and their best."""
     matches = _matches(query, _POSTGRES_JOIN, _search.c.ticket_id, _found(lexemes))
+    if lexemes and query.whereclause is not None:
+        # The tickets too lie in the blocks: a plan driven by the filters' indexes, which
+        # know nothing of blocks, otherwise probed every filtered ticket in the table
+        # (at 1M, 20,101 probes for 890 matches of a common word, 0.5 s).
+        in_blocks = (_tickets.c.id >= bindparam("start")) & (_tickets.c.id < bindparam("stop"))
+        matches = matches.where(in_blocks)
     # As double precision: a real would not survive the cursor's round trip exactly.
     rank = cast(func.ts_rank(_search.c.document, _TSQUERY), Double).label("relevance")
     window = (
