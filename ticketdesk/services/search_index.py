@@ -62,7 +62,8 @@ def requester_token(user_id: int) -> str:
 
 
 def _sizes() -> dict[str, int]:
-    """The id block size and the indexed length as bound values, read when used."""
+    """The id block size, the indexed length and the longest lexeme given a block form,
+    as bound values, read when used."""
     return {
         "id_block": ID_BLOCK,
         "indexed_chars": INDEXED_CHARS,
