@@ -130,3 +130,8 @@ def ticket_state(app, ticket_id: int) -> dict:
         }
         db.session.remove()
     return state
+
+
+def listed_titles(html: str) -> list[str]:
+    """The ticket titles a list page shows, in order."""
+    return re.findall(r'<span class="ticket-id">#\d+</span> ([^<]+)</a>', html)

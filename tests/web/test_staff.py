@@ -6,15 +6,11 @@ import re
 
 import pytest
 
+from tests.web.conftest import listed_titles as _rows
 from tests.web.conftest import ticket_state
 from ticketdesk.extensions import db
 from ticketdesk.models import Priority, Role, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
-
-
-def _rows(html: str) -> list[str]:
-    """The ticket titles listed on a page, in order."""
-    return re.findall(r'<span class="ticket-id">#\d+</span> ([^<]+)</a>', html)
 
 
 def _as(app, factory, person, action):

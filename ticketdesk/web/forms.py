@@ -241,12 +241,23 @@ class FilterForm(FlaskForm):
     )
     queue = CompactSelectField("Queue", default="")
     assignee = CompactSelectField("Assignee", default="")
-    sort = CompactSelectField(
-        "Sort",
-        choices=options((sort.value, SORT_LABELS[sort]) for sort in TicketSort),
-        default=TicketSort.NEWEST.value,
-    )
+    # "" is the list's own order: best match first when searching, else newest first.
+    sort = CompactSelectField("Sort", default="")
     cursor = HiddenField(validators=[Optional(), Length(max=500)])
+
+    def offer_sorts(self) -> None:
+        """The orders to choose from, "" named for what it means here.
+
+        Words typed into a list left at its own order ("Newest first", "") are ranked,
+        and "Newest first" is then an order of its own, which searching staff once could
+        not choose: it ranked too. Without words, `-created_at` is read as "".
+        """
+        searching = bool((self.q.data or "").strip())
+        if not searching and self.sort.data == TicketSort.NEWEST.value:
+            self.sort.data = ""
+        own = "Best match" if searching else SORT_LABELS[TicketSort.NEWEST]
+        orders = [sort for sort in TicketSort if searching or sort != TicketSort.NEWEST]
+        self.sort.choices = options([("", own), *((o.value, SORT_LABELS[o]) for o in orders)])
 
 
 class OwnSearchForm(FlaskForm):

@@ -46,10 +46,13 @@ def ticket_list():
     form = FilterForm(request.args)
     form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
     form.assignee.choices = options(_assignee_filter_choices(team))
+    form.offer_sorts()
     if form.validate():
-        filters, sort = _filters_from(form), TicketSort(form.sort.data)
-        if filters.text and sort == TicketSort.NEWEST:
-            sort = None  # a search under the default order lists best matches first
+        filters = _filters_from(form)
+        if form.sort.data:
+            sort = TicketSort(form.sort.data)
+        else:
+            sort = None if filters.text else TicketSort.NEWEST  # None: best matches first
     else:
         filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
     try:
