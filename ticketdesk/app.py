@@ -21,6 +21,7 @@ from ticketdesk.extensions import (
     track_read_only_transactions,
 )
 from ticketdesk.jsonio import TicketdeskJSONProvider
+from ticketdesk.web.views import allow_uploads
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -55,6 +56,7 @@ def register_extensions(app: APIFlask) -> None:
     db.init_app(app)
     app.teardown_appcontext(_close_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    app.before_request(allow_uploads)  # first: CSRFProtect reads the form, and its body
     csrf.init_app(app)
     security.init_app(app)
     with app.app_context():

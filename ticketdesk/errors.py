@@ -15,6 +15,7 @@ from ticketdesk.api.problems import domain_problem, field_errors, problem, statu
 from ticketdesk.extensions import db, discard_session
 from ticketdesk.models import SecurityEventKind
 from ticketdesk.services import security_log
+from ticketdesk.services.attachments import attachment_limits, readable_size
 from ticketdesk.services.errors import DomainError, PermissionDenied
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.storage import FileMissing, StorageUnavailable
@@ -63,7 +64,19 @@ def _http_exception(error: HTTPException) -> Response:
     """Werkzeug's errors: unknown URL, wrong method, malformed body, body too large."""
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     detail = error.description if error.code in (400, 413, 415) else None
+    if error.code == 413 and not wants_problem_json():
+        detail = _too_large_for_a_page()
     return _respond(error.code or 500, detail, headers)
+
+
+def _too_large_for_a_page() -> str:
+    """What a page's 413 says instead of Werkzeug's "exceeds the capacity limit"."""
+    limits = attachment_limits(current_app.config)
+    files = f"{limits.max_files} file{'s' if limits.max_files != 1 else ''}"
+    return (
+        f"Each file may be at most {readable_size(limits.max_file_size)}, with at most {files}"
+        " in one message. Go back to keep what you wrote, and attach fewer or smaller files."
+    )
 
 
 def _domain_error(error: DomainError) -> Response:

@@ -250,7 +250,7 @@ class _Meter:
         chunk = self.stream.read(size if size and size > 0 else CHUNK)
         self.size += len(chunk)
         if self.size > self.limit:
-            raise TooLarge.field("file", f"Each file may have at most {self.limit} bytes.")
+            raise TooLarge.field("file", f"Each file may be at most {readable_size(self.limit)}.")
         if len(self.head) < 16:
             self.head += chunk[: 16 - len(self.head)]
         self.digest.update(chunk)
@@ -289,6 +289,14 @@ def attachment_manager() -> AttachmentManager:
 
     limits = attachment_limits(current_app.config)
     return AttachmentManager(db.session(), storage_for(current_app), limits)
+
+
+def readable_size(size: int) -> str:
+    """A limit as people read it: 26214400 bytes is "25 MB", 1024 is "1 KB"."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def attachment_limits(config) -> AttachmentLimits:

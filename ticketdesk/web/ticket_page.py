@@ -28,7 +28,7 @@ from ticketdesk.web.forms import (
 )
 from ticketdesk.web.session import actor
 from ticketdesk.web.views import (
-    allow_uploads,
+    accepts_uploads,
     choice_value,
     show_field_errors,
     show_files_not_stored,
@@ -52,9 +52,9 @@ def ticket_detail(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/comments")
 @login_required
+@accepts_uploads
 def add_comment(ticket_id: int):
     """A public reply, or (staff) an internal note, with any files."""
-    allow_uploads()
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_detail(ticket_id, comment_form=form, status=422)

@@ -20,7 +20,7 @@ from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import BulkForm, FilterForm, OwnSearchForm, TicketForm, options
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
-    allow_uploads,
+    accepts_uploads,
     choice_value,
     show_field_errors,
     show_files_not_stored,
@@ -163,10 +163,10 @@ def _bulk_assignee_choices(team) -> list[tuple[str, str]]:
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
+@accepts_uploads
 def new_ticket():
     """Open a ticket: title, description, priority, queue, and any files."""
     user = actor()
-    allow_uploads()
     form = TicketForm()
     queues = queue_manager().list_queues(user)
     form.queue_id.choices = options([(q.id, q.name) for q in queues])

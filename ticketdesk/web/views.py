@@ -39,6 +39,20 @@ def uploads_from(field) -> list[Upload]:
     return [Upload(item.filename, item.stream) for item in field.data or [] if item.filename]
 
 
+def accepts_uploads(view):
+    """Marks a page whose form may carry files: its body may be as large as the
+    attachment limits allow (see `allow_uploads`)."""
+    view.accepts_uploads = True
+    return view
+
+
 def allow_uploads() -> None:
-    """Let this request's body be as large as the attachment limits (before forms read it)."""
-    request.max_content_length = attachment_limits(current_app.config).body_limit
+    """Before any form is read, let a page that takes files have a body as large as the
+    attachment limits; every other request keeps MAX_CONTENT_LENGTH.
+
+    Runs before CSRFProtect, which reads the form to find its token: raised inside the
+    view instead, the limit came too late, and any file over 1 MB was refused with 413.
+    """
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "accepts_uploads", False):
+        request.max_content_length = attachment_limits(current_app.config).body_limit
