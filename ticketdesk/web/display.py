@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from markupsafe import Markup, escape
 
 from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
 from ticketdesk.security.downloads import shows_inline
+from ticketdesk.services.attachments import attachment_limits, readable_size
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.web.markdown import render_markdown
 
@@ -109,6 +110,17 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
     return str(event.kind)
 
 
+def file_limit_attributes() -> dict[str, object]:
+    """A file input's attachment limits, for app.js to check files as they are chosen,
+    before a browser sends megabytes only to hear they were too many."""
+    limits = attachment_limits(current_app.config)
+    return {
+        "data_max_file_bytes": limits.max_file_size,
+        "data_max_file_size": readable_size(limits.max_file_size),
+        "data_max_files": limits.max_files,
+    }
+
+
 def _name(names: dict[str, str], key: str | None) -> str:
     return names.get(key or "", f"#{key}")
 
@@ -123,3 +135,4 @@ def init_app(app: Flask) -> None:
     app.add_template_test(shows_inline, "inline_image")
     app.add_template_global(describe_event, "describe_event")
     app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
+    app.add_template_global(file_limit_attributes, "file_limit_attributes")

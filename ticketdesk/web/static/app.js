@@ -50,8 +50,49 @@
     });
   }
 
+  function setUpFileLimits() {
+    // Files over the attachment limits are named as they are chosen, and the form is not
+    // sent: the server would refuse them too, but only after the whole upload.
+    var inputs = document.querySelectorAll("input[type=file][data-max-file-bytes]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var said = document.createElement("p");
+      said.className = "error";
+      said.id = input.id + "-limits";
+      said.setAttribute("role", "alert");
+      said.hidden = true;
+      input.insertAdjacentElement("afterend", said);
+
+      function problem() {
+        var files = Array.prototype.slice.call(input.files || []);
+        var most = Number(input.dataset.maxFiles);
+        if (files.length > most) return "Choose at most " + most + (most === 1 ? " file." : " files.");
+        var large = files.filter(function (file) { return file.size > Number(input.dataset.maxFileBytes); });
+        if (!large.length) return "";
+        var names = large.map(function (file) { return file.name; }).join(", ");
+        return names + (large.length === 1 ? " is" : " are") + " over " +
+          input.dataset.maxFileSize + ", the most a file may be.";
+      }
+
+      function check() {
+        var text = problem();
+        said.textContent = text;
+        said.hidden = !text;
+        input.setAttribute("aria-invalid", text ? "true" : "false");
+        return !text;
+      }
+
+      input.addEventListener("change", check);
+      if (input.form) {
+        input.form.addEventListener("submit", function (event) {
+          if (!check()) { event.preventDefault(); input.focus(); }
+        });
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpBulkSelection();
     setUpShortcuts();
+    setUpFileLimits();
   });
 })();
