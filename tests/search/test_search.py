@@ -293,12 +293,30 @@ def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
         factory.ticket(customer, title="Plain", description="a lamp is out") for _ in range(2)
     ]
     factory.ticket(customer, title="Between", description="nothing")
-    matches.append(factory.ticket(customer, title="Lamp", description="flickers"))
+    matches.append(factory.ticket(customer, title="Flicker", description="the lamp flickers"))
 
     items = as_staff.get("/api/v1/tickets?q=lamp").json["items"]
 
     assert sorted(item["id"] for item in items) == sorted(ticket.id for ticket in matches)
     assert all("<mark>" in item["snippet"] for item in items)
+
+
+def test_snippets_show_the_conversation_not_the_title_again(
+    as_staff, factory, customer, comment, staff
+):
+    both = factory.ticket(
+        customer, title="Printer jams", description="Since Monday the printer jams"
+    )
+    titled = factory.ticket(customer, title="Printer", description="Tray two is empty again")
+    noted = factory.ticket(customer, title="Mouse", description="The mouse is slow")
+    comment(staff, noted, "Also swapped the printer cable", internal=True)
+
+    found = as_staff.get("/api/v1/tickets?q=printer").json["items"]
+
+    snippets = {item["id"]: item["snippet"] for item in found}
+    assert "Since Monday the <mark>printer</mark> jams" in snippets[both.id]
+    assert snippets[titled.id] == "Tray two is empty again"
+    assert "swapped the <mark>printer</mark> cable" in snippets[noted.id]
 
 
 @pytest.fixture

@@ -238,7 +238,11 @@ class CommentPage(Out):
 class TicketListOut(TicketOut):
     snippet: str | None = Field(
         default=None,
-        description="With `q`: matching text as HTML, words found in `<mark>`, the rest escaped.",
+        description=(
+            "With `q`: where the words are in the description, replies or (staff) notes, as"
+            " HTML, words found in `<mark>`, the rest escaped; the description's start when"
+            " only the title holds them."
+        ),
     )
 
 

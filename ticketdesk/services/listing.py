@@ -81,7 +81,8 @@ class TicketSummary:
     version: int
     requester: UserRef
     assignee: UserRef | None
-    # Found by a search: the matching text as HTML, words found in <mark>, the rest escaped.
+    # Found by a search: where in the conversation, as HTML, words found in <mark>, the rest
+    # escaped (the description's start when only the title held the words).
     snippet: str | None = None
 
 

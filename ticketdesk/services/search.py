@@ -192,6 +192,7 @@ class _Sqlite:
             token = search_index.requester_token(requester)
             self.values["match"] = f'({self.words}) AND requester : "{token}"'
         self.one_requester = requester is not None
+        self.customer = customer
 
     @staticmethod
     def narrow(query: Select) -> Select:
@@ -211,16 +212,22 @@ class _Sqlite:
         return _sqlite_ranked(query, values["floor"] is not None, "after_rank" in values)
 
     def snippets(self, session: Session, ticket_ids: list[int]):
-        """(id, snippet text) of each of these tickets."""
+        """(id, snippet text) of each of these tickets: from the public text where a word
+        was found there, else (staff) from the notes where one was found there, else the
+        public text's start. Never from the title, which the list shows anyway."""
         if self.one_requester:
             # One requester's tickets lie anywhere in the index: one lookup each, rather
             # than every match of the words between the oldest and the newest. From the
             # words alone, so that no snippet shows the token.
+            statement = _sqlite_snippets(by_id=True, notes=not self.customer)
             values = {"match": self.words, "ids": ticket_ids}
-            return session.execute(_SQLITE_SNIPPETS_BY_ID, values)
-        low, high = min(ticket_ids), max(ticket_ids)
-        values = self.values | {"low": low, "high": high, "ids": ticket_ids}
-        return session.execute(_SQLITE_SNIPPETS, values)
+        else:
+            statement = _sqlite_snippets(by_id=False, notes=not self.customer)
+            low, high = min(ticket_ids), max(ticket_ids)
+            values = self.values | {"low": low, "high": high, "ids": ticket_ids}
+        for ticket_id, public, *notes in session.execute(statement, values):
+            found_in_notes = notes and MARK_START not in public and MARK_START in notes[0]
+            yield ticket_id, notes[0] if found_in_notes else public
 
 
 _FTS_MATCH = _FTS.op("MATCH")(bindparam("match"))
@@ -323,7 +330,8 @@ class _Postgres:
         return sorted(best, key=lambda match: (-match[1], -match[0]))[: values["limit"]]
 
     def snippets(self, session: Session, ticket_ids: list[int]):
-        """(id, headline text) of each of these tickets."""
+        """(id, headline text) of each of these tickets, from the conversation: see
+        `_POSTGRESQL_SNIPPETS`."""
         statement = _POSTGRESQL_STAFF_SNIPPETS if self.staff else _POSTGRESQL_SNIPPETS
         return session.execute(statement, self.values | {"ids": ticket_ids})
 
@@ -417,21 +425,22 @@ def _block_words(stems: list[str], blocks: range) -> str:
     )
 
 
-# Snippets for one page, as statements made once with every value bound.
-# SQLite: one rowid range, so FTS5 seeks its doclist once, not once per id (about
-# 0.2 ms each); `rowid + 0` keeps the IN list from being offered to FTS5 instead.
-_SQLITE_SNIPPET = func.snippet(_FTS, -1, MARK_START, MARK_END, "…", 16)
-_SQLITE_SNIPPETS = (
-    select(_search.c.rowid, _SQLITE_SNIPPET)
-    .where(_FTS_MATCH)
-    .where(_search.c.rowid.between(bindparam("low"), bindparam("high")))
-    .where((_search.c.rowid + 0).in_(bindparam("ids", expanding=True)))
-)
-_SQLITE_SNIPPETS_BY_ID = (
-    select(_search.c.rowid, _SQLITE_SNIPPET)
-    .where(_FTS_MATCH)
-    .where(_search.c.rowid.in_(bindparam("ids", expanding=True)))
-)
+@functools.cache
+def _sqlite_snippets(*, by_id: bool, notes: bool) -> Select:
+    """Snippets of the public text (and, with `notes`, of the notes) for one page.
+
+    Without `by_id`, from one rowid range, so that FTS5 seeks its doclist once, not
+    once per id (about 0.2 ms each); `rowid + 0` keeps the IN list from being offered
+    to FTS5 instead.
+    """
+    columns = (1, 2) if notes else (1,)  # body, internal: see models.search
+    snippets = [func.snippet(_FTS, column, MARK_START, MARK_END, "…", 16) for column in columns]
+    statement = select(_search.c.rowid, *snippets).where(_FTS_MATCH)
+    if by_id:
+        return statement.where(_search.c.rowid.in_(bindparam("ids", expanding=True)))
+    return statement.where(_search.c.rowid.between(bindparam("low"), bindparam("high"))).where(
+        (_search.c.rowid + 0).in_(bindparam("ids", expanding=True))
+    )
 
 
 def _headlines(text):
@@ -453,20 +462,16 @@ def _headlines(text):
         (func.octet_length(text) <= _HEADLINE_CHARS, text),
         else_=func.substr(text, start, _HEADLINE_CHARS),
     )
-    return (
-        select(
-            _search.c.ticket_id,
-            func.ts_headline(_LANGUAGE, stretch, tsquery, _HEADLINE_OPTIONS),
-        )
-        .join(_tickets, _tickets.c.id == _search.c.ticket_id)
-        .where(_search.c.ticket_id.in_(bindparam("ids", expanding=True)))
-    )
+    return select(
+        _search.c.ticket_id,
+        func.ts_headline(_LANGUAGE, stretch, tsquery, _HEADLINE_OPTIONS),
+    ).where(_search.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
-_POSTGRESQL_SNIPPETS = _headlines(_tickets.c.title + "\n" + _search.c.body)
-_POSTGRESQL_STAFF_SNIPPETS = _headlines(
-    _tickets.c.title + "\n" + _search.c.body + "\n" + _search.c.internal
-)
+# The conversation, not the title, which the list shows anyway: the first stretch where
+# a word was found, or the public text's start when only the title held them.
+_POSTGRESQL_SNIPPETS = _headlines(_search.c.body)
+_POSTGRESQL_STAFF_SNIPPETS = _headlines(_search.c.body + "\n" + _search.c.internal)
 
 
 def _matches(query: Select, joined_on, search_id, found) -> Select:
