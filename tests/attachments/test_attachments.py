@@ -248,7 +248,16 @@ def test_ticket_total_limit_is_413(app, as_customer, ticket):
     app.config["ATTACHMENT_MAX_TICKET_TOTAL"] = 100
     assert upload(as_customer, ticket.id, ("a", b"x" * 60, "text/plain")).status_code == 201
 
-    assert upload(as_customer, ticket.id, ("b", b"x" * 60, "text/plain")).status_code == 413
+    refused = upload(as_customer, ticket.id, ("b", b"x" * 60, "text/plain"))
+
+    assert refused.status_code == 413
+    assert refused.json["errors"] == [
+        {
+            "field": "file",
+            "location": "form",
+            "detail": "A ticket's files may come to at most 100 bytes in all.",
+        }
+    ]
     assert len(stored_keys(app)) == 1
 
 

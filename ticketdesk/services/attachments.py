@@ -83,7 +83,8 @@ class StoredFiles:
             )
         )
         if used + sum(item.size for item in self.items) > self.limits.max_ticket_total:
-            raise TooLarge.field("file", "The ticket's attachments would exceed their total limit.")
+            total = readable_size(self.limits.max_ticket_total)
+            raise TooLarge.field("file", f"A ticket's files may come to at most {total} in all.")
         for item in self.items:
             item.ticket_id, item.comment_id, item.uploader_id = ticket_id, comment_id, actor.id
             session.add(item)
