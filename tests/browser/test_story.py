@@ -153,6 +153,24 @@ def test_files_are_checked_as_chosen_and_sent_whatever_their_size(new_page, live
     expect(page.locator(".thread")).to_contain_text("router.png")
 
 
+def test_a_ticket_leads_back_to_the_list_it_was_opened_from(new_page):
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.get_by_label("Status", exact=True).select_option(label="Any status")
+    page.get_by_label("Search").fill("printer")
+    page.get_by_role("button", name="Apply filters").click()
+    listed = page.url
+    page.get_by_role("link", name="Cannot print to the third-floor printer").click()
+    page.get_by_label("Message").fill("On my way with a new toner.")
+    page.get_by_role("button", name="Add internal note").click()  # the page reloads
+    expect(page.locator(".flash-success")).to_have_text("Done: Internal note added.")
+
+    page.get_by_role("link", name="← Tickets").click()
+
+    expect(page).to_have_url(listed)
+    expect(page.get_by_label("Search")).to_have_value("printer")
+
+
 def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
     page = new_page()
     page.goto("/login")

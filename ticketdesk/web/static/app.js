@@ -90,9 +90,27 @@
     });
   }
 
+  function setUpWayBackToTheList() {
+    // A ticket page's "← Tickets" returns to the list as it was left (filters, search,
+    // page), even after the ticket's own forms have reloaded it. Remembered per tab.
+    var key = "ticketdesk.list";
+    try {
+      if (location.pathname === "/tickets") {
+        sessionStorage.setItem(key, location.pathname + location.search);
+        return;
+      }
+      var back = document.querySelector("a[data-back-to-list]");
+      var list = sessionStorage.getItem(key);
+      if (back && list && /^\/tickets(\?|$)/.test(list)) back.href = list;
+    } catch (error) {
+      // Storage refused (private mode, say): the link keeps its plain list.
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpBulkSelection();
     setUpShortcuts();
     setUpFileLimits();
+    setUpWayBackToTheList();
   });
 })();
