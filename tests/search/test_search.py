@@ -476,3 +476,18 @@ def test_a_conversation_too_long_to_index_whole_still_takes_replies(
 
     assert ids(as_staff.get("/api/v1/tickets?q=quokka")) == [ticket.id]
     assert ids(as_staff.get(f"/api/v1/tickets?q={logs[0][:32]}")) == [ticket.id]
+
+
+def test_addresses_hosts_and_file_names_are_found_whole(as_staff, factory, customer):
+    bounced = factory.ticket(
+        customer, title="Bounce", description="Mail to ann@example.com bounced"
+    )
+    hosted = factory.ticket(customer, title="Down", description="files.example.org is down again")
+    attached = factory.ticket(customer, title="Blank", description="report-2024.pdf prints blank")
+
+    for query, ticket in (
+        ("ann@example.com", bounced),
+        ("FILES.example.org", hosted),
+        ("report-2024.pdf blank", attached),
+    ):
+        assert ids(as_staff.get("/api/v1/tickets", query_string={"q": query})) == [ticket.id]

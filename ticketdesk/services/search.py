@@ -5,7 +5,8 @@ title, its public text (description and replies) and its internal notes; the
 writes keep it in step through `ticketdesk.services.search_index`.
 
 User text never reaches either engine's query syntax: it is cut into words
-(letters and digits) and each word is passed as a quoted term, so `"`, `*`,
+(letters and digits for FTS5; at white space for PostgreSQL, whose parser keeps an
+address or a file name whole) and each is passed as a quoted term, so `"`, `*`,
 `:`, `-`, `(` or `NEAR` are plain text. Customers' queries look only at the
 title and public text; internal notes match for staff alone.
 """
@@ -83,8 +84,15 @@ _POSTGRES_JOIN = _search.c.ticket_id == _tickets.c.id
 
 
 def search_terms(text_query: str) -> list[str]:
-    """The words of a query, lower-cased, as both engines will tokenise them."""
+    """The words of a query, lower-cased, as FTS5 will tokenise them (letters and digits)."""
     return [word.lower() for word in _WORD.findall(text_query)][:MAX_TERMS]
+
+
+def _postgresql_pieces(text_query: str) -> list[str]:
+    """The query cut at white space only: PostgreSQL's parser reads an address, a host or
+    a file name (`ann@example.com`, `report.pdf`) as one word, in the documents and so
+    in the query too. Cut into letters and digits, they matched nothing there."""
+    return text_query.split()[:MAX_TERMS]
 
 
 def search_page(
@@ -116,7 +124,7 @@ def search_page(
         requester = customer_id if customer_id is not None else filter_values.get("requester_id")
         engine = _Sqlite(terms, customer=customer_id is not None, requester=requester)
     else:
-        engine = _Postgres(terms, customer_id is None)
+        engine = _Postgres(_postgresql_pieces(text_query), customer_id is None)
     values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
         if cursor:
@@ -269,13 +277,15 @@ class _Postgres:
     best_first = "desc"
     planned = True
 
-    def __init__(self, terms: list[str], staff: bool) -> None:
-        # Terms are letters and digits only, so they cannot form tsquery operators;
-        # `:AB` keeps a customer's query to the title and public text.
+    def __init__(self, pieces: list[str], staff: bool) -> None:
+        # Each piece is quoted, so that no character of it is a tsquery operator, and
+        # PostgreSQL's parser makes its words as it made the documents' (a piece of no
+        # word at all drops out). `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
+        quoted = ("'" + piece.replace("\\", "\\\\").replace("'", "''") + "'" for piece in pieces)
         self.values = {
-            "tsquery": " & ".join(term + weights for term in terms),
-            "words": " ".join(terms),
+            "tsquery": " & ".join(operand + weights for operand in quoted),
+            "words": " ".join(pieces),
         }
         self.staff = staff
 
