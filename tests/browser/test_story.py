@@ -79,7 +79,7 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     row = staff.get_by_role("row").filter(has_text="Laptop will not boot")
     expect(row).to_contain_text("Open")
     staff.screenshot(path=str(artifacts / "staff-ticket-list-filtered.png"), full_page=True)
-    row.get_by_role("link").click()
+    row.get_by_role("link", name=re.compile("Laptop will not boot")).click()
 
     staff.get_by_role("button", name="Assign to me").click()
     expect(staff.locator(".flash-success")).to_have_text("Done: You own this ticket.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.web.conftest import listed_titles
+from ticketdesk.models import Priority
 
 
 def test_staff_search_finds_words_and_highlights_them(staff_web, factory, customer):
@@ -67,3 +68,63 @@ def test_without_a_search_the_list_is_newest_first_however_named(staff_web, fact
         assert listed_titles(html) == ["Newer", "Older"]
         assert _selected_sort(html) == "Newest first"
         assert "Best match" not in html
+
+
+def test_an_email_address_lists_that_persons_tickets(staff_web, factory, customer, other_customer):
+    factory.ticket(customer, title="Printer jammed")
+    factory.ticket(other_customer, title="Printer on fire")
+
+    typed = staff_web.client.get("/tickets", query_string={"q": f" {customer.email.upper()} "})
+
+    assert typed.status_code == 302
+    html = staff_web.html(typed.headers["Location"])
+    assert listed_titles(html) == ["Printer jammed"]
+    assert "Tickets from <strong>" in html and customer.email in html
+    assert f'name="requester" type="hidden" value="{customer.id}"' in html
+
+
+def test_a_requester_stays_chosen_through_other_filters(
+    staff_web, factory, customer, other_customer
+):
+    factory.ticket(customer, title="Old and urgent", priority=Priority.URGENT)
+    factory.ticket(customer, title="Normal")
+    factory.ticket(other_customer, title="Someone else's urgent", priority=Priority.URGENT)
+
+    html = staff_web.html(f"/tickets?requester={customer.id}&priority=urgent&status=any")
+
+    assert listed_titles(html) == ["Old and urgent"]
+    everyone = re.search(r'href="([^"]+)">Everyone\'s tickets</a>', html).group(1)
+    assert "requester" not in everyone and "priority=urgent" in everyone.replace("&amp;", "&")
+
+
+def test_each_row_links_to_its_requesters_tickets(staff_web, factory, customer):
+    factory.ticket(customer, title="Printer jammed")
+
+    html = staff_web.html("/tickets")
+
+    assert f'href="/tickets?status=any&amp;requester={customer.id}"' in html
+
+
+def test_an_unknown_address_is_searched_and_an_unknown_requester_ignored(
+    staff_web, factory, customer
+):
+    factory.ticket(customer, title="Mail from nobody@example.com bounced")
+
+    searched = staff_web.client.get("/tickets", query_string={"q": "nobody@example.com"})
+    assert searched.status_code == 200
+    assert listed_titles(searched.get_data(as_text=True)) == [
+        "Mail from nobody@example.com bounced"
+    ]
+    ignored = staff_web.html("/tickets?requester=999999")
+    assert "Some filters were not understood" in ignored
+    assert listed_titles(ignored) == ["Mail from nobody@example.com bounced"]
+
+
+def test_customers_cannot_list_someone_elses_tickets(
+    customer_web, factory, customer, other_customer
+):
+    factory.ticket(other_customer, title="Not yours")
+
+    html = customer_web.html(f"/tickets?requester={other_customer.id}&q={other_customer.email}")
+
+    assert "Not yours" not in html

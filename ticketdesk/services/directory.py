@@ -8,7 +8,8 @@ from sqlalchemy import Row, select
 
 from ticketdesk.extensions import db
 from ticketdesk.models import HelpdeskStaff, User
-from ticketdesk.services.errors import PermissionDenied
+from ticketdesk.services.errors import PermissionDenied, ValidationFailed
+from ticketdesk.services.users import normalise_email
 
 
 def session_key(user: User) -> str:
@@ -48,3 +49,20 @@ def staff_members(actor: User, *, active_only: bool = True) -> list[Row]:
 
 _STAFF = select(User.id, User.name).where(User.role.in_(HelpdeskStaff.ROLES)).order_by(User.name)
 _ACTIVE_STAFF = _STAFF.where(User.active.is_(True))
+
+
+def person(actor: User, *, user_id: int | None = None, email: str | None = None) -> Row | None:
+    """Whoever has this id or email address, as (id, name, email), or None: for staff,
+    to list one person's tickets."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can look people up.")
+    if user_id is not None:
+        return db.session.execute(_PERSON.where(User.id == user_id)).first()
+    try:
+        address = normalise_email(email or "")
+    except ValidationFailed:
+        return None
+    return db.session.execute(_PERSON.where(User.email == address)).first()
+
+
+_PERSON = select(User.id, User.name, User.email)

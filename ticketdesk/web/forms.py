@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import HiddenInput, Input, Select
 from wtforms.widgets.core import clean_key
 
@@ -243,6 +243,8 @@ class FilterForm(FlaskForm):
     assignee = CompactSelectField("Assignee", default="")
     # "" is the list's own order: best match first when searching, else newest first.
     sort = CompactSelectField("Sort", default="")
+    # One person's tickets: set by typing their email address, or by their name in a row.
+    requester = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
     cursor = HiddenField(validators=[Optional(), Length(max=500)])
 
     def offer_sorts(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -10,7 +11,7 @@ from flask_login import current_user, login_required
 from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
-from ticketdesk.services.directory import staff_members
+from ticketdesk.services.directory import person, staff_members
 from ticketdesk.services.errors import DomainError, NotFound, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import team_counts
@@ -30,25 +31,31 @@ from ticketdesk.web.views import (
 PAGE_SIZE = 25
 # A ticket's number as the pages show it: "#123".
 TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
+# Typed into the staff's search box, an address of someone known lists their tickets.
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @bp.get("/tickets")
 @login_required
 def ticket_list():
     """Staff: every ticket, filtered and sorted. Customers: their own tickets."""
-    if named := _ticket_named((request.args.get("q") or "").strip()):
+    typed = (request.args.get("q") or "").strip()
+    if named := _ticket_named(typed):
         return named
     if not current_user.is_staff:
         return _customer_list()
     user = actor()
+    if EMAIL_ADDRESS.fullmatch(typed) and (someone := person(user, email=typed)):
+        return redirect(_list_url(q=None, cursor=None, requester=str(someone.id)))
     team = staff_members(user)
     queues = queue_manager().list_queues(user)
     form = FilterForm(request.args)
     form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
     form.assignee.choices = options(_assignee_filter_choices(team))
     form.offer_sorts()
-    if form.validate():
-        filters = _filters_from(form)
+    requester = _requester(form, user) if form.validate() else None
+    if not form.errors:
+        filters = replace(_filters_from(form), requester_id=requester and requester.id)
         if form.sort.data:
             sort = TicketSort(form.sort.data)
         else:
@@ -73,9 +80,22 @@ def ticket_list():
         queues=queues,
         team=team,
         queue_names={queue.id: queue.name for queue in queues},
+        requester=requester,
+        everyone_url=_list_url(requester=None, cursor=None),
         next_url=_page_url(page.next_cursor),
         first_url=_page_url("") if form.cursor.data else None,
     )
+
+
+def _requester(form: FilterForm, user):
+    """The person whose tickets the list is narrowed to, or None; one who does not exist
+    is a filter not understood."""
+    if not form.requester.data:
+        return None
+    found = person(user, user_id=int(form.requester.data))
+    if found is None:
+        form.requester.errors = [*form.requester.errors, "No such person."]
+    return found
 
 
 def _customer_list():
@@ -144,10 +164,16 @@ def _page_url(cursor: str | None) -> str | None:
     """This list with the same filters, from `cursor` ("" for the first page)."""
     if cursor is None:
         return None
+    return _list_url(cursor=cursor or None)
+
+
+def _list_url(**changes: str | None) -> str:
+    """This list's URL with some of its arguments changed (None: left out)."""
     args = request.args.to_dict(flat=False)
-    args.pop("cursor", None)
-    if cursor:
-        args["cursor"] = [cursor]
+    for name, value in changes.items():
+        args.pop(name, None)
+        if value is not None:
+            args[name] = [value]
     return url_for("web.ticket_list", **args)
 
 
