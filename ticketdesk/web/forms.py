@@ -222,6 +222,10 @@ class BulkForm(FlaskForm):
 
 # Search boxes take words, or a ticket's number to open it (see web.tickets._ticket_named).
 NUMBER_HINT = {"placeholder": "Words, or #123 for a ticket"}
+STAFF_SEARCH_HINT = {
+    **NUMBER_HINT,
+    "title": "Words to find; #123 opens ticket 123; an email address lists that person's tickets",
+}
 
 
 class FilterForm(FlaskForm):
@@ -230,7 +234,7 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Search", [Optional(), Length(max=200)], render_kw=NUMBER_HINT)
+    q = SearchField("Search", [Optional(), Length(max=200)], render_kw=STAFF_SEARCH_HINT)
     status = CompactSelectField(
         "Status",
         choices=options([("active", "Not resolved"), ("any", "Any status"), *STATUS_CHOICES]),
