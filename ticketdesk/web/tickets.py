@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -55,7 +54,7 @@ def ticket_list():
     form.offer_sorts()
     requester = _requester(form, user) if form.validate() else None
     if not form.errors:
-        filters = replace(_filters_from(form), requester_id=requester and requester.id)
+        filters = _filters_from(form, requester)
         if form.sort.data:
             sort = TicketSort(form.sort.data)
         else:
@@ -81,7 +80,7 @@ def ticket_list():
         team=team,
         queue_names={queue.id: queue.name for queue in queues},
         requester=requester,
-        everyone_url=_list_url(requester=None, cursor=None),
+        everyone_url=_list_url(requester=None, cursor=None) if requester else None,
         next_url=_page_url(page.next_cursor),
         first_url=_page_url("") if form.cursor.data else None,
     )
@@ -142,7 +141,7 @@ def _restart_paging():
     return redirect(_page_url("") or url_for("web.ticket_list"))
 
 
-def _filters_from(form: FilterForm) -> TicketFilter:
+def _filters_from(form: FilterForm, requester) -> TicketFilter:
     if form.status.data == "active":
         statuses = ACTIVE_STATUSES
     elif form.status.data == "any":
@@ -156,6 +155,7 @@ def _filters_from(form: FilterForm) -> TicketFilter:
         queue_id=choice_value(form.queue.data),
         assignee_id=actor().id if assignee == "me" else choice_value(assignee),
         unassigned=assignee == "none",
+        requester_id=requester.id if requester else None,
         text=(form.q.data or "").strip() or None,
     )
 
