@@ -107,6 +107,15 @@ def test_pages_without_files_keep_the_plain_body_limit(app, customer_web, ticket
     assert response.status_code == 413
 
 
+def test_nobody_signed_out_may_send_a_large_body(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    form = new_ticket_form("Spam", (os.urandom(64 * 1024 + 1), "junk.bin"))
+
+    response = client.post("/tickets/new", data=form, content_type="multipart/form-data")
+
+    assert response.status_code == 413
+
+
 def test_an_upload_over_every_limit_is_told_the_limits(app, customer_web, ticket):
     app.config |= {"ATTACHMENT_MAX_FILE_SIZE": 1024, "ATTACHMENT_MAX_FILES": 1}
     too_much = b"x" * (attachment_limits(app.config).body_limit + 1)

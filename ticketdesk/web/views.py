@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ticketdesk.services.attachments import Upload, attachment_limits
@@ -48,11 +49,12 @@ def accepts_uploads(view):
 
 def allow_uploads() -> None:
     """Before any form is read, let a page that takes files have a body as large as the
-    attachment limits; every other request keeps MAX_CONTENT_LENGTH.
+    attachment limits, for someone signed in; every other request keeps
+    MAX_CONTENT_LENGTH, so that nobody unknown can make the server read 250 MB.
 
     Runs before CSRFProtect, which reads the form to find its token: raised inside the
     view instead, the limit came too late, and any file over 1 MB was refused with 413.
     """
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "accepts_uploads", False):
+    if getattr(view, "accepts_uploads", False) and current_user.is_authenticated:
         request.max_content_length = attachment_limits(current_app.config).body_limit
