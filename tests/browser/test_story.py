@@ -159,11 +159,14 @@ def test_a_ticket_leads_back_to_the_list_it_was_opened_from(new_page):
     page.get_by_label("Status", exact=True).select_option(label="Any status")
     page.get_by_label("Search").fill("printer")
     page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"q=printer"))
+    page.wait_for_load_state("load")  # app.js (deferred) has noted the list
     listed = page.url
     page.get_by_role("link", name="Cannot print to the third-floor printer").click()
     page.get_by_label("Message").fill("On my way with a new toner.")
     page.get_by_role("button", name="Add internal note").click()  # the page reloads
     expect(page.locator(".flash-success")).to_have_text("Done: Internal note added.")
+    page.wait_for_load_state("load")  # app.js has pointed the link back at the list
 
     page.get_by_role("link", name="← Tickets").click()
 
