@@ -95,13 +95,16 @@
     // page), even after the ticket's own forms have reloaded it. Remembered per tab.
     var key = "ticketdesk.list";
     try {
-      if (location.pathname === "/tickets") {
+      if (document.querySelector("form.filters")) {
         sessionStorage.setItem(key, location.pathname + location.search);
         return;
       }
       var back = document.querySelector("a[data-back-to-list]");
       var list = sessionStorage.getItem(key);
-      if (back && list && /^\/tickets(\?|$)/.test(list)) back.href = list;
+      if (!back || !list) return;
+      // Only that list, with its filters: never another address.
+      var home = new URL(back.href).pathname;
+      if (list === home || list.indexOf(home + "?") === 0) back.href = list;
     } catch (error) {
       // Storage refused (private mode, say): the link keeps its plain list.
     }
