@@ -201,6 +201,20 @@ def test_staff_list_fits_a_phone_screen(new_page, artifacts):
     )
     assert too_wide == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The per-person counts are folded away, a tap away; on a wide screen they are open.
+    by_person = page.locator("details.by-assignee")
+    expect(by_person.get_by_role("link", name=re.compile("Unassigned"))).to_be_hidden()
+    by_person.locator("summary").click()
+    expect(by_person.get_by_role("link", name=re.compile("Unassigned"))).to_be_visible()
+
+
+def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.wait_for_load_state("load")
+    expect(
+        page.locator("details.by-assignee").get_by_role("link", name=re.compile("Sam Staff"))
+    ).to_be_visible()
 
 
 def test_admin_adds_a_staff_member_and_a_queue(new_page, artifacts):

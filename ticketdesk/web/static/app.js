@@ -110,7 +110,16 @@
     }
   }
 
+  function foldOnPhones() {
+    // A team's per-person counts run to screens on a phone, above the tickets: folded
+    // there, a tap away. Without this script they stay open, as on a wider screen.
+    if (!window.matchMedia("(max-width: 40rem)").matches) return;
+    var folds = document.querySelectorAll("details[data-fold-on-phones]");
+    Array.prototype.forEach.call(folds, function (fold) { fold.open = false; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    foldOnPhones();
     setUpBulkSelection();
     setUpShortcuts();
     setUpFileLimits();
