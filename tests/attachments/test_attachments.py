@@ -261,6 +261,14 @@ def test_ticket_total_limit_is_413(app, as_customer, ticket):
     assert len(stored_keys(app)) == 1
 
 
+def test_a_field_not_known_is_refused_and_nothing_kept(app, as_customer, ticket):
+    refused = upload(as_customer, ticket.id, ("a.txt", b"x", "text/plain"), commentid="1")
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json["errors"]] == ["commentid"]
+    assert stored_keys(app) == []
+
+
 def test_json_body_is_415(as_customer, ticket):
     response = as_customer.post(f"/api/v1/tickets/{ticket.id}/attachments", json={"file": "x"})
 

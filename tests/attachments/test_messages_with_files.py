@@ -93,6 +93,18 @@ def test_invalid_fields_keep_no_file_and_make_no_ticket(app, as_customer):
     assert stored_keys(app) == []
 
 
+def test_a_file_under_another_name_is_refused_not_dropped(app, as_customer, ticket):
+    data = {"body": "Log attached", "files": (io.BytesIO(b"E42"), "log.txt", "text/plain")}
+    path = f"{TICKETS}/{ticket.id}/comments"
+    refused = as_customer.post(path, data=data, content_type="multipart/form-data")
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json["errors"]] == ["files"]
+    assert "`file` part" in refused.json["errors"][0]["detail"]
+    assert count(app, Comment) == 0
+    assert stored_keys(app) == []
+
+
 def test_a_field_sent_twice_is_refused(app, as_customer):
     data = {"title": ["One", "Two"], "description": "d"}
     refused = as_customer.post(TICKETS, data=data, content_type="multipart/form-data")

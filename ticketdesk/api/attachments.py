@@ -65,6 +65,8 @@ def _refuse_oversized_bodies():
 )
 def upload_attachments(ticket_id: int):
     """Attach files to a ticket, or to your comment on it."""
+    if unknown := sorted(set(request.form) - {"comment_id"}):
+        raise ValidationFailed({name: ["Not a field of this request."] for name in unknown})
     comment_id = request.form.get("comment_id")
     if comment_id is not None and (not comment_id.isdigit() or len(comment_id) > 15):
         raise ValidationFailed.field("comment_id", "Must be a comment id.")

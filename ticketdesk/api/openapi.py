@@ -42,6 +42,7 @@ STREAMED_BODIES = {
                         "file": FILE_PARTS,
                         "comment_id": {"type": "integer", "minimum": 1},
                     },
+                    "additionalProperties": False,
                 }
             }
         },

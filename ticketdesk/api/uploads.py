@@ -19,8 +19,10 @@ from ticketdesk.services.attachments import (
     attachment_limits,
     attachment_manager,
 )
+from ticketdesk.services.errors import ValidationFailed
 
 MULTIPART = "multipart/form-data"
+FILE_PART = "file"
 
 
 def refuse_oversized_upload() -> Response | None:
@@ -37,10 +39,18 @@ def refuse_oversized_upload() -> Response | None:
 
 
 def sent_files() -> list[Upload]:
-    """The request's `file` parts (none for a JSON body)."""
+    """The request's `file` parts (none for a JSON body).
+
+    A file under any other name is refused rather than left behind: the client meant to
+    send it, and a ticket made without it would say nothing of the loss.
+    """
     if request.mimetype != MULTIPART:
         return []
-    return [Upload(item.filename or "", item.stream) for item in request.files.getlist("file")]
+    if misnamed := sorted(set(request.files) - {FILE_PART}):
+        raise ValidationFailed(
+            {name: [f"Send each file as a `{FILE_PART}` part."] for name in misnamed}
+        )
+    return [Upload(item.filename or "", item.stream) for item in request.files.getlist(FILE_PART)]
 
 
 @contextmanager
