@@ -491,3 +491,32 @@ def test_addresses_hosts_and_file_names_are_found_whole(as_staff, factory, custo
         ("report-2024.pdf blank", attached),
     ):
         assert ids(as_staff.get("/api/v1/tickets", query_string={"q": query})) == [ticket.id]
+
+
+def test_parts_of_addresses_hosts_file_names_and_numbers_are_words(as_staff, factory, customer):
+    """Both engines cut `ann@example.com` into `ann`, `example`, `com` for search."""
+    bounced = factory.ticket(customer, title="Bounce", description="Mail to ann@acme.com bounced")
+    hosted = factory.ticket(customer, title="Down", description="files.example.org is down")
+    coded = factory.ticket(customer, title="Fault", description="Panel shows abc-123, v2.4.1")
+
+    for query, found in (
+        ("acme", [bounced]),
+        ("acme.com", [bounced]),
+        ("ANN", [bounced]),
+        ("example", [hosted]),
+        ("files", [hosted]),
+        ("123", [coded]),
+        ("v2 4", [coded]),
+    ):
+        answer = as_staff.get("/api/v1/tickets", query_string={"q": query})
+        assert ids(answer) == [ticket.id for ticket in found], query
+
+
+def test_an_address_asked_for_is_marked_in_the_snippet(as_staff, factory, customer):
+    factory.ticket(customer, title="Bounce", description="Mail to ann@acme.com bounced")
+
+    [item] = as_staff.get("/api/v1/tickets?q=ann@acme.com").json["items"]
+
+    assert "<mark>" in item["snippet"] and "bounced" in item["snippet"]
+    marked = item["snippet"].replace("<mark>", "").replace("</mark>", "")
+    assert "ann@acme.com" in marked

@@ -4,11 +4,11 @@ The index (see `ticketdesk.models.search`) holds one entry per ticket: its
 title, its public text (description and replies) and its internal notes; the
 writes keep it in step through `ticketdesk.services.search_index`.
 
-User text never reaches either engine's query syntax: it is cut into words
-(letters and digits for FTS5; at white space for PostgreSQL, whose parser keeps an
-address or a file name whole) and each is passed as a quoted term, so `"`, `*`,
-`:`, `-`, `(` or `NEAR` are plain text. Customers' queries look only at the
-title and public text; internal notes match for staff alone.
+User text never reaches either engine's query syntax: it is cut into words of letters
+and digits, as FTS5 cuts the documents (PostgreSQL's documents hold the parts of an
+address or a file name, which its parser keeps whole, as words too), and each is passed
+as a quoted term, so `"`, `*`, `:`, `-`, `(` or `NEAR` are plain text. Customers'
+queries look only at the title and public text; internal notes match for staff alone.
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def search_terms(text_query: str) -> list[str]:
 
 
 def _postgresql_pieces(text_query: str) -> list[str]:
-    """The query cut at white space only: PostgreSQL's parser reads an address, a host or
-    a file name (`ann@example.com`, `report.pdf`) as one word, in the documents and so
-    in the query too. Cut into letters and digits, they matched nothing there."""
+    """The query cut at white space only, as PostgreSQL's parser reads a text: an
+    address, a host or a file name (`ann@example.com`, `report.pdf`) is one word there,
+    which a headline marks only if the query holds it whole."""
     return text_query.split()[:MAX_TERMS]
 
 
@@ -124,7 +124,7 @@ def search_page(
         requester = customer_id if customer_id is not None else filter_values.get("requester_id")
         engine = _Sqlite(terms, customer=customer_id is not None, requester=requester)
     else:
-        engine = _Postgres(_postgresql_pieces(text_query), customer_id is None)
+        engine = _Postgres(terms, _postgresql_pieces(text_query), customer_id is None)
     values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
         if cursor:
@@ -277,16 +277,13 @@ class _Postgres:
     best_first = "desc"
     planned = True
 
-    def __init__(self, pieces: list[str], staff: bool) -> None:
-        # Each piece is quoted, so that no character of it is a tsquery operator, and
-        # PostgreSQL's parser makes its words as it made the documents' (a piece of no
-        # word at all drops out). `:AB` keeps a customer's query to the title and public text.
+    def __init__(self, terms: list[str], pieces: list[str], staff: bool) -> None:
+        # `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
-        quoted = ("'" + piece.replace("\\", "\\\\").replace("'", "''") + "'" for piece in pieces)
-        self.values = {
-            "tsquery": " & ".join(operand + weights for operand in quoted),
-            "words": " ".join(pieces),
-        }
+        tsquery = _all_of(terms, weights)
+        # Headlines also mark an address or a file name asked for whole.
+        headline = tsquery if pieces == terms else f"({tsquery}) | ({_all_of(pieces, weights)})"
+        self.values = {"tsquery": tsquery, "headline_tsquery": headline, "words": " ".join(terms)}
         self.staff = staff
 
     @staticmethod
@@ -347,6 +344,18 @@ class _Postgres:
 
 
 _TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
+
+
+def _all_of(words: list[str], weights: str) -> str:
+    """A tsquery (as text) of documents holding every one of `words`, with `weights`.
+
+    Each word is quoted, so that no character of it is a tsquery operator; PostgreSQL's
+    parser makes its lexemes as it made the documents' (a word of no lexeme drops out).
+    """
+    quoted = ("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in words)
+    return " & ".join(operand + weights for operand in quoted)
+
+
 _PAGE_OF_RANKS = (
     func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("ranks", type_=ARRAY(Double)))
     .table_valued(column("id", Integer), column("relevance", Double))
@@ -461,7 +470,7 @@ def _headlines(text):
     The stretch starts shortly before the first place a query word's stem appears, or
     at the start when none does (another form of the word, say).
     """
-    tsquery = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
+    tsquery = func.to_tsquery(_LANGUAGE, bindparam("headline_tsquery"))
     stem = func.unnest(
         func.tsvector_to_array(func.to_tsvector(_LANGUAGE, bindparam("words")))
     ).column_valued("stem")

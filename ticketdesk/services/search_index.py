@@ -113,11 +113,31 @@ _POSTGRESQL_DOCUMENT = """words || array_to_tsvector(ARRAY(
   SELECT lexeme || '#' || ({ticket_id} / :id_block) FROM unnest(tsvector_to_array(words)) AS lexeme
   WHERE octet_length(lexeme) <= :block_word_bytes))"""
 
+
+def _with_parts(vector: str) -> str:
+    """SQL of the tsvector `vector` and the parts of its compound words.
+
+    PostgreSQL's parser keeps an address, a host, a file name or a number whole
+    (`ann@example.com`, `report-2024.pdf`, `-123`), where FTS5 sees letters and digits
+    (`ann`, `example`, `com`); a query is cut the same way for both engines
+    (services/search.py), so each compound lexeme's parts are words of the document too.
+    """
+    return f"""({vector} || to_tsvector('english', regexp_replace(array_to_string(ARRAY(
+  SELECT lexeme FROM unnest(tsvector_to_array({vector})) AS lexeme
+  WHERE lexeme ~ '[^[:alnum:]]'), ' '), '[^[:alnum:]]+', ' ', 'g')))"""
+
+
+# Each step is its own subquery behind `OFFSET 0`: PostgreSQL would otherwise pull the
+# subqueries up and write each expression out wherever it is used, reading and parsing
+# the whole conversation once for the stored text, once for the words and once more for
+# their block forms.
 POSTGRESQL_NEW_SQL = f"""
 INSERT INTO ticket_search (ticket_id, body, internal, document)
 SELECT :ticket_id, :body, '', {_POSTGRESQL_DOCUMENT.format(ticket_id=":ticket_id")}
-FROM (SELECT setweight(to_tsvector('english', :title), 'A')
-             || setweight(to_tsvector('english', :body), 'B') AS words) w"""
+FROM (SELECT to_tsvector('english', :title) AS title,
+             to_tsvector('english', :body) AS body OFFSET 0) v,
+LATERAL (SELECT setweight({_with_parts("v.title")}, 'A')
+                || setweight({_with_parts("v.body")}, 'B') AS words OFFSET 0) w"""
 
 POSTGRESQL_INDEX_SQL = f"""
 INSERT INTO ticket_search (ticket_id, body, internal, document)
@@ -130,11 +150,13 @@ FROM (
     left(coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
                    FROM comments c WHERE c.ticket_id = t.id AND c.internal), ''), :indexed_chars)
       AS internal
-  FROM tickets t {{where}}
+  FROM tickets t {{where}} OFFSET 0
 ) s,
-LATERAL (SELECT setweight(to_tsvector('english', s.title), 'A')
-                || setweight(to_tsvector('english', s.body), 'B')
-                || setweight(to_tsvector('english', s.internal), 'D') AS words) w
+LATERAL (SELECT to_tsvector('english', s.title) AS title, to_tsvector('english', s.body) AS body,
+                to_tsvector('english', s.internal) AS internal OFFSET 0) v,
+LATERAL (SELECT setweight({_with_parts("v.title")}, 'A')
+                || setweight({_with_parts("v.body")}, 'B')
+                || setweight({_with_parts("v.internal")}, 'D') AS words OFFSET 0) w
 ON CONFLICT (ticket_id) DO UPDATE
   SET body = excluded.body, internal = excluded.internal, document = excluded.document"""
 
