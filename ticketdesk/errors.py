@@ -15,9 +15,10 @@ from ticketdesk.api.problems import domain_problem, field_errors, problem, statu
 from ticketdesk.extensions import db, discard_session
 from ticketdesk.models import SecurityEventKind
 from ticketdesk.services import security_log
-from ticketdesk.services.attachments import attachment_limits, readable_size
+from ticketdesk.services.attachments import attachment_limits
 from ticketdesk.services.errors import DomainError, PermissionDenied
 from ticketdesk.services.transactions import begin_write
+from ticketdesk.sizes import readable_size
 from ticketdesk.storage import FileMissing, StorageUnavailable
 
 RETRY_AFTER_SECONDS = "5"

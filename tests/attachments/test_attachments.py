@@ -19,6 +19,7 @@ from ticketdesk.extensions import db
 from ticketdesk.security.downloads import content_disposition
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import clean_filename
+from ticketdesk.sizes import readable_size
 from ticketdesk.storage import S3Storage, storage_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -128,6 +129,23 @@ def test_filenames_are_normalised(as_customer, ticket, given, kept):
 )
 def test_clean_filename_drops_windows_paths(given, kept):
     assert clean_filename(given) == kept
+
+
+@pytest.mark.parametrize(
+    ("size", "written"),
+    [
+        (0, "0 bytes"),
+        (1023, "1023 bytes"),
+        (1536, "1.5 KB"),
+        (1000 * 1024, "1000 KB"),
+        (25 * 1024**2, "25 MB"),
+        (int(9.96 * 1024**2), "10 MB"),
+        (118 * 1024**2 + 5, "118 MB"),
+        (3 * 1024**3, "3 GB"),
+    ],
+)
+def test_sizes_are_written_plainly_in_the_limits_units(size, written):
+    assert readable_size(size) == written
 
 
 def test_download_names_the_file_per_rfc_6266(as_customer, ticket):

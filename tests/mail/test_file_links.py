@@ -57,7 +57,7 @@ def test_a_staff_reply_links_its_files_for_the_customer(
 
     [mail] = [m for m in smtp_server.to(customer.email) if m["Subject"].startswith("Re:")]
     text, _ = bodies(mail)
-    assert "invoice.pdf (18 Bytes)" in text
+    assert "invoice.pdf (18 bytes)" in text
     pdf_link, png_link = links_in(mail)
     pdf = opened(client, pdf_link)
     assert pdf.status_code == 200 and pdf.data == b"%PDF-1.4 corrected"
@@ -118,7 +118,7 @@ def test_a_new_ticket_links_its_files_for_staff_but_not_back_to_its_requester(
     [notice] = smtp_server.to("team@helpdesk.example.com")
     text, _ = bodies(notice)
     ticket_id = created.json["id"]
-    assert f"shot.png (72 Bytes): http://127.0.0.1:8000/tickets/{ticket_id}" in text
+    assert f"shot.png (72 bytes): http://127.0.0.1:8000/tickets/{ticket_id}" in text
     assert links_in(notice) == []
 
 

@@ -94,8 +94,9 @@ def test_files_larger_than_a_plain_form_are_taken_by_both_forms(app, customer_we
     replied = write_on(customer_web, ticket_id, "And the other side", "reply", (photo, "back.jpg"))
 
     assert replied.status_code == 302, replied.get_data(as_text=True)
-    links = download_links(customer_web.html(f"/tickets/{ticket_id}"))
-    assert fetch(customer_web, links["back.jpg"]).data == photo
+    page = customer_web.html(f"/tickets/{ticket_id}")
+    assert fetch(customer_web, download_links(page)["back.jpg"]).data == photo
+    assert "64 KB" in page  # in the units the limits are told in
 
 
 def test_pages_without_files_keep_the_plain_body_limit(app, customer_web, ticket):

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from ticketdesk.models import utcnow
+from ticketdesk.sizes import readable_size
 
 REPLY_MARKER = "##- Please type your reply above this line -##"
 
@@ -50,6 +51,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["paragraphs"] = _paragraphs
+    # Sizes in the units the limits are written in (see web/display.py).
+    env.filters["file_size"] = readable_size
     return env
 
 

@@ -25,6 +25,7 @@ from ticketdesk.services.errors import NotFound, TooLarge, ValidationFailed
 from ticketdesk.services.file_links import FileLinks
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
+from ticketdesk.sizes import readable_size
 from ticketdesk.storage import CHUNK, Storage, new_key
 
 # Raster formats browsers decode without running anything; by their magic bytes.
@@ -290,14 +291,6 @@ def attachment_manager() -> AttachmentManager:
 
     limits = attachment_limits(current_app.config)
     return AttachmentManager(db.session(), storage_for(current_app), limits)
-
-
-def readable_size(size: int) -> str:
-    """A limit as people read it: 26214400 bytes is "25 MB", 1024 is "1 KB"."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} bytes"
 
 
 def attachment_limits(config) -> AttachmentLimits:

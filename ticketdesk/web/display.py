@@ -9,8 +9,9 @@ from markupsafe import Markup, escape
 
 from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
 from ticketdesk.security.downloads import shows_inline
-from ticketdesk.services.attachments import attachment_limits, readable_size
+from ticketdesk.services.attachments import attachment_limits
 from ticketdesk.services.pagination import TicketSort
+from ticketdesk.sizes import readable_size
 from ticketdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -132,6 +133,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(status_badge, "status_badge")
     app.add_template_filter(priority_badge, "priority_badge")
+    app.add_template_filter(readable_size, "file_size")
     app.add_template_test(shows_inline, "inline_image")
     app.add_template_global(describe_event, "describe_event")
     app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
