@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
 from ticketdesk.security.downloads import content_disposition
 from ticketdesk.services import ticket_manager
-from ticketdesk.services.attachments import clean_filename
+from ticketdesk.services.attachments import attachment_manager, clean_filename
 from ticketdesk.sizes import readable_size
-from ticketdesk.storage import S3Storage, storage_for
+from ticketdesk.storage import S3Storage, StorageUnavailable, storage_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>'
@@ -186,6 +187,58 @@ def test_files_on_internal_notes_are_for_staff_only(
     assert fetch(as_staff, attachment_id).status_code == 200
     assert fetch(as_customer, attachment_id).status_code == 404
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
+
+
+def events_of(api, ticket_id) -> list[tuple[str, str | None]]:
+    items = api.get(f"/api/v1/tickets/{ticket_id}/events").json["items"]
+    return [(event["kind"], event["old_value"]) for event in items]
+
+
+def test_staff_remove_a_file_for_everyone_and_history_says_so(app, as_customer, as_staff, ticket):
+    upload(as_customer, ticket.id, ("notes.txt", b"fine", "text/plain"))
+    kept_keys = stored_keys(app)
+    secret = upload(as_customer, ticket.id, ("card.png", PNG, "image/png")).json[0]
+
+    removed = as_staff.delete(f"/api/v1/attachments/{secret['id']}")
+
+    assert removed.status_code == 204
+    assert fetch(as_customer, secret["id"]).status_code == 404
+    assert fetch(as_staff, secret["id"]).status_code == 404
+    listed = as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"]
+    assert [item["filename"] for item in listed] == ["notes.txt"]
+    assert stored_keys(app) == kept_keys
+    assert ("file_removed", "card.png") in events_of(as_staff, ticket.id)
+    assert "file_removed" not in [kind for kind, _ in events_of(as_customer, ticket.id)]
+    assert as_staff.delete(f"/api/v1/attachments/{secret['id']}").status_code == 404
+
+
+def test_customers_cannot_remove_files_even_their_own(as_customer, as_other_customer, ticket):
+    attachment_id = upload(as_customer, ticket.id, ("a.txt", b"mine", "text/plain")).json[0]["id"]
+
+    assert as_customer.delete(f"/api/v1/attachments/{attachment_id}").status_code == 403
+    assert as_other_customer.delete(f"/api/v1/attachments/{attachment_id}").status_code == 404
+    assert fetch(as_customer, attachment_id).data == b"mine"
+
+
+def test_a_file_the_store_cannot_delete_now_is_removed_and_cleaned_up_later(
+    app, monkeypatch, as_customer, as_staff, ticket
+):
+    attachment_id = upload(as_customer, ticket.id, ("a.txt", b"x", "text/plain")).json[0]["id"]
+    storage = storage_for(app)
+
+    def unreachable(key):
+        raise StorageUnavailable("the store cannot be reached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(storage, "delete", unreachable)
+        removed = as_staff.delete(f"/api/v1/attachments/{attachment_id}")
+    assert removed.status_code == 204
+    assert fetch(as_customer, attachment_id).status_code == 404
+    assert len(stored_keys(app)) == 1
+
+    with app.app_context():
+        assert attachment_manager().remove_orphans(older_than=timedelta(0)) == 1
+    assert stored_keys(app) == []
 
 
 def test_cannot_attach_to_someone_elses_comment(app, as_customer, factory, staff, ticket):

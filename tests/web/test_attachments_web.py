@@ -220,3 +220,40 @@ def test_the_ticket_page_shows_the_files_of_the_replies_it_shows(monkeypatch, cu
 
     assert "new.log" in newest and "old.log" not in newest
     assert "old.log" in earlier and "new.log" not in earlier
+
+
+def remove_links(html: str) -> dict[str, str]:
+    found = re.findall(r'href="(/attachments/\d+/remove)" aria-label="Remove ([^"]+)"', html)
+    return {name: href for href, name in found}
+
+
+def test_staff_remove_a_file_after_being_told_what_it_means(app, staff_web, customer_web):
+    form = new_ticket_form("Card photo", (PNG, "card.png"), (b"log", "log.txt"))
+    opened = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    page = opened.headers["Location"]
+    assert remove_links(customer_web.html(page)) == {}
+    download = download_links(staff_web.html(page))["card.png"]
+    confirm = remove_links(staff_web.html(page))["card.png"]
+
+    told = staff_web.html(confirm)
+    assert "card.png" in told and "cannot be brought back" in told
+    removed = staff_web.submit(confirm, confirm)
+
+    assert removed.status_code == 302 and removed.headers["Location"] == page
+    shown = staff_web.html(page)
+    assert "Removed card.png." in shown and "removed the file card.png" in shown
+    assert list(download_links(shown)) == ["log.txt"]
+    assert fetch(customer_web, download).status_code == 404
+    assert counts(app) == (1, 1)
+
+
+def test_customers_are_refused_the_removal_of_files(app, staff_web, customer_web, ticket):
+    write_on(customer_web, ticket.id, "Mine", "reply", (b"mine", "mine.txt"))
+    confirm = remove_links(staff_web.html(f"/tickets/{ticket.id}"))["mine.txt"]
+
+    assert customer_web.get(confirm).status_code == 403
+    assert customer_web.post(confirm, page=f"/tickets/{ticket.id}").status_code == 403
+    assert staff_web.client.post(confirm, data={"csrf_token": "forged"}).status_code == 400
+    assert counts(app) == (1, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, EmptySchema
 from flask import request
 from pydantic import BaseModel, ConfigDict
 
@@ -104,3 +104,17 @@ def download_attachment(attachment_id: int):
     """Download a file, after the same access check as its ticket."""
     manager = attachment_manager()
     return send_attachment(manager, manager.get_attachment(current_user(), attachment_id))
+
+
+@bp.delete("/attachments/<int:attachment_id>")
+@bp.auth_required(auth)
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(
+    tags=["Attachments"],
+    description="Staff only. The ticket's history records who removed which file.",
+    responses={403: "Customers cannot remove files", 404: "No such file (or not yours)"},
+)
+def remove_attachment(attachment_id: int):
+    """Remove a file from its ticket, for everyone."""
+    attachment_manager().remove_attachment(current_user(), attachment_id)
+    return ""

@@ -77,6 +77,8 @@ class EventKind(enum.StrEnum):
     INTERNAL_NOTE = "internal_note"
     # A message received by mail; new_value names the threading rule and the message.
     MAIL = "mail"
+    # A file taken off the ticket by staff; old_value is its name.
+    FILE_REMOVED = "file_removed"
 
 
 class Queue(Base):

@@ -3,12 +3,14 @@
 Bytes are written to storage under a generated key first, then the row is
 committed; if the commit fails the file is deleted again. A crash between the
 two leaves only a file no row points at, which `cleanup` removes: there is
-never a row without its file.
+never a row without its file. Removing a file goes the other way round, for the
+same reason: the row first, then the bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,14 +21,16 @@ from typing import BinaryIO
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
-from ticketdesk.models import Attachment, Comment, User, utcnow
+from ticketdesk.models import Attachment, Comment, EventKind, User, utcnow
 from ticketdesk.models.attachments import FILENAME_MAX
-from ticketdesk.services.errors import NotFound, TooLarge, ValidationFailed
+from ticketdesk.services.errors import NotFound, PermissionDenied, TooLarge, ValidationFailed
 from ticketdesk.services.file_links import FileLinks
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.sizes import readable_size
-from ticketdesk.storage import CHUNK, Storage, new_key
+from ticketdesk.storage import CHUNK, Storage, StorageUnavailable, new_key
+
+log = logging.getLogger(__name__)
 
 # Raster formats browsers decode without running anything; by their magic bytes.
 SAFE_IMAGES = (
@@ -203,6 +207,29 @@ class AttachmentManager:
 
     def open(self, attachment: Attachment) -> BinaryIO:
         return self.storage.open(attachment.storage_key)
+
+    def remove_attachment(self, actor: User, attachment_id: int) -> Attachment:
+        """Take a file off its ticket for everyone (staff only): a password in a
+        screenshot, a file sent to the wrong ticket.
+
+        The row goes, with a history entry naming the file, in one transaction; the
+        bytes after it commits. Should deleting them fail, no row points at them any
+        more, and `cleanup` removes them as it removes any orphan.
+        """
+        self.get_attachment(actor, attachment_id)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff can remove files.")
+        begin_write(self.session)
+        attachment = self.get_attachment(actor, attachment_id)
+        ticket = self.tickets.visible_ticket(actor, attachment.ticket_id)
+        self.session.delete(attachment)
+        self.tickets.record(ticket, actor, EventKind.FILE_REMOVED, attachment.filename, None)
+        self.session.commit()
+        try:
+            self.storage.delete(attachment.storage_key)
+        except (StorageUnavailable, OSError) as error:
+            log.warning("Removed file %s kept in storage until cleanup: %s", attachment.id, error)
+        return attachment
 
     def remove_orphans(self, *, older_than: timedelta) -> int:
         """Delete stored files no row points at, written before `older_than` ago."""

@@ -10,8 +10,9 @@ from sqlalchemy.orm import joinedload
 
 from ticketdesk.models import Comment, EventKind, Queue, Ticket, TicketEvent
 
-# History entries only staff see: internal notes, and how each mail was threaded.
-STAFF_ONLY_EVENTS = (EventKind.INTERNAL_NOTE, EventKind.MAIL)
+# History entries only staff see: internal notes, how each mail was threaded, and files
+# removed (which may have been on an internal note).
+STAFF_ONLY_EVENTS = (EventKind.INTERNAL_NOTE, EventKind.MAIL, EventKind.FILE_REMOVED)
 
 TICKET_WITH_PEOPLE = (
     select(Ticket)

@@ -462,6 +462,10 @@ class TicketManager:
             raise ValidationFailed.field("requester_id", "No such active user.")
         return requester
 
+    def record(self, ticket: Ticket, actor: User, kind: EventKind, old, new) -> None:
+        """Add an entry to the ticket's history, now, inside the caller's write."""
+        self._record(ticket, actor, kind, old, new, at=utcnow())
+
     def _record(self, ticket: Ticket, actor: User, kind: EventKind, old, new, *, at) -> None:
         # On the connection, so that the change itself is not flushed ahead of its other fields.
         values = {"ticket_id": ticket.id, "actor_id": actor.id, "kind": kind, "at": at}

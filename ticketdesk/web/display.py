@@ -108,6 +108,8 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
         case EventKind.MAIL:
             rule, _, message_id = (new or "").partition(": ")
             return f"wrote by mail (threaded by {rule}; {message_id})"
+        case EventKind.FILE_REMOVED:
+            return f"removed the file {old}"
     return str(event.kind)
 
 

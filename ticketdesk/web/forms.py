@@ -205,6 +205,12 @@ class TicketControlsForm(FlaskForm):
     submit = SubmitField("Save changes")
 
 
+class RemoveFileForm(FlaskForm):
+    """Only the CSRF token: the file is named in the URL."""
+
+    submit = SubmitField("Remove file")
+
+
 class AssignToMeForm(FlaskForm):
     version = VersionField(validators=[InputRequired()])
     submit = SubmitField("Assign to me")

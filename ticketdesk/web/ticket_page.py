@@ -13,7 +13,7 @@ from ticketdesk.security.downloads import send_attachment
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
-from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
+from ticketdesk.services.errors import Conflict, PermissionDenied, StaleVersion, ValidationFailed
 from ticketdesk.services.file_links import file_links
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 from ticketdesk.storage import StorageUnavailable
@@ -22,6 +22,7 @@ from ticketdesk.web.display import STATUS_LABELS
 from ticketdesk.web.forms import (
     AssignToMeForm,
     CommentForm,
+    RemoveFileForm,
     StatusForm,
     TicketControlsForm,
     options,
@@ -82,6 +83,37 @@ def download_attachment(attachment_id: int):
     """A file on a ticket the signed-in user may see, sent so that it never renders here."""
     manager = attachment_manager()
     return send_attachment(manager, manager.get_attachment(actor(), attachment_id))
+
+
+@bp.get("/attachments/<int:attachment_id>/remove")
+@login_required
+def confirm_remove_attachment(attachment_id: int):
+    """Staff: what removing the file means, and the button that does it."""
+    user = actor()
+    attachment = attachment_manager().get_attachment(user, attachment_id)
+    if not user.is_staff:
+        raise PermissionDenied("Only staff can remove files.")
+    return render_template(
+        "tickets/remove_file.html",
+        title=f"Remove {attachment.filename}",
+        attachment=attachment,
+        ticket=ticket_manager().get_ticket(user, attachment.ticket_id),
+        form=RemoveFileForm(),
+    )
+
+
+@bp.post("/attachments/<int:attachment_id>/remove")
+@login_required
+def remove_attachment(attachment_id: int):
+    """Staff: take the file off its ticket, for everyone."""
+    manager = attachment_manager()
+    ticket_id = manager.get_attachment(actor(), attachment_id).ticket_id
+    if not RemoveFileForm().validate_on_submit():
+        flash("That request could not be read; please try again.", "error")
+        return redirect(url_for("web.confirm_remove_attachment", attachment_id=attachment_id))
+    removed = manager.remove_attachment(actor(), attachment_id)
+    flash(f"Removed {removed.filename}.", "success")
+    return _back(ticket_id)
 
 
 @bp.get("/files/<int:attachment_id>/<token>")
