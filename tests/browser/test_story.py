@@ -86,7 +86,7 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     expect(staff.locator(".details")).to_contain_text("Sam Staff")
 
     with staff.expect_download() as download:
-        staff.get_by_role("link", name="beeps.txt").click()
+        staff.get_by_role("link", name="beeps.txt", exact=True).click()
     assert Path(download.value.path()).read_bytes() == b"beep beep beep"
 
     staff.get_by_label("Message").fill("Beep code 3 = RAM. Check the warranty first.")
@@ -150,6 +150,39 @@ def test_files_are_checked_as_chosen_and_sent_whatever_their_size(new_page, live
     expect(page.get_by_role("alert")).to_be_hidden()
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator(".flash-success")).to_have_text("Done: Reply sent.")
+    expect(page.locator(".thread")).to_contain_text("router.png")
+
+
+PASTE_FILE = """([event, name, bytes]) => {
+    const files = new DataTransfer();
+    files.items.add(new File([new Uint8Array(bytes)], name, {type: "image/png"}));
+    const message = document.querySelector("textarea[name=body]");
+    const init = {bubbles: true, cancelable: true};
+    message.dispatchEvent(event === "paste"
+        ? new ClipboardEvent("paste", {...init, clipboardData: files})
+        : new DragEvent("drop", {...init, dataTransfer: files}));
+}"""
+
+
+def test_a_screenshot_pasted_or_a_file_dropped_into_a_reply_is_attached(new_page):
+    page = new_page()
+    sign_in(page, "dev@example.com", STAFF_PASSWORD)
+    page.get_by_role("link", name="VPN drops every hour").click()
+    page.wait_for_load_state("load")  # app.js (deferred) listens to the message box
+    expect(page.get_by_text("You can also paste a screenshot")).to_be_visible()
+    page.get_by_label("Message").fill("Here is what I see.")
+    picture = list(red_square_png())
+
+    page.evaluate(PASTE_FILE, ["paste", "image.png", picture])
+    page.evaluate(PASTE_FILE, ["drop", "router.png", picture])
+
+    names = "input => [...input.files].map(file => file.name)"
+    chosen = page.get_by_label("Attach files").evaluate(names)
+    assert re.fullmatch(r"screenshot-\d{8}-\d{6}\.png", chosen[0]) and chosen[1:] == ["router.png"]
+    expect(page.get_by_label("Message")).to_have_value("Here is what I see.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".flash-success")).to_have_text("Done: Reply sent.")
+    expect(page.locator(".thread")).to_contain_text(chosen[0])
     expect(page.locator(".thread")).to_contain_text("router.png")
 
 

@@ -90,6 +90,54 @@
     });
   }
 
+  function setUpPastedFiles() {
+    // A screenshot pasted, or files dropped, into a message are attached to it, as if
+    // chosen in the form's file field (whose limits are then checked as usual).
+    var forms = document.querySelectorAll("form");
+    Array.prototype.forEach.call(forms, function (form) {
+      var message = form.querySelector("textarea");
+      var input = form.querySelector("input[type=file][multiple]");
+      if (!message || !input || typeof DataTransfer === "undefined") return;
+      var hint = document.createElement("p");
+      hint.className = "help";
+      hint.textContent = "You can also paste a screenshot, or drop files, into the message.";
+      input.insertAdjacentElement("afterend", hint);
+
+      function attach(files) {
+        var chosen = new DataTransfer();
+        Array.prototype.forEach.call(input.files, function (file) { chosen.items.add(file); });
+        Array.prototype.forEach.call(files, function (file) {
+          // A pasted screenshot comes as "image.png": named for when it was pasted.
+          if (/^image\.\w+$/.test(file.name)) {
+            var stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+            file = new File([file], "screenshot-" + stamp + file.name.slice(5), { type: file.type });
+          }
+          chosen.items.add(file);
+        });
+        input.files = chosen.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+
+      message.addEventListener("paste", function (event) {
+        var files = event.clipboardData && event.clipboardData.files;
+        if (!files || !files.length) return;
+        event.preventDefault();
+        attach(files);
+      });
+      message.addEventListener("dragover", function (event) {
+        if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
+          event.preventDefault();
+        }
+      });
+      message.addEventListener("drop", function (event) {
+        var files = event.dataTransfer && event.dataTransfer.files;
+        if (!files || !files.length) return;
+        event.preventDefault();
+        attach(files);
+      });
+    });
+  }
+
   function setUpWayBackToTheList() {
     // A ticket page's "← Tickets" returns to the list as it was left (filters, search,
     // page), even after the ticket's own forms have reloaded it. Remembered per tab.
@@ -123,6 +171,7 @@
     setUpBulkSelection();
     setUpShortcuts();
     setUpFileLimits();
+    setUpPastedFiles();
     setUpWayBackToTheList();
   });
 })();
