@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "attachments.list_attachments"): api(A, H, A, A),
     ("POST", "attachments.upload_attachments"): api(A, H, A, A),
     ("GET", "attachments.download_attachment"): api(A, H, A, A),
+    ("DELETE", "attachments.remove_attachment"): api(F, H, A, A),
     # --- web: pages for anyone signed in --------------------------------------
     ("GET", "web.home"): web(A, A, A, A),
     ("GET", "web.change_password"): web(A, A, A, A),
@@ -123,6 +124,8 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.set_status"): web(A, H, A, A),
     # --- web: staff controls ----------------------------------------------------
     ("POST", "web.update_ticket"): web(F, H, A, A),
+    ("GET", "web.confirm_remove_attachment"): web(F, H, A, A),
+    ("POST", "web.remove_attachment"): web(F, H, A, A),
     ("POST", "web.assign_to_me"): web(F, H, A, A),
     ("POST", "web.bulk_update"): web(F, F, A, A),
     # --- web: admin -----------------------------------------------------------
@@ -227,6 +230,8 @@ def _png() -> object:
 # --- sending one request as one role -------------------------------------------
 
 PATH_VALUES = {"filename": "swagger-ui.css", "message_id": 999999, "token": "not-a-token"}
+# Routes that remove the file they name: each request is given a file of its own.
+REMOVING = {"attachments.remove_attachment", "web.remove_attachment"}
 FORM_BODIES = {
     "web.login": lambda w, role: {"email": _email(w, role), "password": PASSWORD},
     "web.forgot_password": lambda w, role: {"email": _email(w, role)},
@@ -298,7 +303,7 @@ def _email(world: World, role: str) -> str:
     return person.email if person else "nobody@example.com"
 
 
-def _path(rule, world: World) -> str:
+def _path(rule, world: World, attachment_id: int) -> str:
     values = {}
     for name in rule.arguments:
         if name == "ticket_id":
@@ -308,7 +313,7 @@ def _path(rule, world: World) -> str:
         elif name == "token_id":
             values[name] = world.token_ids["customer"]
         elif name == "attachment_id":
-            values[name] = world.attachment_id
+            values[name] = attachment_id
         elif name == "filename" and rule.endpoint == "web.static":
             values[name] = "app.css"
         else:
@@ -317,7 +322,8 @@ def _path(rule, world: World) -> str:
 
 
 def send(app, world: World, role: str, method: str, rule):
-    path = _path(rule, world)
+    fresh = rule.endpoint in REMOVING
+    path = _path(rule, world, _new_file(app, world) if fresh else world.attachment_id)
     headers = {}
     if rule.rule.startswith("/api/"):
         client = app.test_client()
@@ -338,6 +344,17 @@ def send(app, world: World, role: str, method: str, rule):
     response = client.open(path, method=method, **kwargs)
     response.close()
     return response
+
+
+def _new_file(app, world: World) -> int:
+    """Another file on the customer's ticket, uploaded by them."""
+    upload = app.test_client().post(
+        f"/api/v1/tickets/{world.ticket_id}/attachments",
+        data={"file": (_png(), "another.png")},
+        headers={"Authorization": f"Bearer {world.tokens['customer']}"},
+    )
+    assert upload.status_code == 201, upload.get_json()
+    return upload.json[0]["id"]
 
 
 def _sign_in(client, person: Person) -> None:
