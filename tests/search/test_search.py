@@ -512,6 +512,32 @@ def test_parts_of_addresses_hosts_file_names_and_numbers_are_words(as_staff, fac
         assert ids(answer) == [ticket.id for ticket in found], query
 
 
+def test_words_in_quotes_are_found_only_as_that_phrase(as_staff, factory, customer):
+    jammed = factory.ticket(customer, title="Tray", description="The printer jam is back")
+    reversed_ = factory.ticket(customer, title="Tray", description="A jam in the printer again")
+    roomed = factory.ticket(customer, title="Where", description="Printer in room 4 is off")
+
+    def found(query):
+        return sorted(ids(as_staff.get("/api/v1/tickets", query_string={"q": query})))
+
+    assert found("printer jam") == sorted([jammed.id, reversed_.id])
+    assert found('"printer jam"') == [jammed.id]
+    assert found('"jam printer"') == []
+    assert found('tray "printer jam"') == [jammed.id]
+    assert found('"printer in room"') == [roomed.id]
+    assert found('back "printer jam') == [jammed.id]  # an unclosed quote runs to the end
+
+
+def test_a_customers_phrase_never_matches_internal_notes(
+    as_customer, factory, customer, staff, comment
+):
+    ticket = factory.ticket(customer, title="Refund", description="Please refund me")
+    comment(staff, ticket, "Refund approved by finance", internal=True)
+
+    assert ids(as_customer.get('/api/v1/tickets?q="approved by finance"')) == []
+    assert ids(as_customer.get('/api/v1/tickets?q="refund me"')) == [ticket.id]
+
+
 def test_an_address_asked_for_is_marked_in_the_snippet(as_staff, factory, customer):
     factory.ticket(customer, title="Bounce", description="Mail to ann@acme.com bounced")
 

@@ -307,8 +307,9 @@ class TicketQuery(In):
     q: str | None = Field(
         default=None,
         max_length=500,
-        description="Words to find in title, description and replies; any characters are "
-        "plain text. Without `sort`, best matches come first.",
+        description="Words to find in title, description and replies; "
+        '"words in double quotes" only as that phrase. Any other characters are plain '
+        "text. Without `sort`, best matches come first.",
     )
     sort: TicketSort | None = Field(
         default=None, description="Default: best matches first with `q`, else `-created_at`."

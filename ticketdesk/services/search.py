@@ -7,8 +7,10 @@ writes keep it in step through `ticketdesk.services.search_index`.
 User text never reaches either engine's query syntax: it is cut into words of letters
 and digits, as FTS5 cuts the documents (PostgreSQL's documents hold the parts of an
 address or a file name, which its parser keeps whole, as words too), and each is passed
-as a quoted term, so `"`, `*`, `:`, `-`, `(` or `NEAR` are plain text. Customers'
-queries look only at the title and public text; internal notes match for staff alone.
+as a quoted term, so `*`, `:`, `-`, `(` or `NEAR` are plain text. Words in double quotes
+are a phrase, found only together and in that order; an unclosed quote runs to the end.
+Customers' queries look only at the title and public text; internal notes match for
+staff alone.
 """
 
 from __future__ import annotations
@@ -85,7 +87,21 @@ _POSTGRES_JOIN = _search.c.ticket_id == _tickets.c.id
 
 def search_terms(text_query: str) -> list[str]:
     """The words of a query, lower-cased, as FTS5 will tokenise them (letters and digits)."""
-    return [word.lower() for word in _WORD.findall(text_query)][:MAX_TERMS]
+    return [word for phrase in search_phrases(text_query) for word in phrase]
+
+
+def search_phrases(text_query: str) -> list[list[str]]:
+    """The query's words (see `search_terms`) as phrases: the words between double quotes
+    together, each other word alone; at most MAX_TERMS words in all."""
+    phrases, room = [], MAX_TERMS
+    for quoted, stretch in enumerate(text_query.split('"')):
+        words = [word.lower() for word in _WORD.findall(stretch)][:room]
+        room -= len(words)
+        if quoted % 2:
+            phrases += [words] if words else []
+        else:
+            phrases += [[word] for word in words]
+    return phrases
 
 
 def _postgresql_pieces(text_query: str) -> list[str]:
@@ -114,7 +130,8 @@ def search_page(
     `listing.filtered_tickets` keeps), with every value bound: built anew for every
     request, they took a third of a PostgreSQL search's instructions.
     """
-    terms = search_terms(text_query)
+    phrases = search_phrases(text_query)
+    terms = [word for phrase in phrases for word in phrase]
     if not terms:
         return Page([], None)
     query, filter_values = tickets
@@ -122,9 +139,9 @@ def search_page(
     if sqlite:
         # A customer's own tickets, or one requester's that staff asked for.
         requester = customer_id if customer_id is not None else filter_values.get("requester_id")
-        engine = _Sqlite(terms, customer=customer_id is not None, requester=requester)
+        engine = _Sqlite(phrases, customer=customer_id is not None, requester=requester)
     else:
-        engine = _Postgres(terms, _postgresql_pieces(text_query), customer_id is None)
+        engine = _Postgres(phrases, _postgresql_pieces(text_query), customer_id is None)
     values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
         if cursor:
@@ -191,10 +208,11 @@ class _Sqlite:
     best_first = "asc"
     planned = False  # SQLite joins in nested loops: see listing.page_with_people
 
-    def __init__(self, terms: list[str], *, customer: bool, requester: int | None) -> None:
-        phrase = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    def __init__(self, phrases: list[list[str]], *, customer: bool, requester: int | None) -> None:
+        # An FTS5 string is a phrase of its words; strings side by side must all match.
+        strings = " ".join('"' + " ".join(phrase).replace('"', '""') + '"' for phrase in phrases)
         # Customers never match internal notes.
-        self.words = "{title body} : (" + phrase + ")" if customer else phrase
+        self.words = "{title body} : (" + strings + ")" if customer else strings
         self.values = {"match": self.words}
         if requester is not None:
             token = search_index.requester_token(requester)
@@ -277,12 +295,16 @@ class _Postgres:
     best_first = "desc"
     planned = True
 
-    def __init__(self, terms: list[str], pieces: list[str], staff: bool) -> None:
+    def __init__(self, phrases: list[list[str]], pieces: list[str], staff: bool) -> None:
         # `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
-        tsquery = _all_of(terms, weights)
+        tsquery = " & ".join(f"({_phrase(phrase, weights)})" for phrase in phrases)
+        terms = [word for phrase in phrases for word in phrase]
         # Headlines also mark an address or a file name asked for whole.
-        headline = tsquery if pieces == terms else f"({tsquery}) | ({_all_of(pieces, weights)})"
+        headline = tsquery
+        if pieces != terms:
+            whole = " & ".join(_phrase([piece], weights) for piece in pieces)
+            headline = f"({tsquery}) | ({whole})"
         self.values = {"tsquery": tsquery, "headline_tsquery": headline, "words": " ".join(terms)}
         self.staff = staff
 
@@ -346,14 +368,16 @@ class _Postgres:
 _TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
 
 
-def _all_of(words: list[str], weights: str) -> str:
-    """A tsquery (as text) of documents holding every one of `words`, with `weights`.
+def _phrase(words: list[str], weights: str) -> str:
+    """A tsquery (as text) of documents holding `words` one after the other, in the
+    `weights` given.
 
     Each word is quoted, so that no character of it is a tsquery operator; PostgreSQL's
-    parser makes its lexemes as it made the documents' (a word of no lexeme drops out).
+    parser makes its lexemes as it made the documents' (a word of no lexeme drops out,
+    and a stop word in a phrase leaves its place: "printer in room" is `printer <2> room`).
     """
     quoted = ("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in words)
-    return " & ".join(operand + weights for operand in quoted)
+    return " <-> ".join(operand + weights for operand in quoted)
 
 
 _PAGE_OF_RANKS = (

@@ -227,10 +227,14 @@ class BulkForm(FlaskForm):
 
 
 # Search boxes take words, or a ticket's number to open it (see web.tickets._ticket_named).
-NUMBER_HINT = {"placeholder": "Words, or #123 for a ticket"}
+NUMBER_HINT = {
+    "placeholder": "Words, or #123 for a ticket",
+    "title": 'Words to find, "in quotes" for a phrase; #123 opens ticket 123',
+}
 STAFF_SEARCH_HINT = {
     **NUMBER_HINT,
-    "title": "Words to find; #123 opens ticket 123; an email address lists that person's tickets",
+    "title": 'Words to find, "in quotes" for a phrase; #123 opens ticket 123; an email '
+    "address lists that person's tickets",
 }
 
 
