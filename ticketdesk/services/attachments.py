@@ -208,6 +208,13 @@ class AttachmentManager:
     def open(self, attachment: Attachment) -> BinaryIO:
         return self.storage.open(attachment.storage_key)
 
+    def attachment_to_remove(self, actor: User, attachment_id: int) -> Attachment:
+        """The file, if the actor may remove it: staff, on a ticket they may see."""
+        attachment = self.get_attachment(actor, attachment_id)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff can remove files.")
+        return attachment
+
     def remove_attachment(self, actor: User, attachment_id: int) -> Attachment:
         """Take a file off its ticket for everyone (staff only): a password in a
         screenshot, a file sent to the wrong ticket.
@@ -216,9 +223,7 @@ class AttachmentManager:
         bytes after it commits. Should deleting them fail, no row points at them any
         more, and `cleanup` removes them as it removes any orphan.
         """
-        self.get_attachment(actor, attachment_id)
-        if not actor.is_staff:
-            raise PermissionDenied("Only staff can remove files.")
+        self.attachment_to_remove(actor, attachment_id)
         begin_write(self.session)
         attachment = self.get_attachment(actor, attachment_id)
         ticket = self.tickets.visible_ticket(actor, attachment.ticket_id)

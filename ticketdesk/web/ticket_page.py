@@ -13,7 +13,7 @@ from ticketdesk.security.downloads import send_attachment
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
-from ticketdesk.services.errors import Conflict, PermissionDenied, StaleVersion, ValidationFailed
+from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.file_links import file_links
 from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
 from ticketdesk.storage import StorageUnavailable
@@ -90,9 +90,7 @@ def download_attachment(attachment_id: int):
 def confirm_remove_attachment(attachment_id: int):
     """Staff: what removing the file means, and the button that does it."""
     user = actor()
-    attachment = attachment_manager().get_attachment(user, attachment_id)
-    if not user.is_staff:
-        raise PermissionDenied("Only staff can remove files.")
+    attachment = attachment_manager().attachment_to_remove(user, attachment_id)
     return render_template(
         "tickets/remove_file.html",
         title=f"Remove {attachment.filename}",
@@ -107,7 +105,7 @@ def confirm_remove_attachment(attachment_id: int):
 def remove_attachment(attachment_id: int):
     """Staff: take the file off its ticket, for everyone."""
     manager = attachment_manager()
-    ticket_id = manager.get_attachment(actor(), attachment_id).ticket_id
+    ticket_id = manager.attachment_to_remove(actor(), attachment_id).ticket_id
     if not RemoveFileForm().validate_on_submit():
         flash("That request could not be read; please try again.", "error")
         return redirect(url_for("web.confirm_remove_attachment", attachment_id=attachment_id))
