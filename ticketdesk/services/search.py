@@ -85,14 +85,10 @@ _SQLITE_JOIN = _search.c.rowid == _tickets.c.id
 _POSTGRES_JOIN = _search.c.ticket_id == _tickets.c.id
 
 
-def search_terms(text_query: str) -> list[str]:
-    """The words of a query, lower-cased, as FTS5 will tokenise them (letters and digits)."""
-    return [word for phrase in search_phrases(text_query) for word in phrase]
-
-
 def search_phrases(text_query: str) -> list[list[str]]:
-    """The query's words (see `search_terms`) as phrases: the words between double quotes
-    together, each other word alone; at most MAX_TERMS words in all."""
+    """The query's words, lower-cased and cut as FTS5 cuts text (letters and digits), as
+    phrases: the words between double quotes together, each other word alone; at most
+    MAX_TERMS words in all."""
     phrases, room = [], MAX_TERMS
     for quoted, stretch in enumerate(text_query.split('"')):
         words = [word.lower() for word in _WORD.findall(stretch)][:room]
