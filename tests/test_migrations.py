@@ -92,6 +92,9 @@ def test_upgrade_keeps_existing_data(bare_app):
         assert set(db.session.scalar(text(words), {"id": ticket.id})) == plain | {
             word + "#0" for word in plain
         }
+        # The rewritten documents keep statistics for the planner's guesses at `@@`.
+        analyzed = "SELECT count(*) FROM pg_stats WHERE tablename = 'ticket_search'"
+        assert db.session.scalar(text(analyzed + " AND attname = 'document'")) == 1
 
 
 def test_upgraded_history_accepts_mail_events(bare_app):
