@@ -97,6 +97,30 @@ def test_upgrade_keeps_existing_data(bare_app):
         assert db.session.scalar(text(analyzed + " AND attname = 'document'")) == 1
 
 
+def test_upgrade_makes_the_names_of_files_searchable(bare_app):
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0016_file_removed_event")
+    now = "2026-01-02 03:04:05+00:00"
+    with db.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+            "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
+            "INSERT INTO queues (name, slug, created_at) VALUES ('Other', 'other', :now)",
+            "INSERT INTO tickets (title, description, status, priority, queue_id, "
+            "requester_id, created_at, updated_at, version) "
+            "VALUES ('Billing', 'See attached', 'open', 1, 1, 1, :now, :now, 1)",
+            "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, "
+            "storage_key, created_at) VALUES (1, 'invoice-4711.pdf', 'application/pdf', 4, "
+            "'0', 'k1', :now)",
+        ):
+            connection.execute(text(statement), {"now": now})
+    initialise_database()
+    if db.engine.dialect.name == "sqlite":
+        found = "SELECT rowid FROM ticket_search WHERE ticket_search MATCH '4711'"
+    else:
+        found = "SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('4711')"
+    assert db.session.scalars(text(found)).all() == [1]
+
+
 def test_upgraded_history_accepts_mail_events(bare_app):
     """The event kinds the models know are the ones the migrated CHECK constraint allows."""
     initialise_database()

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from tests.attachments.test_attachments import upload
 from tests.conftest import PG_URL
 from ticketdesk.extensions import db
 from ticketdesk.models import Comment
@@ -546,3 +547,23 @@ def test_an_address_asked_for_is_marked_in_the_snippet(as_staff, factory, custom
     assert "<mark>" in item["snippet"] and "bounced" in item["snippet"]
     marked = item["snippet"].replace("<mark>", "").replace("</mark>", "")
     assert "ann@acme.com" in marked
+
+
+def test_file_names_are_found_as_the_text_they_came_with(
+    app, as_customer, as_staff, factory, customer, staff, comment
+):
+    ticket = factory.ticket(customer, title="Billing", description="See attached")
+    upload(as_customer, ticket.id, ("invoice-4711.pdf", b"%PDF", "application/pdf"))
+    comment(staff, ticket, "Vendor case opened", internal=True)
+    [note] = as_staff.get(f"/api/v1/tickets/{ticket.id}/comments").json["items"]
+    noted = upload(
+        as_staff, ticket.id, ("vendor-8812.txt", b"x", "text/plain"), comment_id=note["id"]
+    )
+
+    assert ids(as_customer.get("/api/v1/tickets?q=4711")) == [ticket.id]
+    assert ids(as_staff.get("/api/v1/tickets?q=invoice 4711")) == [ticket.id]
+    assert ids(as_staff.get("/api/v1/tickets?q=8812")) == [ticket.id]
+    assert ids(as_customer.get("/api/v1/tickets?q=8812")) == []
+
+    assert as_staff.delete(f"/api/v1/attachments/{noted.json[0]['id']}").status_code == 204
+    assert ids(as_staff.get("/api/v1/tickets?q=8812")) == []

@@ -307,7 +307,7 @@ class TicketQuery(In):
     q: str | None = Field(
         default=None,
         max_length=500,
-        description="Words to find in title, description and replies; "
+        description="Words to find in title, description, replies and file names; "
         '"words in double quotes" only as that phrase. Any other characters are plain '
         "text. Without `sort`, best matches come first.",
     )

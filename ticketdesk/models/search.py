@@ -1,7 +1,8 @@
 """The full-text index of tickets, kept in each database's own search engine.
 
 SQLite: an FTS5 table `ticket_search` (rowid = ticket id) with four columns,
-`title`, `body` (description and public replies), `internal` (staff notes) and
+`title`, `body` (description and public replies, then the names of their files),
+`internal` (staff notes, then the names of theirs) and
 `requester` (one token: a private-use character, `u` and the requester's id). A
 customer's search asks FTS5 for their token too, so that it reads only their own
 tickets' matches; no word a user types can match it.

@@ -25,6 +25,7 @@ from ticketdesk.models import Attachment, Comment, EventKind, User, utcnow
 from ticketdesk.models.attachments import FILENAME_MAX
 from ticketdesk.services.errors import NotFound, PermissionDenied, TooLarge, ValidationFailed
 from ticketdesk.services.file_links import FileLinks
+from ticketdesk.services.search_index import index_ticket
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.sizes import readable_size
@@ -128,6 +129,7 @@ class AttachmentManager:
             begin_write(self.session)
             ticket = self.tickets.get_ticket(actor, ticket_id)
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment_id, actor=actor)
+            index_ticket(self.session, ticket.id)
             self.session.commit()
         return files.items
 
@@ -229,6 +231,7 @@ class AttachmentManager:
         ticket = self.tickets.visible_ticket(actor, attachment.ticket_id)
         self.session.delete(attachment)
         self.tickets.record(ticket, actor, EventKind.FILE_REMOVED, attachment.filename, None)
+        index_ticket(self.session, ticket.id)
         self.session.commit()
         try:
             self.storage.delete(attachment.storage_key)

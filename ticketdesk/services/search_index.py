@@ -41,7 +41,8 @@ def index_ticket(session: Session, ticket_id: int) -> None:
 def index_new_ticket(
     session: Session, ticket_id: int, title: str, description: str, requester_id: int
 ) -> None:
-    """The index entry of a ticket just opened: from its text, with no comments to read."""
+    """The index entry of a ticket just opened without files: from its text, with no
+    comments or file names to read."""
     params = {"ticket_id": ticket_id, "title": title, "body": description}
     params["requester"] = requester_token(requester_id)
     connection = session.connection()
@@ -90,15 +91,28 @@ def index_all(connection) -> None:
 
 # FTS5's command to merge every segment of the index into one.
 SQLITE_OPTIMIZE = "INSERT INTO ticket_search (ticket_search) VALUES ('optimize')"
-# One index entry from the rows: title, description plus public replies, internal notes.
-SQLITE_INDEX_SQL = """
+# The names of ticket t's files, a line each after a line break: those on the
+# description and public replies, or those on internal notes.
+_FILE_NAMES = """(SELECT {newline} || {joined} FROM attachments a
+   LEFT JOIN comments c ON c.id = a.comment_id WHERE a.ticket_id = t.id AND {which})"""
+_SQLITE_NAMES = {"newline": "char(10)", "joined": "group_concat(a.filename, char(10))"}
+_SQLITE_PUBLIC_FILES = _FILE_NAMES.format(**_SQLITE_NAMES, which="coalesce(c.internal, 0) = 0")
+_SQLITE_NOTE_FILES = _FILE_NAMES.format(**_SQLITE_NAMES, which="c.internal = 1")
+_POSTGRESQL_NAMES = {"newline": "E'\\n'", "joined": "string_agg(a.filename, E'\\n' ORDER BY a.id)"}
+_POSTGRESQL_PUBLIC_FILES = _FILE_NAMES.format(**_POSTGRESQL_NAMES, which="c.internal IS NOT TRUE")
+_POSTGRESQL_NOTE_FILES = _FILE_NAMES.format(**_POSTGRESQL_NAMES, which="c.internal")
+# One index entry from the rows: title; description, public replies and the names of
+# their files; internal notes and theirs.
+SQLITE_INDEX_SQL = f"""
 INSERT INTO ticket_search (rowid, title, body, internal, requester)
 SELECT t.id, t.title,
   substr(t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10))
                                     FROM comments c WHERE c.ticket_id = t.id AND c.internal = 0),
-                                   ''), 1, :indexed_chars),
+                                   '')
+         || coalesce({_SQLITE_PUBLIC_FILES}, ''), 1, :indexed_chars),
   substr(coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
-                   WHERE c.ticket_id = t.id AND c.internal = 1), ''), 1, :indexed_chars),
+                   WHERE c.ticket_id = t.id AND c.internal = 1), '')
+         || coalesce({_SQLITE_NOTE_FILES}, ''), 1, :indexed_chars),
   char(57346) || 'u' || t.requester_id
 FROM tickets t"""
 
@@ -146,10 +160,11 @@ FROM (
   SELECT t.id, t.title,
     left(t.description || coalesce((SELECT E'\\n' || string_agg(c.body, E'\\n' ORDER BY c.id)
                                     FROM comments c WHERE c.ticket_id = t.id AND NOT c.internal),
-                                   ''), :indexed_chars) AS body,
+                                   '')
+         || coalesce({_POSTGRESQL_PUBLIC_FILES}, ''), :indexed_chars) AS body,
     left(coalesce((SELECT string_agg(c.body, E'\\n' ORDER BY c.id)
-                   FROM comments c WHERE c.ticket_id = t.id AND c.internal), ''), :indexed_chars)
-      AS internal
+                   FROM comments c WHERE c.ticket_id = t.id AND c.internal), '')
+         || coalesce({_POSTGRESQL_NOTE_FILES}, ''), :indexed_chars) AS internal
   FROM tickets t {{where}} OFFSET 0
 ) s,
 LATERAL (SELECT to_tsvector('english', s.title) AS title, to_tsvector('english', s.body) AS body,

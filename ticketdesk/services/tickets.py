@@ -51,6 +51,8 @@ from ticketdesk.services.workflow import authorise_changes
 class FilesToAttach(Protocol):
     """Files stored ahead of a change, recorded in its transaction (services.attachments)."""
 
+    items: list  # the files; none when the form had nothing attached
+
     def attach(
         self, session: Session, *, ticket_id: int, comment_id: int | None, actor: User
     ) -> None: ...
@@ -221,11 +223,13 @@ class TicketManager:
         ticket = self._insert_ticket(title, description, priority, queue, requester)
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=ticket.created_at)
         self.notifier.ticket_created(actor, ticket)
-        index_new_ticket(
-            self.session, ticket.id, ticket.title, ticket.description, ticket.requester_id
-        )
-        if files is not None:
+        if files is not None and files.items:
             files.attach(self.session, ticket_id=ticket.id, comment_id=None, actor=actor)
+            index_ticket(self.session, ticket.id)  # the files' names are words too
+        else:
+            index_new_ticket(
+                self.session, ticket.id, ticket.title, ticket.description, ticket.requester_id
+            )
         made = ticket.id  # after a lost idempotency race the rolled-back row is gone
         first = self._commit_once(actor, idempotency, "ticket", made)
         return ticket if first == made else self.get_ticket(actor, first)
@@ -379,10 +383,10 @@ class TicketManager:
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        index_ticket(self.session, ticket.id)
-        self.notifier.comment_added(actor, ticket, comment)
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
+        index_ticket(self.session, ticket.id)
+        self.notifier.comment_added(actor, ticket, comment)
         first = self._commit_once(actor, idempotency, scope, comment.id)
         return comment if first == comment.id else self.session.get(Comment, first)
 
