@@ -67,7 +67,9 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
     customer.get_by_role("searchbox", name="Search your tickets").fill("beeps")
     customer.get_by_role("button", name="Search").click()
     found = customer.get_by_role("row").filter(has_text="Laptop will not boot")
-    expect(found.locator(".snippet mark")).to_have_text("beeps")
+    # Marked in the description and in the attached file's name, beeps.txt.
+    expect(found.locator(".snippet mark")).to_have_text(["beeps", "beeps"])
+    expect(found.locator(".snippet")).to_contain_text("beeps.txt")
 
     staff = new_page()
     sign_in(staff, "sam@example.com", STAFF_PASSWORD)
