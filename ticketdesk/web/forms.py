@@ -233,8 +233,7 @@ NUMBER_HINT = {
 }
 STAFF_SEARCH_HINT = {
     **NUMBER_HINT,
-    "title": 'Words to find, "in quotes" for a phrase; #123 opens ticket 123; an email '
-    "address lists that person's tickets",
+    "title": NUMBER_HINT["title"] + "; an email address lists that person's tickets",
 }
 
 

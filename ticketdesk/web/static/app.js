@@ -118,22 +118,22 @@
         input.dispatchEvent(new Event("change", { bubbles: true }));
       }
 
-      message.addEventListener("paste", function (event) {
-        var files = event.clipboardData && event.clipboardData.files;
-        if (!files || !files.length) return;
-        event.preventDefault();
-        attach(files);
-      });
+      function attachFilesOf(transfer) {
+        // The event's files (in its clipboardData or dataTransfer), instead of its text.
+        return function (event) {
+          var files = event[transfer] && event[transfer].files;
+          if (!files || !files.length) return;
+          event.preventDefault();
+          attach(files);
+        };
+      }
+
+      message.addEventListener("paste", attachFilesOf("clipboardData"));
+      message.addEventListener("drop", attachFilesOf("dataTransfer"));
       message.addEventListener("dragover", function (event) {
         if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
           event.preventDefault();
         }
-      });
-      message.addEventListener("drop", function (event) {
-        var files = event.dataTransfer && event.dataTransfer.files;
-        if (!files || !files.length) return;
-        event.preventDefault();
-        attach(files);
       });
     });
   }
