@@ -120,3 +120,36 @@ def test_duplicate_queue_is_refused(admin_web):
 def test_admin_is_not_offered_to_deactivate_themselves(admin_web, admin):
     html = admin_web.html("/admin/users")
     assert f'action="/admin/users/{admin.id}/active"' not in html
+
+
+def test_people_page_finds_people_by_name_or_address(admin_web, factory, customer):
+    zed = factory.user(name="Zed Quill", email="zq@example.org")
+    html = admin_web.html("/admin/users?q=quill")
+    assert "zq@example.org" in html and customer.email not in html
+    assert f'href="/tickets?status=any&amp;requester={zed.id}"' in html  # their tickets
+    assert "Show everyone" in html
+    assert "example.org" not in admin_web.html("/admin/users?q=carla")
+    assert "starting with those" in admin_web.html("/admin/users?q=nobody")
+
+
+def test_a_change_made_from_a_search_returns_to_it(app, admin_web, factory):
+    zed = factory.user(name="Zed Quill", email="zq@example.org")
+    page = "/admin/users?q=quill"
+    action = f"/admin/users/{zed.id}/active?q=quill"
+    response = admin_web.submit(page, action, {f"a{zed.id}-active": "0"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/users?q=quill"
+    assert _user(app, zed.id) == ("customer", False)
+
+
+def test_the_people_page_pages_through_a_search(admin_web, factory, monkeypatch):
+    from ticketdesk.web import admin
+
+    monkeypatch.setattr(admin, "USERS_PER_PAGE", 2)
+    for index in range(3):
+        factory.user(name=f"Quill {index}")
+    first = admin_web.html("/admin/users?q=quill")
+    more = re.search(r'href="(/admin/users\?[^"]+)">More people', first).group(1)
+    assert "q=quill" in more
+    second = admin_web.html(more.replace("&amp;", "&"))
+    assert "Quill 2" in second and "Quill 0" not in second

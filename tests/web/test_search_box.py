@@ -128,3 +128,38 @@ def test_customers_cannot_list_someone_elses_tickets(
     html = customer_web.html(f"/tickets?requester={other_customer.id}&q={other_customer.email}")
 
     assert "Not yours" not in html
+
+
+def _people_found(html: str) -> str:
+    match = re.search(r'<section class="people-found.*?</section>', html, re.S)
+    return match.group(0) if match else ""
+
+
+def test_a_name_searched_shows_that_person_with_a_way_to_their_tickets(
+    staff_web, factory, customer, staff
+):
+    factory.ticket(customer, title="Printer jammed")
+    html = staff_web.html("/tickets?q=carl")
+    people = _people_found(html)
+    assert "Carla Customer" in people and customer.email in people
+    assert f"/tickets?status=any&amp;requester={customer.id}" in people
+    assert "assigned to them" not in people  # a customer is never assigned tickets
+    assert "No tickets match these filters." in html  # her name is in no ticket's text
+    colleague = _people_found(staff_web.html("/tickets?q=sam"))
+    assert f"/tickets?assignee={staff.id}" in colleague
+
+
+def test_people_are_offered_only_on_a_search_s_first_page_of_everyone(staff_web, factory, customer):
+    assert _people_found(staff_web.html("/tickets")) == ""
+    assert _people_found(staff_web.html("/tickets?q=otto")) == ""  # nobody so named
+    narrowed = staff_web.html(f"/tickets?q=carl&requester={customer.id}")
+    assert "Tickets from <strong>Carla Customer</strong>" in narrowed
+    assert _people_found(narrowed) == ""
+
+
+def test_many_people_found_are_cut_short_with_a_hint(staff_web, factory):
+    for index in range(6):
+        factory.user(name=f"Carlotta {index}")
+    people = _people_found(staff_web.html("/tickets?q=carlotta"))
+    assert people.count("requester=") == 5
+    assert "More people match" in people

@@ -126,9 +126,14 @@ def change_password(body: PasswordChangeIn):
 @bp.output(UserPage)
 @bp.doc(tags=["Users"], responses={403: "Staff only"})
 def list_users(query: UserQuery):
-    """List accounts, optionally by role (staff and admins)."""
+    """List accounts, optionally by role or by words of their name or address (staff
+    and admins)."""
     users = user_manager().list_users(
-        current_user(), role=query.role, limit=query.limit + 1, after_id=query.cursor
+        current_user(),
+        role=query.role,
+        text=query.q,
+        limit=query.limit + 1,
+        after_id=query.cursor,
     )
     return id_page(users, query.limit)
 

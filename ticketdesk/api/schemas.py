@@ -121,6 +121,12 @@ class UserPatch(In):
 
 class UserQuery(In):
     role: Role | None = None
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Words that start words of the name or email address: `carl` finds "
+        "Carla, `example` finds ann@example.com. Any other characters are plain text.",
+    )
     limit: int = Field(default=100, ge=1, le=100)
     cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
 

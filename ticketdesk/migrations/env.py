@@ -90,8 +90,14 @@ def run_migrations_online():
         return False
 
     def include_name(name, type_, parent_names):
-        """Leave the search index (FTS5 and its shadow tables; see 0002_search) to its DDL."""
-        return not (type_ == "table" and name.startswith("ticket_search"))
+        """Leave the search indexes to their own DDL: the tickets' (FTS5 and its shadow
+        tables; see 0002_search) and the people's (FTS5, or a generated column under a
+        GIN index; see 0018)."""
+        if type_ == "table":
+            return not name.startswith(("ticket_search", "people_search"))
+        if type_ == "column":
+            return not (parent_names["table_name"] == "users" and name == "search_words")
+        return not (type_ == "index" and name == "ix_users_search_words")
 
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:

@@ -9,6 +9,7 @@ from sqlalchemy import Row, select
 from ticketdesk.extensions import db
 from ticketdesk.models import HelpdeskStaff, User
 from ticketdesk.services.errors import PermissionDenied, ValidationFailed
+from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.users import normalise_email
 
 
@@ -66,3 +67,18 @@ def person(actor: User, *, user_id: int | None = None, email: str | None = None)
 
 
 _PERSON = select(User.id, User.name, User.email)
+
+
+def people_named(actor: User, text: str, *, limit: int) -> list[Row]:
+    """The newest `limit` people whose name or address has words starting with the
+    words of `text`, as (id, name, email, role): for staff searching tickets, whose
+    words may be someone's name. Newest rather than by name, so that a short word
+    found in thousands of names costs only the first few."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can look people up.")
+    words = words_of(text)
+    if not words:
+        return []
+    query = select(User.id, User.name, User.email, User.role)
+    found, user_id = people_matching(query, words, db.session.get_bind().dialect.name)
+    return list(db.session.execute(found.order_by(user_id.desc()).limit(limit)))

@@ -29,6 +29,7 @@ from ticketdesk.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
 from ticketdesk.services.transactions import begin_write
 
@@ -140,18 +141,26 @@ class UserManager:
         actor: User,
         *,
         role: Role | None = None,
+        text: str | None = None,
         limit: int = 100,
         after_id: int | None = None,
     ) -> list[User]:
-        """Staff may list people (to assign and to open tickets for them), by id."""
+        """Staff may list people (to assign and to open tickets for them), by id; with
+        `text`, only those whose name or address has words starting with its words."""
         if not actor.is_staff:
             raise PermissionDenied("Only staff can list users.")
-        query = select(User).order_by(User.id).limit(limit)
+        query, user_id = select(User), User.id
+        if text is not None:
+            words = words_of(text)
+            if not words:
+                return []
+            dialect = self.session.get_bind().dialect.name
+            query, user_id = people_matching(query, words, dialect)
         if role is not None:
             query = query.where(User.role == Role(role))
         if after_id is not None:
-            query = query.where(User.id > after_id)
-        return list(self.session.scalars(query))
+            query = query.where(user_id > after_id)
+        return list(self.session.scalars(query.order_by(user_id).limit(limit)))
 
     def update_user(self, actor: User, user_id: int, changes: dict) -> User:
         """An admin changes a name, a role or the active flag (never their own role or flag)."""

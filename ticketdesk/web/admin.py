@@ -8,7 +8,13 @@ from ticketdesk.models import Role
 from ticketdesk.services import queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import QueueForm, UserActiveForm, UserCreateForm, UserRoleForm
+from ticketdesk.web.forms import (
+    PeopleSearchForm,
+    QueueForm,
+    UserActiveForm,
+    UserCreateForm,
+    UserRoleForm,
+)
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import show_field_errors
 
@@ -36,8 +42,12 @@ def admin_users():
         else:
             flash(f"Created {user.role} account for {user.email}.", "success")
             return redirect(url_for("web.admin_users"))
+    search = PeopleSearchForm(request.args)
+    text = (search.q.data or "").strip() if search.validate() else ""
     after = request.args.get("after", type=int)
-    users = user_manager().list_users(actor(), limit=USERS_PER_PAGE + 1, after_id=after)
+    users = user_manager().list_users(
+        actor(), text=text or None, limit=USERS_PER_PAGE + 1, after_id=after
+    )
     more = len(users) > USERS_PER_PAGE
     users = users[:USERS_PER_PAGE]
     rows = [
@@ -52,8 +62,11 @@ def admin_users():
         "admin/users.html",
         title="People",
         form=form,
+        search=search,
+        searched=text,
+        here={"q": text or None, "after": after},
         rows=rows,
-        next_url=url_for("web.admin_users", after=users[-1].id) if more else None,
+        next_url=url_for("web.admin_users", after=users[-1].id, q=text or None) if more else None,
     ), (422 if form.errors else 200)
 
 
@@ -66,7 +79,7 @@ def admin_user_role(user_id: int):
         _update_user(user_id, {"role": Role(form.role.data)}, "Role changed.")
     else:
         flash("Choose a role.", "error")
-    return redirect(url_for("web.admin_users"))
+    return redirect(_back_to_people())
 
 
 @bp.post("/admin/users/<int:user_id>/active")
@@ -79,7 +92,13 @@ def admin_user_active(user_id: int):
         _update_user(user_id, {"active": active}, "Reactivated." if active else "Deactivated.")
     else:
         flash("That change could not be read; please try again.", "error")
-    return redirect(url_for("web.admin_users"))
+    return redirect(_back_to_people())
+
+
+def _back_to_people() -> str:
+    """The people page as the change was made from: the same search and page."""
+    q = request.args.get("q", "")[:200] or None
+    return url_for("web.admin_users", q=q, after=request.args.get("after", type=int))
 
 
 def _update_user(user_id: int, changes: dict, done: str) -> None:

@@ -233,7 +233,8 @@ NUMBER_HINT = {
 }
 STAFF_SEARCH_HINT = {
     **NUMBER_HINT,
-    "title": NUMBER_HINT["title"] + "; an email address lists that person's tickets",
+    "title": NUMBER_HINT["title"]
+    + "; an email address lists that person's tickets, and a name shows whom it matches",
 }
 
 
@@ -286,6 +287,22 @@ class OwnSearchForm(FlaskForm):
 
 
 # --- admin ----------------------------------------------------------------
+
+
+class PeopleSearchForm(FlaskForm):
+    """The people page's search by name or address, from the query string (no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        "Find people",
+        [Optional(), Length(max=200)],
+        render_kw={
+            "placeholder": "Name or email",
+            "title": "Words that start words of the name or address: carl finds Carla",
+        },
+    )
 
 
 class UserCreateForm(FlaskForm):

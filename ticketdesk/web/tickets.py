@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
-from ticketdesk.services.directory import person, staff_members
+from ticketdesk.services.directory import people_named, person, staff_members
 from ticketdesk.services.errors import DomainError, NotFound, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import team_counts
@@ -28,6 +28,7 @@ from ticketdesk.web.views import (
 )
 
 PAGE_SIZE = 25
+PEOPLE_SHOWN = 5
 # A ticket's number as the pages show it: "#123".
 TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
 # Typed into the staff's search box, an address of someone known lists their tickets.
@@ -67,6 +68,7 @@ def ticket_list():
         )
     except ValidationFailed:
         return _restart_paging()
+    people = _people_searched(user, filters, requester, form.cursor.data)
     bulk = BulkForm(next=request.full_path.rstrip("?"))
     bulk.assignee.choices = options(_bulk_assignee_choices(team))
     return render_template(
@@ -80,10 +82,21 @@ def ticket_list():
         team=team,
         queue_names={queue.id: queue.name for queue in queues},
         requester=requester,
+        people=people[:PEOPLE_SHOWN],
+        more_people=len(people) > PEOPLE_SHOWN,
         everyone_url=_list_url(requester=None, cursor=None) if requester else None,
         next_url=_page_url(page.next_cursor),
         first_url=_page_url("") if form.cursor.data else None,
     )
+
+
+def _people_searched(user, filters: TicketFilter, requester, cursor: str | None) -> list:
+    """People whose name or address the searched words start, shown above the first
+    page of tickets found: staff often type a customer's name to find their tickets,
+    which name them nowhere in their text."""
+    if not filters.text or requester is not None or cursor:
+        return []
+    return people_named(user, filters.text, limit=PEOPLE_SHOWN + 1)
 
 
 def _requester(form: FilterForm, user):
