@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, Base, enum_column, utcnow
@@ -53,6 +53,10 @@ class HelpdeskStaff:
     """The staff view of `User`: the people a ticket can be assigned to."""
 
     ROLES = (Role.STAFF, Role.ADMIN)
+    # The roles written out, not bound: SQLite uses a partial index only for a query
+    # whose WHERE holds the index's own condition, which no bound parameter matches.
+    ROLES_SQL = "role IN (" + ", ".join(f"'{role.value}'" for role in ROLES) + ")"
+    IS_STAFF = text(f"users.{ROLES_SQL}")
 
     @classmethod
     def can_hold_tickets(cls, user: User) -> bool:
@@ -61,9 +65,18 @@ class HelpdeskStaff:
     @classmethod
     def select_active(cls):
         """A query for every active staff member and admin, by name."""
-        return (
-            select(User).where(User.role.in_(cls.ROLES), User.active.is_(True)).order_by(User.name)
-        )
+        return select(User).where(cls.IS_STAFF, User.active.is_(True)).order_by(User.name)
+
+
+# The staff by name, from an index of theirs alone: among 200,000 customers, SQLite
+# scanned every account for the twenty to list (31 ms for each staff list page and
+# each new ticket's notices), as its statistics cannot tell that a role is rare.
+Index(
+    "ix_users_staff_by_name",
+    User.name,
+    sqlite_where=text(HelpdeskStaff.ROLES_SQL),
+    postgresql_where=text(HelpdeskStaff.ROLES_SQL),
+)
 
 
 class ApiToken(Base):

@@ -48,7 +48,7 @@ def staff_members(actor: User, *, active_only: bool = True) -> list[Row]:
     return list(db.session.execute(_ACTIVE_STAFF if active_only else _STAFF))
 
 
-_STAFF = select(User.id, User.name).where(User.role.in_(HelpdeskStaff.ROLES)).order_by(User.name)
+_STAFF = select(User.id, User.name).where(HelpdeskStaff.IS_STAFF).order_by(User.name)
 _ACTIVE_STAFF = _STAFF.where(User.active.is_(True))
 
 
