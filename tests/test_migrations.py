@@ -160,7 +160,8 @@ def test_upgraded_history_accepts_mail_events(bare_app):
 
 # Each engine's index is tuned by its own DDL (models/search.py): SQLite's FTS5 merges
 # segments eight to a level, PostgreSQL's GIN takes each write at once, no pending list,
-# and its documents stay in their rows.
+# and its documents stay in their rows; its people's words keep more statistics
+# (models/people_search.py).
 SEARCH_INDEX_SETTINGS = {
     "sqlite": [("SELECT v FROM ticket_search_config WHERE k = 'automerge'", 8)],
     "postgresql": [
@@ -172,6 +173,13 @@ SEARCH_INDEX_SETTINGS = {
             "SELECT attstorage FROM pg_attribute"
             " WHERE attrelid = 'ticket_search'::regclass AND attname = 'document'",
             "m",
+        ),
+        # Enough statistics of people's words for the planner to tell a word nobody's
+        # name holds (most words typed into the search box) from a common one.
+        (
+            "SELECT attstattarget FROM pg_attribute"
+            " WHERE attrelid = 'users'::regclass AND attname = 'search_words'",
+            1000,
         ),
     ],
 }

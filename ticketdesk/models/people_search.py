@@ -53,6 +53,12 @@ POSTGRESQL_DDL = (
     f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {WORDS_COLUMN} tsvector"
     f" GENERATED ALWAYS AS ({_WORDS}) STORED",
     f"CREATE INDEX IF NOT EXISTS {WORDS_INDEX} ON users USING gin ({WORDS_COLUMN})",
+    # Statistics of 10 times as many words as by default: with the default, a word
+    # nobody's name holds was guessed in 93 of 200,000 people, and the newest five were
+    # looked for by walking the ids from the newest, every one of them (58 ms, where
+    # the index answers in 1.2 ms). Most words typed into the staff's search box are
+    # such words.
+    f"ALTER TABLE users ALTER COLUMN {WORDS_COLUMN} SET STATISTICS 1000",
 )
 DROP_SQLITE = (
     "DROP TRIGGER IF EXISTS people_search_insert",
