@@ -16,6 +16,7 @@ from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Role
 from ticketdesk.services import queue_manager, user_manager
 from ticketdesk.services.errors import DomainError
+from ticketdesk.services.statistics import refresh_statistics
 
 SERVE_THREADS = 4
 
@@ -52,6 +53,7 @@ def initialise_database() -> bool:
     new = not inspect(db.engine).has_table("alembic_version")
     upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
     queue_manager().ensure_default_queue()
+    refresh_statistics(db.session())
     return new
 
 

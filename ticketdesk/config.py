@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 ENV_PREFIX = "TICKETDESK"
+SQLITE_CONNECTION_SECONDS = 3600
 
 DEFAULTS: dict[str, Any] = {
     # A file in the instance folder unless TICKETDESK_DATABASE_URL says otherwise.
@@ -142,7 +143,13 @@ def _settle_database_url(app: Flask) -> None:
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    if not url.startswith("sqlite"):
+    if url.startswith("sqlite"):
+        # A SQLite connection reads the planner's statistics as it opens: reopened about
+        # hourly, each plans with those `ticketdesk worker` remakes (services/statistics).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("pool_recycle", SQLITE_CONNECTION_SECONDS)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
         # A server may have dropped a pooled connection (restart, failover, idle timeout):
         # test each one as it leaves the pool. A SQLite file cannot drop a connection.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from ticketdesk.mail.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
 from ticketdesk.services.outbox import BatchResult, OutboxManager
+from ticketdesk.services.statistics import refresh_statistics
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +43,27 @@ def transport_from_config(config: Mapping[str, Any], instance_path: str) -> Tran
     return FolderTransport(config.get("MAIL_OUTBOX_DIR") or Path(instance_path) / "outbox")
 
 
-PURGE_EVERY_SECONDS = 3600
+HOUSEKEEPING_EVERY_SECONDS = 3600
 
 
-def _purge_now_and_then(outbox: Callable[[], OutboxManager], last_purge: float) -> float:
-    """Drop old sent messages about once an hour, while the worker has nothing to do."""
+def _housekeeping_now_and_then(outbox: Callable[[], OutboxManager], last_done: float) -> float:
+    """About once an hour, while the worker has nothing to do: drop old sent messages,
+    and remake SQLite's planner statistics if the tickets have doubled or halved."""
     now = time.monotonic()
-    if last_purge and now - last_purge < PURGE_EVERY_SECONDS:
-        return last_purge
+    if last_done and now - last_done < HOUSEKEEPING_EVERY_SECONDS:
+        return last_done
     manager = outbox()
     try:
         purged = manager.purge_sent()
+        analyzed = refresh_statistics(manager.session)
     except OperationalError as error:
         manager.session.rollback()
-        log.warning("outbox purge skipped: %s", error)
-        return last_purge
+        log.warning("housekeeping skipped: %s", error)
+        return last_done
     if purged:
         log.info("purged %s sent message(s) past retention", purged)
+    if analyzed:
+        log.info("remade the planner's statistics of the database")
     return now
 
 
@@ -74,7 +79,7 @@ def run_worker(
     """Deliver due batches; with `once`, stop when nothing is due. Returns the totals."""
     worker_id = worker_id or make_worker_id()
     total = BatchResult()
-    last_purge = 0.0
+    last_housekeeping = 0.0
     try:
         while True:
             manager = outbox()
@@ -98,7 +103,7 @@ def run_worker(
                 transport.close()
                 if once:
                     return total
-                last_purge = _purge_now_and_then(outbox, last_purge)
+                last_housekeeping = _housekeeping_now_and_then(outbox, last_housekeeping)
                 time.sleep(interval)
     finally:
         transport.close()
