@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import make_url
 
 ENV_PREFIX = "TICKETDESK"
 SQLITE_CONNECTION_SECONDS = 3600
@@ -144,6 +145,8 @@ def _settle_database_url(app: Flask) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
+        if make_url(url).database in (None, "", ":memory:"):
+            return  # a database in memory lives as long as its one connection
         # A SQLite connection reads the planner's statistics as it opens: reopened about
         # hourly, each plans with those `ticketdesk worker` remakes (services/statistics).
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
