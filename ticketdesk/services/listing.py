@@ -107,9 +107,11 @@ def with_people(query: Select) -> Select:
     )
 
 
-def page_with_people(query: Select, sort: TicketSort, *, after: bool, limit=None) -> Select:
+def page_with_people(
+    query: Select, sort: TicketSort, *, after: bool, limit=None, column=None
+) -> Select:
     """`limit` (by default the bound `limit`) of `query`'s tickets in `sort` order, after
-    the bound cursor values or not, as summary columns.
+    the bound cursor values or not, as summary columns (`column`: as `keyset_order`).
 
     The page is taken from the tickets alone and only then joined to its people. Joined
     first, a misestimate could cost the whole range: PostgreSQL estimates a keyset's
@@ -119,7 +121,7 @@ def page_with_people(query: Select, sort: TicketSort, *, after: bool, limit=None
     """
     tickets = query.with_only_columns(*_TICKET_COLUMNS)
     limit = bindparam("limit") if limit is None else limit
-    page = keyset_order(tickets, sort, after=after).limit(limit).subquery("page")
+    page = keyset_order(tickets, sort, after=after, column=column).limit(limit).subquery("page")
     requester = _requester.c.id == page.c.requester_id
     return (
         select(*(page.c[column.key] for column in _TICKET_COLUMNS), *_PEOPLE)
@@ -354,7 +356,13 @@ def _shaped_statement(
 @functools.lru_cache(maxsize=512)
 def _sorted_matches(filters: tuple[str, ...], own_only: bool, sort: TicketSort, after: bool):
     """SQLite's page of one shape found through the filters' indexes and sorted: the order's
-    keys are written so that no index offers them."""
-    query = with_people(_filtered(filters, own_only))
+    keys are written so that no index offers them.
+
+    The page is taken from the tickets alone, then joined to its people. Joined first,
+    statistics that put a third of the tickets in each status led SQLite to scan every
+    customer and read each one's tickets: 2.5 s a page at a million tickets, for the
+    2,260 unresolved ones of a helpdesk that closes its tickets.
+    """
     limit = bindparam("limit", type_=Integer)
-    return keyset_order(query, sort, after=after, column=_unindexed).limit(limit)
+    filtered = _filtered(filters, own_only)
+    return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)
