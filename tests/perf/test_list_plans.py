@@ -68,14 +68,15 @@ def test_sqlite_walks_the_date_index_for_the_whole_list_whatever_the_page_size(a
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_finds_a_list_through_its_filters_once_the_walk_runs_out(app, client, monkeypatch):
     """In the seed only open tickets are unassigned: walking for unassigned ones in progress
-    reads the whole index. Past its budget the walk stops, and the filters' indexes
-    find the page instead."""
+    or waiting (a quarter of the tickets) reads the whole index. Past its budget the walk
+    stops, and the filters' indexes find the page instead."""
     monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 2000)
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
+    query = "status=in_progress&status=waiting&assignee_id=none&sort=-priority"
 
     with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
-        found = staff.get("/api/v1/tickets?status=in_progress&assignee_id=none&sort=-priority")
+        found = staff.get(f"/api/v1/tickets?{query}")
 
     assert found.status_code == 200 and found.json["items"] == []
     walked, searched = ([row[3] for row in plan] for plan in plans)
@@ -241,3 +242,22 @@ def test_sqlite_finds_a_page_through_its_filters_before_joining_its_people(
     searched = [row[3] for row in plans[-1]]
     tables = [step for step in searched if " tickets " in step or " requester " in step]
     assert "USING INDEX ix_tickets_status_created" in tables[0], searched
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("sort", ["-updated_at", "-priority"])
+def test_sqlite_sorts_the_tickets_of_statuses_that_hold_few_rather_than_walk(app, client, sort):
+    """A helpdesk that closes its tickets keeps few unresolved, spread over years of the
+    last-update and priority orders: walking either for them read a row for each ticket
+    passed, 97 ms at a million before its budget ran out, against 8.7 ms to sort them.
+    The triggers' counts tell how many a status holds; SQLite's statistics, an average."""
+    seed(app, SEEDED)  # a tenth of them waiting: few by the rule of `_few_in_statuses`
+    staff = _signed_in(client, BENCH_STAFF_EMAIL)
+
+    with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
+        assert staff.get(f"/api/v1/tickets?status=waiting&sort={sort}").status_code == 200
+
+    [plan] = plans
+    steps = [row[3] for row in plan]
+    assert any("tickets USING INDEX ix_tickets_status_created" in step for step in steps), steps
+    assert not any("ix_tickets_updated" in s or "ix_tickets_priority" in s for s in steps), steps
