@@ -193,10 +193,10 @@ def list_rows(
     if session.get_bind().dialect.name == "postgresql":
         return summaries(session.execute(_shaped_statement(*shape, True, None), values))
     walk = _walks(*shape[:3])
+    if (walk or _dates_across_statuses(*shape[:3])) and _few_in_statuses(session, values):
+        return summaries(session.execute(_sorted_matches(*shape, _STATUS_FILTERS), values))
     if walk is None:
         return summaries(session.execute(_shaped_statement(*shape, False, None), values))
-    if _few_in_statuses(session, values):
-        return summaries(session.execute(_sorted_matches(*shape, _STATUS_FILTERS), values))
     try:
         with sqlite_step_limit(session, WALK_STEPS):
             return summaries(session.execute(_shaped_statement(*shape, False, walk), values))
@@ -351,6 +351,18 @@ def _walks(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> Ticket
     """
     broad = not own_only and set(filters) <= _BROAD_FILTERS
     return sort if broad and sort in _SERVED_BY else None
+
+
+def _dates_across_statuses(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> bool:
+    """Whether SQLite finds this date-ordered list by walking an index past tickets of
+    other statuses: several statuses (one status's index keeps the date order itself)
+    and another filter, whose index SQLite walks in date order, reading each row for
+    its status (0.1-0.2 s at a million tickets for the urgent unresolved ones of a
+    queue, where 2,260 were unresolved). Several statuses alone are found walking the
+    date index, whose rows lie in the table in that order: fast enough, and the staff's
+    default list is left as it is."""
+    broad = not own_only and set(filters) <= _BROAD_FILTERS
+    return broad and "statuses" in filters and len(filters) > 1 and sort not in _SERVED_BY
 
 
 # SQLite steps a walk may take: about 4 per ticket walked (4.3 M for a million), so some
