@@ -70,7 +70,7 @@ def test_sqlite_finds_a_list_through_its_filters_once_the_walk_runs_out(app, cli
     """In the seed only open tickets are unassigned: walking for unassigned ones in progress
     or waiting (a quarter of the tickets) reads the whole index. Past its budget the walk
     stops, and the filters' indexes find the page instead."""
-    monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 2000)
+    monkeypatch.setattr("ticketdesk.services.sqlite_plans.WALK_STEPS", 2000)
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
     query = "status=in_progress&status=waiting&assignee_id=none&sort=-priority"
@@ -93,7 +93,7 @@ def test_sqlite_pages_are_the_same_walked_or_found_through_filters(app, client, 
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
     walked = _ids_of_pages(staff, query)
-    monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 0)
+    monkeypatch.setattr("ticketdesk.services.sqlite_plans.WALK_STEPS", 0)
 
     assert _ids_of_pages(staff, query) == walked and len(walked) == 3
 
@@ -233,7 +233,7 @@ def test_sqlite_finds_a_page_through_its_filters_before_joining_its_people(
     one's tickets, 2.5 s a page at a million tickets for a helpdesk's few unresolved."""
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
-    monkeypatch.setattr("ticketdesk.services.listing.WALK_STEPS", 0)
+    monkeypatch.setattr("ticketdesk.services.sqlite_plans.WALK_STEPS", 0)
     query = "status=open&status=in_progress&status=waiting&sort=-updated_at"
 
     with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:
@@ -251,7 +251,7 @@ def test_sqlite_sorts_the_tickets_of_statuses_that_hold_few_rather_than_walk(app
     last-update and priority orders: walking either for them read a row for each ticket
     passed, 97 ms at a million before its budget ran out, against 8.7 ms to sort them.
     The triggers' counts tell how many a status holds; SQLite's statistics, an average."""
-    seed(app, SEEDED)  # a tenth of them waiting: few by the rule of `_few_in_statuses`
+    seed(app, SEEDED)  # a tenth of them waiting: few by the rule of `sqlite_plans.few_in_statuses`
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
 
     with explained(app, "EXPLAIN QUERY PLAN", PAGES) as plans:

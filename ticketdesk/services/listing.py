@@ -15,13 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, bindparam, case, func, or_, select
+from sqlalchemy import Integer, Select, bindparam, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from ticketdesk.models import Priority, Role, Ticket, TicketStatus, TicketStatusCount, User
+from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
+from ticketdesk.services import sqlite_plans
 from ticketdesk.services.pagination import (
     TicketSort,
     cursor_values,
@@ -29,6 +30,7 @@ from ticketdesk.services.pagination import (
     sort_key,
     sort_order,
 )
+from ticketdesk.services.sqlite_plans import SERVED_BY, STATUS_FILTERS
 from ticketdesk.services.transactions import interrupted, sqlite_step_limit
 
 
@@ -180,9 +182,10 @@ def list_rows(
 
     Each statement is built once per shape (filters set, whose tickets, order, cursor
     or not) and run with bound values: building and hashing a SELECT cost a sixth of a
-    list request. Where SQLite walks an order's index (see `_walks`), the walk has a
-    budget: filters that match few tickets or none walked the whole index (0.5 s at a
-    million), and past the budget the filters' own indexes find the page, sorted.
+    list request. On SQLite, `sqlite_plans` chooses how some lists are found: from the
+    status index when their statuses hold few tickets; else by walking an order's index
+    within a budget (filters that match few tickets or none walked the whole index, 0.5 s
+    at a million), past which the filters' own indexes find the page, sorted.
     """
     if _either_side_alone(filters):
         return _merged_sides(session, actor, filters, sort, cursor=cursor, limit=limit)
@@ -192,45 +195,19 @@ def list_rows(
     values |= cursor_values(cursor, sort) if cursor else {}
     if session.get_bind().dialect.name == "postgresql":
         return summaries(session.execute(_shaped_statement(*shape, True, None), values))
-    walk = _walks(*shape[:3])
-    if (walk or _dates_across_statuses(*shape[:3])) and _few_in_statuses(session, values):
-        return summaries(session.execute(_sorted_matches(*shape, _STATUS_FILTERS), values))
+    walk = sqlite_plans.walked_order(*shape[:3])
+    sorts_few = walk or sqlite_plans.dates_across_statuses(*shape[:3])
+    if sorts_few and sqlite_plans.few_in_statuses(session, values):
+        return summaries(session.execute(_sorted_matches(*shape, STATUS_FILTERS), values))
     if walk is None:
         return summaries(session.execute(_shaped_statement(*shape, False, None), values))
     try:
-        with sqlite_step_limit(session, WALK_STEPS):
+        with sqlite_step_limit(session, sqlite_plans.WALK_STEPS):
             return summaries(session.execute(_shaped_statement(*shape, False, walk), values))
     except OperationalError as error:
         if not interrupted(error):
             raise
     return summaries(session.execute(_sorted_matches(*shape, None), values))
-
-
-def _few_in_statuses(session: Session, values: dict[str, object]) -> bool:
-    """Whether the statuses asked for hold few of the tickets, by the triggers' counts:
-    so few that sorting all of them costs less than walking an order's index past the
-    others to fill a page, which reads a row of the table for each ticket passed, in no
-    order. A helpdesk that closes its tickets keeps few unresolved, spread over years of
-    the last-update and priority orders: at a million tickets, 2,260 of them took 97 ms
-    of walking to use up its budget, against 8.7 ms to sort. SQLite's statistics tell
-    only how many tickets a status holds on average.
-
-    Few: n tickets of N in all with n * n <= FEW_SQUARED * N (10,000 of a million,
-    1,000 of 10,000); walking for them passes N / n tickets for each one found.
-    """
-    statuses = values.get("statuses") or ([values["status"]] if "status" in values else [])
-    if not statuses:
-        return False
-    few, every = session.execute(_IN_STATUSES, {"statuses": statuses}).one()
-    return few * few <= FEW_SQUARED * every
-
-
-_in_statuses = TicketStatusCount.status.in_(bindparam("statuses", expanding=True))
-_IN_STATUSES = select(
-    func.coalesce(func.sum(case((_in_statuses, TicketStatusCount.total), else_=0)), 0),
-    func.coalesce(func.sum(TicketStatusCount.total), 0),
-)
-FEW_SQUARED = 100
 
 
 def _either_side_alone(filters: TicketFilter) -> bool:
@@ -328,7 +305,7 @@ def _filtered(
 ) -> Select:
     """The tickets that pass `filters`; with `indexed`, SQLite may find them through the
     indexes of those filters only (the others' conditions are written under unary plus):
-    to walk an order's index (see `_walks`), or to start from the statuses' index."""
+    to walk an order's index, or to start from the statuses' index (see `sqlite_plans`)."""
     conditions = [
         _UNINDEXED_CONDITIONS[name]
         if indexed is not None and name not in indexed
@@ -337,44 +314,6 @@ def _filtered(
     ]
     query = select(_tickets).where(*conditions)
     return query.where(_OWN) if own_only else query
-
-
-def _walks(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> TicketSort | None:
-    """`sort` when SQLite should walk its index for this list, else None.
-
-    No filter's index keeps the last-update or priority order (each is by date), and
-    SQLite weighs walking that order's index against finding a filter's tickets and
-    sorting them all, with no regard for the LIMIT: for the unassigned tickets by last
-    update it sorted 100,000 of them, or walked every customer's (0.8-1.9 s at a million).
-    Filters that match many tickets find a page in a few hundred steps of the walk.
-    A customer's own tickets are few: sorting them is right, and SQLite is left to it.
-    """
-    broad = not own_only and set(filters) <= _BROAD_FILTERS
-    return sort if broad and sort in _SERVED_BY else None
-
-
-def _dates_across_statuses(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> bool:
-    """Whether SQLite finds this date-ordered list by walking an index past tickets of
-    other statuses: several statuses (one status's index keeps the date order itself)
-    and another filter, whose index SQLite walks in date order, reading each row for
-    its status (0.1-0.2 s at a million tickets for the urgent unresolved ones of a
-    queue, where 2,260 were unresolved). Several statuses alone are found walking the
-    date index, whose rows lie in the table in that order: fast enough, and the staff's
-    default list is left as it is."""
-    broad = not own_only and set(filters) <= _BROAD_FILTERS
-    return broad and "statuses" in filters and len(filters) > 1 and sort not in _SERVED_BY
-
-
-# SQLite steps a walk may take: about 4 per ticket walked (4.3 M for a million), so some
-# 23,000 tickets, 15 ms. Past it, the filters' own indexes find the page, sorted.
-WALK_STEPS = 100_000
-# The filters whose index also keeps each such order (priority leads the priority index).
-_SERVED_BY = {
-    TicketSort.RECENTLY_UPDATED: frozenset(),
-    TicketSort.MOST_URGENT: frozenset({"priority"}),
-}
-_STATUS_FILTERS = frozenset({"status", "statuses"})
-_BROAD_FILTERS = {"status", "statuses", "priority", "queue_id", "unassigned", "assignee_id"}
 
 
 @functools.lru_cache(maxsize=512)
@@ -399,7 +338,7 @@ def _shaped_statement(
     limit = bindparam("limit", type_=Integer, literal_execute=whole_list)
     if planned:
         return page_with_people(_filtered(filters, own_only), sort, after=after, limit=limit)
-    query = with_people(_filtered(filters, own_only, _SERVED_BY[walk] if walk else None))
+    query = with_people(_filtered(filters, own_only, SERVED_BY[walk] if walk else None))
     return keyset_order(query, sort, after=after).limit(limit)
 
 
