@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from tests.conftest import PG_URL
 from tests.factories import ApiClient
+from tests.perf.paging import ids_of_pages
 from tests.perf.seeding import PASSWORD, seed
 from tests.perf.statements import explained, plan_steps
 from ticketdesk.extensions import db
@@ -92,21 +93,10 @@ def test_sqlite_finds_a_list_through_its_filters_once_the_walk_runs_out(app, cli
 def test_sqlite_pages_are_the_same_walked_or_found_through_filters(app, client, monkeypatch, query):
     seed(app, SEEDED)
     staff = _signed_in(client, BENCH_STAFF_EMAIL)
-    walked = _ids_of_pages(staff, query)
+    walked = ids_of_pages(staff, query)
     monkeypatch.setattr("ticketdesk.services.sqlite_plans.WALK_STEPS", 0)
 
-    assert _ids_of_pages(staff, query) == walked and len(walked) == 3
-
-
-def _ids_of_pages(client, query: str, pages: int = 3) -> list[list[int]]:
-    found, cursor = [], None
-    for _ in range(pages):
-        page = client.get(
-            f"/api/v1/tickets?{query}&limit=10" + (f"&cursor={cursor}" if cursor else "")
-        ).json
-        found.append([ticket["id"] for ticket in page["items"]])
-        cursor = page["next_cursor"]
-    return found
+    assert ids_of_pages(staff, query) == walked and len(walked) == 3
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -20,6 +20,9 @@ SEARCH_QUERIES = LIST_QUERIES + 1
 # PostgreSQL reads the newest id, then ranks the newest matches one id-block window at
 # a time (one window here; a few past 10,000 tickets, however long the page).
 RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES + 2}
+# In an order, SQLite first asks whether the words are in many tickets, to walk the
+# order for them (see search._Sqlite.sorted_rows).
+SORTED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
 # The ticket with its people, the comments with their authors.
 DETAIL_QUERIES = 2
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -78,7 +81,7 @@ def _statements_for(app, client, path):
         ("&status=open", LIST_QUERIES),
         ("&sort=-updated_at", LIST_QUERIES),
         ("&q=printer", RANKED_SEARCH_QUERIES),
-        ("&q=printer&sort=-priority", SEARCH_QUERIES),
+        ("&q=printer&sort=-priority", SORTED_SEARCH_QUERIES),
     ],
 )
 def test_list_query_count_does_not_grow_with_page_size(

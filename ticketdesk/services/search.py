@@ -31,6 +31,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    exists,
     func,
     literal_column,
     or_,
@@ -39,11 +40,12 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Ticket
 from ticketdesk.models import search as _search_schema  # noqa: F401  (registers the DDL)
-from ticketdesk.services import search_index
+from ticketdesk.services import search_index, sqlite_plans
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import (
     TicketSummary,
@@ -58,6 +60,7 @@ from ticketdesk.services.pagination import (
     keyset_order,
     ticket_cursor,
 )
+from ticketdesk.services.transactions import interrupted, sqlite_step_limit
 
 MAX_TERMS = 12
 MAX_RANKED = 1000
@@ -143,11 +146,10 @@ def search_page(
         if cursor:
             values |= _rank_cursor_values(cursor)
         ranked = engine.ranked(session, query, values)
-        statement = _ranked_page(query, ranked, engine.best_first)
+        rows = session.execute(_ranked_page(query, ranked, engine.best_first), values).all()
     else:
-        statement = _sorted_page(query, engine.narrow, sort, bool(cursor), engine.planned)
         values |= cursor_values(cursor, sort) if cursor else {}
-    rows = session.execute(statement, values).all()
+        rows = engine.sorted_rows(session, query, sort, bool(cursor), values)
     more = len(rows) > limit
     rows = rows[:limit]
     # Snippets for this page only: made for every match, they would cost more than the search.
@@ -202,7 +204,6 @@ class _Sqlite:
     """
 
     best_first = "asc"
-    planned = False  # SQLite joins in nested loops: see listing.page_with_people
 
     def __init__(self, phrases: list[list[str]], *, customer: bool, requester: int | None) -> None:
         # An FTS5 string is a phrase of its words; strings side by side must all match.
@@ -233,6 +234,29 @@ class _Sqlite:
         values["floor"] = session.scalar(_sqlite_floor(query), values)
         return _sqlite_ranked(query, values["floor"] is not None, "after_rank" in values)
 
+    def sorted_rows(
+        self, session: Session, query: Select, sort: TicketSort, after: bool, values: dict
+    ) -> list:
+        """The page of `query`'s matches in `sort` order.
+
+        For words in many tickets, by walking the order's index and asking FTS5 whether
+        each ticket matches: newest first, for a word in 61% of a million tickets,
+        sorting every match took 1.5 s, walking for the newest 25 under 1 ms. The walk
+        has the lists' budget (filters may leave few of the matches), and words in few
+        tickets are found and sorted at once, as before.
+        """
+        every_match = _sorted_page(query, self.narrow, sort, after, False)
+        many = values | {"many_offset": MANY_MATCHES - 1}
+        if self.one_requester or session.scalar(_MANY_MATCHES, many) is None:
+            return session.execute(every_match, values).all()
+        try:
+            with sqlite_step_limit(session, sqlite_plans.WALK_STEPS):
+                return session.execute(_walked_page(query, sort, after), values).all()
+        except OperationalError as error:
+            if not interrupted(error):
+                raise
+        return session.execute(every_match, values).all()
+
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, snippet text) of each of these tickets: from the public text where a word
         was found there, else (staff) from the notes where one was found there, else the
@@ -253,6 +277,25 @@ class _Sqlite:
 
 
 _FTS_MATCH = _FTS.op("MATCH")(bindparam("match"))
+# Words in more tickets than this are walked for in an order (see `_Sqlite.sorted_rows`):
+# the rowid of the match that many from the newest, if there is one.
+MANY_MATCHES = 2000
+_MANY_MATCHES = (
+    select(_search.c.rowid)
+    .where(_FTS_MATCH)
+    .order_by(_search.c.rowid.desc())
+    .offset(bindparam("many_offset"))
+    .limit(1)
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _walked_page(query: Select, sort: TicketSort, after: bool) -> Select:
+    """The page of `query`'s matches in `sort` order, found by walking the tickets in that
+    order and asking FTS5 about each one."""
+    matches = exists().where(_FTS_MATCH, _search.c.rowid == _tickets.c.id)
+    page = keyset_order(with_people(query.where(matches)), sort, after=after)
+    return page.limit(bindparam("limit"))
 
 
 @functools.lru_cache(maxsize=256)
@@ -289,7 +332,6 @@ class _Postgres:
     """
 
     best_first = "desc"
-    planned = True
 
     def __init__(self, phrases: list[list[str]], pieces: list[str], staff: bool) -> None:
         # `:AB` keeps a customer's query to the title and public text.
@@ -353,6 +395,12 @@ class _Postgres:
             found, best = found + more, best + better
             lower = start
         return sorted(best, key=lambda match: (-match[1], -match[0]))[: values["limit"]]
+
+    def sorted_rows(
+        self, session: Session, query: Select, sort: TicketSort, after: bool, values: dict
+    ) -> list:
+        """The page of `query`'s matches in `sort` order."""
+        return session.execute(_sorted_page(query, self.narrow, sort, after, True), values).all()
 
     def snippets(self, session: Session, ticket_ids: list[int]):
         """(id, headline text) of each of these tickets, from the conversation: see
