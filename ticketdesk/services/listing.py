@@ -126,7 +126,7 @@ def page_with_people(
     page = keyset_order(tickets, sort, after=after, column=column).limit(limit).subquery("page")
     requester = _requester.c.id == page.c.requester_id
     return (
-        select(*(page.c[column.key] for column in _TICKET_COLUMNS), *_PEOPLE)
+        select(*(page.c[ticket_column.key] for ticket_column in _TICKET_COLUMNS), *_PEOPLE)
         .join_from(page, _requester, requester)
         .outerjoin(_assignee, _assignee.c.id == page.c.assignee_id)
         .order_by(*sort_order(page.c, sort))
