@@ -21,7 +21,7 @@ SEARCH_QUERIES = LIST_QUERIES + 1
 # a time (one window here; a few past 10,000 tickets, however long the page).
 RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES + 2}
 # In an order, SQLite first asks whether the words are in many tickets, to walk the
-# order for them (see search._Sqlite.sorted_rows).
+# order for them (see search_sqlite.SqliteSearch.sorted_rows).
 SORTED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
 # The ticket with its people, the comments with their authors.
 DETAIL_QUERIES = 2

@@ -23,7 +23,7 @@ from ticketdesk.extensions import db
 from ticketdesk.models import Priority, Role, User
 from ticketdesk.seed import RARE_WORD
 from ticketdesk.services.listing import filtered_tickets
-from ticketdesk.services.search import _window_statement
+from ticketdesk.services.search_postgres import _window_statement
 from ticketdesk.services.tickets import TicketFilter
 
 
@@ -66,7 +66,7 @@ def test_a_filtered_search_reads_each_match_once_however_many_windows(
     """Each window reads its own id blocks: filtered, the windows once looked for the
     word alone, and each read every match below it again (0.2-0.3 s at a million)."""
     monkeypatch.setattr("ticketdesk.services.search_index.ID_BLOCK", 4)
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 3)
     urgent = []
     for n in range(24):
         priority = Priority.URGENT if n % 6 == 0 else Priority.NORMAL
@@ -90,7 +90,7 @@ def test_a_filtered_window_driven_by_the_filters_reads_only_its_own_blocks(
     """Read from the filters' side, a window once took every filtered ticket in the
     table, though only its blocks' could match (at 1M, 20,101 for 890 matches, 0.5 s)."""
     monkeypatch.setattr("ticketdesk.services.search_index.ID_BLOCK", 4)
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 3)
     kettles = []
     for n in range(24):
         ticket = factory.ticket(

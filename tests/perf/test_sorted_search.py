@@ -36,7 +36,7 @@ def kettles(factory, customer, other_customer):
 @pytest.mark.parametrize("query", QUERIES)
 def test_walked_and_sorted_searches_give_the_same_pages(as_staff, kettles, monkeypatch, query):
     sorted_pages = ids_of_pages(as_staff, query, pages=4, limit=3)
-    monkeypatch.setattr("ticketdesk.services.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("ticketdesk.services.search_sqlite.MANY_MATCHES", 1)
     walked_pages = ids_of_pages(as_staff, query, pages=4, limit=3)
     monkeypatch.setattr("ticketdesk.services.sqlite_plans.WALK_STEPS", 0)
     budget_spent = ids_of_pages(as_staff, query, pages=4, limit=3)
@@ -47,7 +47,7 @@ def test_walked_and_sorted_searches_give_the_same_pages(as_staff, kettles, monke
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_word_in_many_tickets_is_walked_for_in_date_order(app, as_staff, kettles, monkeypatch):
-    monkeypatch.setattr("ticketdesk.services.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("ticketdesk.services.search_sqlite.MANY_MATCHES", 1)
 
     with explained(app, "EXPLAIN QUERY PLAN", ("FROM tickets",)) as plans:
         assert as_staff.get("/api/v1/tickets?q=kettle&sort=-created_at").status_code == 200

@@ -244,7 +244,7 @@ def test_failed_write_leaves_index_unchanged(app, as_customer, factory, customer
 def test_ranking_cap_applies_after_filters(
     monkeypatch, as_customer, factory, customer, other_customer
 ):
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 2)
     own = factory.ticket(customer, title="Router resets")
     for _ in range(3):
         factory.ticket(other_customer, title="Router resets too")
@@ -253,7 +253,7 @@ def test_ranking_cap_applies_after_filters(
 
 
 def test_only_the_newest_matches_are_ranked_past_the_cap(monkeypatch, as_staff, factory, customer):
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 2)
     factory.ticket(customer, title="Router", description="router router")
     newer = [factory.ticket(customer, title="Other", description="a router").id for _ in range(2)]
 
@@ -261,7 +261,7 @@ def test_only_the_newest_matches_are_ranked_past_the_cap(monkeypatch, as_staff, 
 
 
 def test_staff_filters_apply_before_the_cap(monkeypatch, app, as_staff, factory, customer, staff):
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 2)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 2)
     still_open = factory.ticket(customer, title="Router resets")
     for _ in range(3):
         close(app, factory, staff, factory.ticket(customer, title="Router resets too"))
@@ -270,7 +270,7 @@ def test_staff_filters_apply_before_the_cap(monkeypatch, app, as_staff, factory,
 
 
 def test_search_pages_cover_the_ranked_window_once(monkeypatch, as_staff, factory, customer):
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 3)
     for n in range(2):
         factory.ticket(customer, title=f"Printer smudges {n}")
     newest = {factory.ticket(customer, title=f"Printer smudges {n}").id for n in range(3)}
@@ -324,7 +324,7 @@ def test_snippets_show_the_conversation_not_the_title_again(
 def small_id_blocks(monkeypatch):
     """Id blocks of 2 tickets and a window of 3 matches, so a few tickets span many blocks."""
     monkeypatch.setattr("ticketdesk.services.search_index.ID_BLOCK", 2)
-    monkeypatch.setattr("ticketdesk.services.search.MAX_RANKED", 3)
+    monkeypatch.setattr("ticketdesk.services.search_sql.MAX_RANKED", 3)
 
 
 def test_newest_matches_are_gathered_across_id_blocks(small_id_blocks, as_staff, factory, customer):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.models.search import POSTGRESQL_GIN
 
 # Ticket ids per block of the PostgreSQL document's `<word>#<block>` lexemes (see
-# services/search.py, `_Postgres`).
+# services/search_postgres.py, `PostgresSearch`).
 ID_BLOCK = 10_000
 # The longest lexeme given a block form: a query word is at most 500 characters of four
 # bytes, and a tsvector's lexeme at most 2,047 bytes.
@@ -121,7 +121,7 @@ INSERT INTO ticket_search (rowid, title, body, internal, requester)
 VALUES (:ticket_id, :title, :body, '', :requester)"""
 
 # The PostgreSQL document of weighted `words`: those words, and each again as `<word>#<id
-# block>` (see services/search.py, `_Postgres`), for ticket `{ticket_id}`. A lexeme
+# block>` (see services/search_postgres.py, `PostgresSearch`), for ticket `{ticket_id}`. A lexeme
 # longer than BLOCK_WORD_BYTES gets no block form: no query word can be that long.
 _POSTGRESQL_DOCUMENT = """words || array_to_tsvector(ARRAY(
   SELECT lexeme || '#' || ({ticket_id} / :id_block) FROM unnest(tsvector_to_array(words)) AS lexeme
