@@ -209,6 +209,22 @@ def test_a_ticket_leads_back_to_the_list_it_was_opened_from(new_page):
     expect(page.get_by_label("Search")).to_have_value("printer")
 
 
+def test_a_customers_name_in_the_search_box_leads_to_their_tickets(new_page):
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.get_by_label("Search").fill("dev cust")
+    page.get_by_role("button", name="Apply filters").click()
+
+    people = page.get_by_role("region", name="People matching your search")
+    expect(people).to_contain_text("Dev Customer")
+    expect(people).to_contain_text("dev@example.com")
+    people.get_by_role("link", name="tickets from them").click()
+
+    expect(page.locator(".requester-filter")).to_contain_text("Tickets from Dev Customer")
+    expect(page.get_by_role("link", name="VPN drops every hour")).to_be_visible()
+    expect(page.get_by_role("link", name="Invoice PDF is blank")).to_be_visible()  # any status
+
+
 def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
     page = new_page()
     page.goto("/login")
