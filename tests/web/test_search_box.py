@@ -163,3 +163,12 @@ def test_many_people_found_are_cut_short_with_a_hint(staff_web, factory):
     people = _people_found(staff_web.html("/tickets?q=carlotta"))
     assert people.count("requester=") == 5
     assert "More people match" in people
+    assert "/admin/users" not in people  # staff cannot open the people page
+
+
+def test_an_admin_is_led_to_every_person_found(admin_web, factory):
+    for index in range(6):
+        factory.user(name=f"Carlotta {index}")
+    people = _people_found(admin_web.html("/tickets?q=carlotta"))
+    assert '<a href="/admin/users?q=carlotta">see them all</a>' in people
+    assert admin_web.html("/admin/users?q=carlotta").count("Carlotta ") >= 6
