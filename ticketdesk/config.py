@@ -145,13 +145,13 @@ def _settle_database_url(app: Flask) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
-        if make_url(url).database in (None, "", ":memory:"):
-            return  # a database in memory lives as long as its one connection
         # A SQLite connection reads the planner's statistics as it opens: reopened about
         # hourly, each plans with those `ticketdesk worker` remakes (services/statistics).
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.setdefault("pool_recycle", SQLITE_CONNECTION_SECONDS)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        # Not a database in memory, which lives as long as its one connection.
+        if make_url(url).database not in (None, "", ":memory:"):
+            options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+            options.setdefault("pool_recycle", SQLITE_CONNECTION_SECONDS)
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     else:
         # A server may have dropped a pooled connection (restart, failover, idle timeout):
         # test each one as it leaves the pool. A SQLite file cannot drop a connection.

@@ -32,8 +32,7 @@ def walked_order(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> 
     Filters that match many tickets find a page in a few hundred steps of the walk.
     A customer's own tickets are few: sorting them is right, and SQLite is left to it.
     """
-    broad = not own_only and set(filters) <= BROAD_FILTERS
-    return sort if broad and sort in SERVED_BY else None
+    return sort if _broad(filters, own_only) and sort in SERVED_BY else None
 
 
 def dates_across_statuses(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> bool:
@@ -44,8 +43,13 @@ def dates_across_statuses(filters: tuple[str, ...], own_only: bool, sort: Ticket
     queue, where 2,260 were unresolved). Several statuses alone are found walking the
     date index, whose rows lie in the table in that order: fast enough, and the staff's
     default list is left as it is."""
-    broad = not own_only and set(filters) <= BROAD_FILTERS
-    return broad and "statuses" in filters and len(filters) > 1 and sort not in SERVED_BY
+    several = "statuses" in filters and len(filters) > 1
+    return _broad(filters, own_only) and several and sort not in SERVED_BY
+
+
+def _broad(filters: tuple[str, ...], own_only: bool) -> bool:
+    """Whether a list is a staff list narrowed only by filters that may match many tickets."""
+    return not own_only and set(filters) <= BROAD_FILTERS
 
 
 # SQLite steps a walk may take: about 4 per ticket walked (4.3 M for a million), so some
