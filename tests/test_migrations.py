@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +13,8 @@ from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, TicketStatus, User
-from ticketdesk.services import user_manager
+from ticketdesk.services import ticket_manager, user_manager
+from ticketdesk.services.listing import TicketFilter
 from ticketdesk.services.stats import team_counts
 
 FIRST_REVISION = "7277a9f9b094"
@@ -130,6 +131,36 @@ def test_upgrade_makes_the_names_of_files_searchable(bare_app):
     else:
         found = "SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('4711')"
     assert db.session.scalars(text(found)).all() == [1]
+
+
+def test_upgrade_folds_accents_in_what_was_indexed_and_downgrade_keeps_them(bare_app):
+    upgrade(directory=str(MIGRATIONS_DIR), revision=FIRST_REVISION)
+    now = "2026-01-02 03:04:05+00:00"
+    with db.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO users (name, email, role, active, created_at) "
+            "VALUES ('José Núñez', 'jose@example.com', 'staff', true, :now)",
+            "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+            "INSERT INTO tickets (title, description, status, priority, queue_id, "
+            "requester_id, created_at, updated_at, version) "
+            "VALUES ('Café machine', 'Señor Müller', 'open', 1, 1, 1, :now, :now, 1)",
+        ):
+            connection.execute(text(statement), {"now": now})
+    initialise_database()
+    jose = db.session.scalar(select(User))
+    searched = TicketFilter(text="cafe muller senor")
+
+    assert [user.name for user in user_manager().list_users(jose, text="nunez")] == ["José Núñez"]
+    assert [ticket.title for ticket in ticket_manager().get_tickets(jose, searched).items] == [
+        "Café machine"
+    ]
+    if db.engine.dialect.name == "postgresql":
+        db.session.remove()  # else the downgrade waits for its read of `users` to end
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0019_staff_by_name")
+        words = "SELECT tsvector_to_array(document) FROM ticket_search"
+        assert {"café", "señor", "müller"} <= set(db.session.scalar(text(words)))
+        people = "SELECT tsvector_to_array(search_words) FROM users"
+        assert {"josé", "núñez"} <= set(db.session.scalar(text(people)))
 
 
 def test_upgraded_history_accepts_mail_events(bare_app):

@@ -21,6 +21,7 @@ def people(factory):
     factory.user(Role.CUSTOMER, name="Carlos O'Brien", email="cob@mail.example")
     factory.user(Role.CUSTOMER, name="Jean-Luc Picard", email="jl.picard+desk@starfleet.example")
     factory.user(Role.STAFF, name="Kim Agent", email="kim@helpdesk.example")
+    factory.user(Role.CUSTOMER, name="José Núñez", email="jose@señal.example")
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,11 @@ def people(factory):
         ("starfleet", ["Jean-Luc Picard"]),
         ("desk", ["Jean-Luc Picard"]),
         ("helpdesk", ["Kim Agent"]),
+        # Accents are folded, on both engines, whichever side has them.
+        ("jose nunez", ["José Núñez"]),
+        ("JOSÉ", ["José Núñez"]),
+        ("núñ", ["José Núñez"]),
+        ("senal", ["José Núñez"]),
     ],
 )
 def test_a_word_finds_people_whose_name_or_address_has_a_word_starting_so(

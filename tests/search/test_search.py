@@ -77,6 +77,24 @@ def test_search_stems_words(as_staff, factory, customer):
     assert ids(as_staff.get("/api/v1/tickets?q=printer%20jamming")) == [ticket.id]
 
 
+@pytest.mark.parametrize("q", ["cafe", "CAFÉ", "muller resume", "senor"])
+def test_search_folds_accents_on_both_sides(as_staff, factory, customer, q):
+    ticket = factory.ticket(
+        customer, title="Café machine", description="Señor Müller's résumé is attached."
+    )
+    factory.ticket(customer, title="Coffee machine", description="Mr Muir's CV.")
+
+    assert ids(as_staff.get("/api/v1/tickets", query_string={"q": q})) == [ticket.id]
+
+
+def test_a_snippet_marks_the_accented_word_found(as_staff, factory, customer):
+    factory.ticket(customer, title="Visit", description="Señor Müller came by.")
+
+    item = as_staff.get("/api/v1/tickets?q=muller").json["items"][0]
+
+    assert "<mark>Müller</mark>" in item["snippet"]
+
+
 def test_search_needs_every_word(as_staff, factory, customer):
     both = factory.ticket(customer, title="Laptop battery swollen")
     factory.ticket(customer, title="Laptop screen cracked")
@@ -279,14 +297,23 @@ def test_search_pages_cover_the_ranked_window_once(monkeypatch, as_staff, factor
     assert sorted(seen) == sorted(newest)
 
 
-def test_a_word_deep_in_a_long_ticket_is_highlighted_in_any_form(as_staff, factory, customer):
+@pytest.mark.parametrize(
+    ("words", "q", "marked", "before"),
+    [
+        ("the gearbox rattles", "rattling", "rattles", "gearbox"),
+        ("Señor Müller called", "muller", "Müller", "Señor"),
+    ],
+)
+def test_a_word_deep_in_a_long_ticket_is_highlighted_in_any_form(
+    as_staff, factory, customer, words, q, marked, before
+):
     filler = " ".join(f"line{n}" for n in range(2500))  # about 20,000 characters
-    factory.ticket(customer, title="Logs", description=f"{filler} the gearbox rattles {filler}")
+    factory.ticket(customer, title="Logs", description=f"{filler} {words} {filler}")
 
-    [item] = as_staff.get("/api/v1/tickets?q=rattling").json["items"]
+    [item] = as_staff.get("/api/v1/tickets", query_string={"q": q}).json["items"]
 
-    assert "<mark>rattles</mark>" in item["snippet"]
-    assert "gearbox" in item["snippet"]
+    assert f"<mark>{marked}</mark>" in item["snippet"]
+    assert before in item["snippet"]
 
 
 def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):

@@ -12,12 +12,13 @@ from sqlalchemy import Column, Select, column, func, literal_column, table
 
 from ticketdesk.models import User
 from ticketdesk.models import people_search as _people_schema  # registers the DDL
+from ticketdesk.models.text_search import SIMPLE
 from ticketdesk.services.search import search_phrases
 
 _FTS = literal_column("people_search")
 _INDEX = table("people_search", column("rowid"))
 _WORDS = literal_column(f"users.{_people_schema.WORDS_COLUMN}")
-_SIMPLE = literal_column("'simple'::regconfig")
+_SIMPLE = literal_column(f"'{SIMPLE}'::regconfig")
 
 
 def words_of(text: str) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ticketdesk.models.search import POSTGRESQL_GIN
+from ticketdesk.models.text_search import ENGLISH
 
 # Ticket ids per block of the PostgreSQL document's `<word>#<block>` lexemes (see
 # services/search_postgres.py, `PostgresSearch`).
@@ -136,7 +137,7 @@ def _with_parts(vector: str) -> str:
     (`ann`, `example`, `com`); a query is cut the same way for both engines
     (services/search.py), so each compound lexeme's parts are words of the document too.
     """
-    return f"""({vector} || to_tsvector('english', regexp_replace(array_to_string(ARRAY(
+    return f"""({vector} || to_tsvector('{ENGLISH}', regexp_replace(array_to_string(ARRAY(
   SELECT lexeme FROM unnest(tsvector_to_array({vector})) AS lexeme
   WHERE lexeme ~ '[^[:alnum:]]'), ' '), '[^[:alnum:]]+', ' ', 'g')))"""
 
@@ -148,8 +149,8 @@ def _with_parts(vector: str) -> str:
 POSTGRESQL_NEW_SQL = f"""
 INSERT INTO ticket_search (ticket_id, body, internal, document)
 SELECT :ticket_id, :body, '', {_POSTGRESQL_DOCUMENT.format(ticket_id=":ticket_id")}
-FROM (SELECT to_tsvector('english', :title) AS title,
-             to_tsvector('english', :body) AS body OFFSET 0) v,
+FROM (SELECT to_tsvector('{ENGLISH}', :title) AS title,
+             to_tsvector('{ENGLISH}', :body) AS body OFFSET 0) v,
 LATERAL (SELECT setweight({_with_parts("v.title")}, 'A')
                 || setweight({_with_parts("v.body")}, 'B') AS words OFFSET 0) w"""
 
@@ -167,8 +168,9 @@ FROM (
          || coalesce({_POSTGRESQL_NOTE_FILES}, ''), :indexed_chars) AS internal
   FROM tickets t {{where}} OFFSET 0
 ) s,
-LATERAL (SELECT to_tsvector('english', s.title) AS title, to_tsvector('english', s.body) AS body,
-                to_tsvector('english', s.internal) AS internal OFFSET 0) v,
+LATERAL (SELECT to_tsvector('{ENGLISH}', s.title) AS title,
+                to_tsvector('{ENGLISH}', s.body) AS body,
+                to_tsvector('{ENGLISH}', s.internal) AS internal OFFSET 0) v,
 LATERAL (SELECT setweight({_with_parts("v.title")}, 'A')
                 || setweight({_with_parts("v.body")}, 'B')
                 || setweight({_with_parts("v.internal")}, 'D') AS words OFFSET 0) w
