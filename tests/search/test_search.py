@@ -316,6 +316,18 @@ def test_a_word_deep_in_a_long_ticket_is_highlighted_in_any_form(
     assert before in item["snippet"]
 
 
+def test_a_long_ticket_snippet_marks_the_words_found_though_others_lie_further_on(
+    as_staff, factory, customer
+):
+    filler = " ".join(f"line{n}" for n in range(500))  # about 4,000 characters
+    description = f"{filler[:800]} the gearbox {filler} rattles"
+    factory.ticket(customer, title="Logs", description=description)
+
+    [item] = as_staff.get("/api/v1/tickets?q=gearbox+rattles").json["items"]
+
+    assert "<mark>" in item["snippet"]
+
+
 def test_every_result_on_a_page_has_its_snippet(as_staff, factory, customer):
     matches = [
         factory.ticket(customer, title="Plain", description="a lamp is out") for _ in range(2)
