@@ -588,6 +588,20 @@ def test_an_address_asked_for_is_marked_in_the_snippet(as_staff, factory, custom
     assert "ann@acme.com" in marked
 
 
+@pytest.mark.parametrize(
+    ("q", "marked"),
+    [("acme", "<mark>acme</mark>.com"), ("4711", "invoice-<mark>4711</mark>")],
+)
+def test_a_part_of_an_address_or_file_name_is_marked_in_the_snippet(
+    as_staff, factory, customer, q, marked
+):
+    factory.ticket(customer, title="Bounce", description="ann@acme.com sent invoice-4711.pdf")
+
+    [item] = as_staff.get("/api/v1/tickets", query_string={"q": q}).json["items"]
+
+    assert marked in item["snippet"]
+
+
 def test_file_names_are_found_as_the_text_they_came_with(
     app, as_customer, as_staff, factory, customer, staff, comment
 ):

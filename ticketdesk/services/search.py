@@ -54,13 +54,6 @@ def search_phrases(text_query: str) -> list[list[str]]:
     return phrases
 
 
-def _postgresql_pieces(text_query: str) -> list[str]:
-    """The query cut at white space only, as PostgreSQL's parser reads a text: an
-    address, a host or a file name (`ann@example.com`, `report.pdf`) is one word there,
-    which a headline marks only if the query holds it whole."""
-    return text_query.split()[:MAX_TERMS]
-
-
 def search_page(
     session: Session,
     tickets: tuple[Select, dict[str, object]],
@@ -91,7 +84,7 @@ def search_page(
         requester = customer_id if customer_id is not None else filter_values.get("requester_id")
         engine = SqliteSearch(phrases, customer=customer_id is not None, requester=requester)
     else:
-        engine = PostgresSearch(phrases, _postgresql_pieces(text_query), customer_id is None)
+        engine = PostgresSearch(phrases, customer_id is None)
     values = filter_values | engine.values | {"limit": limit + 1}
     if sort is None:
         if cursor:

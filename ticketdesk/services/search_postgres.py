@@ -47,6 +47,13 @@ _HEADLINE_OPTIONS = (
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
 _POSTGRES_JOIN = SEARCH.c.ticket_id == TICKETS.c.id
+# PostgreSQL's parser keeps `ann@acme.com`, `files.example.org` or `invoice-4711.pdf`
+# one word, which a headline marks only whole, where FTS5 (and the search, see
+# `search_index._with_parts`) sees `acme` and `4711`. Headlines are made from the text
+# with these characters swapped for rare look-alikes the parser reads as spaces
+# (fullwidth @, one dot leader, hyphen), and swapped back. Not `/` or `:`: in place of
+# those, the parser read the rest of a text after `</script>` as no words at all.
+_JOINERS, _JOINER_STAND_INS = "@.-", "\uff20\u2024\u2010"
 
 
 class PostgresSearch:
@@ -64,18 +71,15 @@ class PostgresSearch:
 
     best_first = "desc"
 
-    def __init__(self, phrases: list[list[str]], pieces: list[str], staff: bool) -> None:
+    def __init__(self, phrases: list[list[str]], staff: bool) -> None:
         # `:AB` keeps a customer's query to the title and public text.
         weights = "" if staff else ":AB"
         tsquery = " & ".join(f"({_phrase(phrase, weights)})" for phrase in phrases)
         terms = [word for phrase in phrases for word in phrase]
-        # A headline marks each phrase it finds in its stretch, and each address or file
-        # name asked for whole, as FTS5's snippets do: asked for all of them at once, it
-        # marked none where the stretch of a long conversation held only some.
-        marked = [_phrase(phrase, weights) for phrase in phrases]
-        if pieces != terms:
-            marked += [_phrase([piece], weights) for piece in pieces]
-        headline = " | ".join(f"({operand})" for operand in marked)
+        # A headline marks each phrase it finds in its stretch, as FTS5's snippets do:
+        # asked for all of them at once, it marked none where the stretch of a long
+        # conversation held only some.
+        headline = " | ".join(f"({_phrase(phrase, weights)})" for phrase in phrases)
         self.values = {"tsquery": tsquery, "headline_tsquery": headline, "words": " ".join(terms)}
         self.staff = staff
 
@@ -139,10 +143,19 @@ class PostgresSearch:
         """(id, headline text) of each of these tickets, from the conversation: see
         `_POSTGRESQL_SNIPPETS`."""
         statement = _POSTGRESQL_STAFF_SNIPPETS if self.staff else _POSTGRESQL_SNIPPETS
-        return session.execute(statement, self.values | {"ids": ticket_ids})
+        for ticket_id, headline in session.execute(statement, self.values | {"ids": ticket_ids}):
+            yield ticket_id, headline and _joined_again(headline)
 
 
 _TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
+
+
+def _joined_again(headline: str) -> str:
+    """The headline with each joiner back in place of its stand-in (str.replace: the
+    mapping str.translate takes cost 8 us a headline, a fifth of a millisecond a page)."""
+    for joiner, stand_in in zip(_JOINERS, _JOINER_STAND_INS, strict=True):
+        headline = headline.replace(stand_in, joiner)
+    return headline
 
 
 def _phrase(words: list[str], weights: str) -> str:
@@ -275,9 +288,14 @@ def _headlines(text):
         (func.octet_length(text) <= _HEADLINE_CHARS, text),
         else_=func.substr(text, start, _HEADLINE_CHARS),
     )
+    # Each joiner stands in as a character the parser reads as a space, so that the
+    # parts of an address, a host or a file name are words a headline can mark.
+    parted = stretch
+    for joiner, stand_in in zip(_JOINERS, _JOINER_STAND_INS, strict=True):
+        parted = func.replace(parted, joiner, stand_in)  # a tenth of translate()'s time
     return select(
         SEARCH.c.ticket_id,
-        func.ts_headline(_LANGUAGE, stretch, tsquery, _HEADLINE_OPTIONS),
+        func.ts_headline(_LANGUAGE, parted, tsquery, _HEADLINE_OPTIONS),
     ).where(SEARCH.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
