@@ -51,8 +51,9 @@ _POSTGRES_JOIN = SEARCH.c.ticket_id == TICKETS.c.id
 # one word, which a headline marks only whole, where FTS5 (and the search, see
 # `search_index._with_parts`) sees `acme` and `4711`. Headlines are made from the text
 # with these characters swapped for rare look-alikes the parser reads as spaces
-# (fullwidth @, one dot leader, hyphen), and swapped back. Not `/` or `:`: in place of
-# those, the parser read the rest of a text after `</script>` as no words at all.
+# (fullwidth @, one dot leader, hyphen), and swapped back (a text's own look-alikes
+# come back as these too). Not `/` or `:`: in place of those, the parser read the rest
+# of a text after `</script>` as no words at all.
 _JOINERS, _JOINER_STAND_INS = "@.-", "\uff20\u2024\u2010"
 
 
