@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
 
+import pytest
+from sqlalchemy import create_engine, inspect, make_url, select, text
+
+from tests.conftest import PG_URL, scratch_postgres_database
+from ticketdesk.app import create_app
 from ticketdesk.extensions import db
 from ticketdesk.models import Ticket, User
 
@@ -63,3 +68,41 @@ def test_demo_if_new_does_not_duplicate(app):
     assert again.exit_code == 0
     with app.app_context():
         assert db.session.query(Ticket).count() == before
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
+def test_init_says_what_to_ask_for_when_postgresql_refuses_a_step(tmp_path):
+    """An account that may make tables but not install `unaccent` (a managed database,
+    say) is told what to ask its owner for, and the database is left as it was."""
+    role = f"ticketdesk_app_{uuid.uuid4().hex[:10]}"
+    try:
+        with scratch_postgres_database("ticketdesk_refused") as url:
+            _refused_then_granted(url, role, tmp_path)
+    finally:  # a role outlives its databases: dropped once the database is gone
+        server = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        server.dispose()
+
+
+def _refused_then_granted(url: str, role: str, tmp_path) -> None:
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        connection.execute(text(f"GRANT ALL ON SCHEMA public TO {role}"))
+    restricted = make_url(url).set(username=role).render_as_string(hide_password=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": restricted, "SECRET_KEY": "x"})
+    app.instance_path = str(tmp_path)
+
+    refused = app.test_cli_runner().invoke(args=["init"])
+
+    assert refused.exit_code == 1
+    assert 'create extension "unaccent"' in refused.output
+    assert "Nothing was changed" in refused.output
+    assert inspect(owner).get_table_names() == []
+    with owner.connect() as connection:
+        connection.execute(text("CREATE EXTENSION unaccent"))
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+    owner.dispose()

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy.exc import ProgrammingError
 
 from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Role
@@ -61,8 +62,30 @@ def initialise_database() -> bool:
 @with_appcontext
 def init_command():
     """Create the database, or upgrade it to the current schema (safe to repeat)."""
-    new = initialise_database()
+    try:
+        new = initialise_database()
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise click.ClickException(_refused(error.orig)) from None
     click.echo(("Created" if new else "Upgraded") + f" the database at {db.engine.url!r}.")
+
+
+# PostgreSQL's code for a statement the account may not run (an extension it may not
+# install, say: see README, Configuration).
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def _refused(error) -> str:
+    """What an operator needs to read when PostgreSQL refuses the account a step of the
+    upgrade: the upgrade runs in one transaction, so nothing was changed."""
+    reason = error.diag.message_primary
+    hint = f" ({error.diag.message_hint.rstrip('.')})" if error.diag.message_hint else ""
+    return (
+        f"PostgreSQL refused this account a step of the upgrade: {reason}{hint}."
+        " Nothing was changed. Have the database's owner or a superuser grant it, or take"
+        " that step (see the README, Configuration), then run `ticketdesk init` again."
+    )
 
 
 @click.command("create-user")
