@@ -590,7 +590,7 @@ def test_an_address_asked_for_is_marked_in_the_snippet(as_staff, factory, custom
 
 @pytest.mark.parametrize(
     ("q", "marked"),
-    [("acme", "<mark>acme</mark>.com"), ("4711", "invoice-<mark>4711</mark>")],
+    [("acme", "ann@<mark>acme</mark>.com"), ("4711", "invoice-<mark>4711</mark>.pdf")],
 )
 def test_a_part_of_an_address_or_file_name_is_marked_in_the_snippet(
     as_staff, factory, customer, q, marked

@@ -42,9 +42,11 @@ _MATCH_COST_IN_IDS = 30
 _LANGUAGE = literal_column(f"'{ENGLISH}'::regconfig")
 # Characters of a ticket's text given to ts_headline, from a little before the first match.
 _HEADLINE_CHARS, _HEADLINE_LEAD = 1000, 250
+# ShortWord=0: by default a headline drops the words of three letters or fewer at each
+# end of a fragment, `ann` of ann@acme.com or `My` of "My laptop will not start".
 _HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
-    'MaxFragments=2, FragmentDelimiter=" … "'
+    'MaxFragments=2, FragmentDelimiter=" … ", ShortWord=0'
 )
 _POSTGRES_JOIN = SEARCH.c.ticket_id == TICKETS.c.id
 # PostgreSQL's parser keeps `ann@acme.com`, `files.example.org` or `invoice-4711.pdf`
