@@ -12,9 +12,10 @@ holding the write turn. PostgreSQL's autovacuum analyzes tables as they change.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ticketdesk.models import TicketStatusCount
 from ticketdesk.services.transactions import begin_write
 
 GROWTH = 2
@@ -24,7 +25,7 @@ _ANALYZED = text(
 )
 _HAS_STATISTICS = text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
 # The triggers' count of every ticket (see models.counters): no table scan.
-_TICKETS = text("SELECT coalesce(sum(total), 0) FROM ticket_status_counts")
+_TICKETS = select(func.coalesce(func.sum(TicketStatusCount.total), 0))
 
 
 def refresh_statistics(session: Session) -> bool:
