@@ -32,9 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "ATTACHMENT_MAX_FILE_SIZE": 25 * 1024 * 1024,
     "ATTACHMENT_MAX_FILES": 10,
     "ATTACHMENT_MAX_TICKET_TOTAL": 100 * 1024 * 1024,
-    # Stored files no row points at (an upload that died mid-way) older than this are
-    # removed by `ticketdesk cleanup`.
+    # Stored files no row points at (an upload that died mid-way, a removed file the store
+    # could not delete just then) older than this are removed by `ticketdesk cleanup`,
+    # and by `ticketdesk worker` every ATTACHMENT_SWEEP_SECONDS (0: never).
     "ATTACHMENT_ORPHAN_SECONDS": 3600,
+    "ATTACHMENT_SWEEP_SECONDS": 24 * 3600,
     # "local" (ATTACHMENT_DIR, default <instance>/attachments) or "s3" (needs boto3).
     "ATTACHMENT_STORAGE": "local",
     "ATTACHMENT_DIR": None,

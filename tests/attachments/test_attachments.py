@@ -17,8 +17,9 @@ from tests.attachments.conftest import unreachable_bucket
 from ticketdesk.app import create_app
 from ticketdesk.cli import cleanup_command
 from ticketdesk.extensions import db
+from ticketdesk.mail.worker import Chore, do_due_chores, worker_chores
 from ticketdesk.security.downloads import content_disposition
-from ticketdesk.services import ticket_manager
+from ticketdesk.services import outbox_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager, clean_filename
 from ticketdesk.sizes import readable_size
 from ticketdesk.storage import S3Storage, StorageUnavailable, storage_for
@@ -362,6 +363,57 @@ def test_cleanup_removes_old_orphans_only(app, as_customer, ticket):
     assert result.exit_code == 0, result.output
     assert "Removed 1" in result.output
     assert stored_keys(app) == sorted([kept, new_orphan])
+
+
+def test_the_worker_sweeps_orphans_at_its_interval_and_keeps_referenced_files(
+    app, as_customer, ticket
+):
+    app.config |= {"ATTACHMENT_ORPHAN_SECONDS": 0, "ATTACHMENT_SWEEP_SECONDS": 3600}
+    storage = storage_for(app)
+    upload(as_customer, ticket.id, ("kept.txt", b"kept", "text/plain"))
+    [kept] = stored_keys(app)
+    first, second = "cd" + "0" * 30, "cd" + "1" * 30
+    storage.save(first, io.BytesIO(b"left by a crash"))
+    time.sleep(1.1)  # S3 stamps objects to the second
+
+    with app.app_context():
+        chores = worker_chores(app.config, outbox_manager, attachment_manager)
+        do_due_chores(chores, now=1000.0)
+        assert stored_keys(app) == [kept]
+        storage.save(second, io.BytesIO(b"left by another"))
+        time.sleep(1.1)
+        do_due_chores(chores, now=1000.0 + 3599)
+        assert stored_keys(app) == sorted([kept, second])
+        do_due_chores(chores, now=1000.0 + 3600)
+        db.session.remove()
+    assert stored_keys(app) == [kept]
+
+
+def test_a_worker_told_not_to_sweep_leaves_orphans(app):
+    app.config |= {"ATTACHMENT_ORPHAN_SECONDS": 0, "ATTACHMENT_SWEEP_SECONDS": 0}
+    storage_for(app).save("cd" + "2" * 30, io.BytesIO(b"an orphan"))
+    time.sleep(1.1)
+
+    with app.app_context():
+        chores = worker_chores(app.config, outbox_manager, attachment_manager)
+        do_due_chores(chores, now=1000.0)
+        db.session.remove()
+
+    assert [chore.name for chore in chores] == ["housekeeping"]
+    assert stored_keys(app) == ["cd" + "2" * 30]
+
+
+@pytest.mark.parametrize("app_config", [unreachable_bucket()])
+def test_a_sweep_of_an_unreachable_store_is_logged_and_the_worker_goes_on(app, caplog):
+    ran = []
+    with app.app_context():
+        chores = worker_chores(app.config, outbox_manager, attachment_manager)
+        chores.append(Chore("after", 60, lambda: ran.append(True)))
+        do_due_chores(chores, now=1000.0)
+        db.session.remove()
+
+    assert ran == [True]
+    assert "orphaned files skipped" in caplog.text
 
 
 def test_a_file_gone_from_storage_is_410_not_a_server_error(app, as_customer, ticket):

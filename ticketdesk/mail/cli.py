@@ -21,12 +21,17 @@ from ticketdesk.extensions import db
 @with_appcontext
 def worker_command(once, interval, batch):
     """Deliver the outbox over SMTP (or to the .eml folder); run as many as you like."""
-    from ticketdesk.mail.worker import run_worker, transport_from_config
+    from ticketdesk.mail.worker import run_worker, transport_from_config, worker_chores
     from ticketdesk.services import outbox_manager
+    from ticketdesk.services.attachments import attachment_manager
 
     logging.basicConfig(level=logging.INFO)
-    transport = transport_from_config(current_app.config, current_app.instance_path)
-    total = run_worker(outbox_manager, transport, once=once, interval=interval, batch=batch)
+    config = current_app.config
+    transport = transport_from_config(config, current_app.instance_path)
+    chores = worker_chores(config, outbox_manager, attachment_manager)
+    total = run_worker(
+        outbox_manager, transport, once=once, interval=interval, batch=batch, chores=chores
+    )
     click.echo(f"Sent {total.sent}, retrying {total.retrying}, dead {total.dead}.")
 
 

@@ -7,15 +7,19 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
 from ticketdesk.mail.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
+from ticketdesk.services.attachments import AttachmentManager
 from ticketdesk.services.outbox import BatchResult, OutboxManager
 from ticketdesk.services.statistics import refresh_statistics
+from ticketdesk.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +50,74 @@ def transport_from_config(config: Mapping[str, Any], instance_path: str) -> Tran
 HOUSEKEEPING_EVERY_SECONDS = 3600
 
 
-def _housekeeping_now_and_then(outbox: Callable[[], OutboxManager], last_done: float) -> float:
-    """About once an hour, while the worker has nothing to do: drop old sent messages,
-    and remake SQLite's planner statistics if the tickets have doubled or halved."""
-    now = time.monotonic()
-    if last_done and now - last_done < HOUSEKEEPING_EVERY_SECONDS:
-        return last_done
-    manager = outbox()
+@dataclass
+class Chore:
+    """Work the worker does now and then, when nothing is due for delivery."""
+
+    name: str
+    every: float  # seconds between tries, successful or not
+    run: Callable[[], object]
+    tried_at: float | None = None  # time.monotonic() of the last try
+
+    def due(self, now: float) -> bool:
+        return self.tried_at is None or now - self.tried_at >= self.every
+
+
+def do_due_chores(chores: Iterable[Chore], now: float | None = None) -> None:
+    """Run each chore whose time has come. One that fails (the database or the file store
+    away) is logged and tried again after its interval; the worker goes on delivering."""
+    now = time.monotonic() if now is None else now
+    for chore in chores:
+        if not chore.due(now):
+            continue
+        chore.tried_at = now
+        try:
+            chore.run()
+        except (OperationalError, StorageUnavailable, OSError) as error:
+            log.warning("%s skipped: %s", chore.name, error)
+
+
+def worker_chores(
+    config: Mapping[str, Any],
+    outbox: Callable[[], OutboxManager],
+    attachments: Callable[[], AttachmentManager],
+) -> list[Chore]:
+    """Hourly, drop old sent mail and remake SQLite's statistics when due; every
+    ATTACHMENT_SWEEP_SECONDS (daily by default; 0 for never), remove orphaned files."""
+    chores = [Chore("housekeeping", HOUSEKEEPING_EVERY_SECONDS, lambda: _tidy_database(outbox()))]
+    sweep_every = int(config["ATTACHMENT_SWEEP_SECONDS"])
+    if sweep_every > 0:
+        age = timedelta(seconds=int(config["ATTACHMENT_ORPHAN_SECONDS"]))
+        sweep = Chore("orphaned files", sweep_every, lambda: _sweep(attachments(), age))
+        chores.append(sweep)
+    return chores
+
+
+def _tidy_database(manager: OutboxManager) -> None:
+    """Drop sent messages past retention, and remake SQLite's planner statistics if the
+    tickets have doubled or halved."""
     try:
         purged = manager.purge_sent()
         analyzed = refresh_statistics(manager.session)
-    except OperationalError as error:
+    except OperationalError:
         manager.session.rollback()
-        log.warning("housekeeping skipped: %s", error)
-        return last_done
+        raise
     if purged:
         log.info("purged %s sent message(s) past retention", purged)
     if analyzed:
         log.info("remade the planner's statistics of the database")
-    return now
+
+
+def _sweep(manager: AttachmentManager, age: timedelta) -> None:
+    """Delete stored files no row points at: left by an upload that died mid-way, or by a
+    removal the store could not carry out just then (a password in a screenshot)."""
+    try:
+        removed = manager.remove_orphans(older_than=age)
+    except OperationalError:
+        manager.session.rollback()
+        raise
+    if removed:
+        log.info("removed %s orphaned attachment file(s)", removed)
 
 
 def run_worker(
@@ -75,11 +128,12 @@ def run_worker(
     interval: float = 5.0,
     batch: int = 20,
     worker_id: str | None = None,
+    chores: Iterable[Chore] = (),
 ) -> BatchResult:
-    """Deliver due batches; with `once`, stop when nothing is due. Returns the totals."""
+    """Deliver due batches; between them, when nothing is due, do the `chores` whose time
+    has come. With `once`, stop when nothing is due (no chores). Returns the totals."""
     worker_id = worker_id or make_worker_id()
     total = BatchResult()
-    last_housekeeping = 0.0
     try:
         while True:
             manager = outbox()
@@ -103,7 +157,7 @@ def run_worker(
                 transport.close()
                 if once:
                     return total
-                last_housekeeping = _housekeeping_now_and_then(outbox, last_housekeeping)
+                do_due_chores(chores)
                 time.sleep(interval)
     finally:
         transport.close()

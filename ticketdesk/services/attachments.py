@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import BinaryIO
 
 from sqlalchemy import event, func, or_, select
@@ -242,8 +243,10 @@ class AttachmentManager:
     def remove_orphans(self, *, older_than: timedelta) -> int:
         """Delete stored files no row points at, written before `older_than` ago."""
         cutoff: datetime = utcnow() - older_than
-        candidates = [key for key, written in self.storage.list() if written < cutoff]
+        candidates = (key for key, written in self.storage.list() if written < cutoff)
         removed = 0
+        # A batch at a time as the store lists them: a million keys held at once came to
+        # some 200 MB.
         for batch in _chunks(candidates, 500):
             known = set(
                 self.session.scalars(
@@ -312,9 +315,10 @@ def clean_filename(name: str | None) -> str:
     return name[:FILENAME_MAX] or "attachment"
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def attachment_manager() -> AttachmentManager:
