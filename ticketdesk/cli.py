@@ -43,6 +43,7 @@ def register_commands(app) -> None:
 
     app.cli.add_command(seed_command)
     app.cli.add_command(cleanup_command)
+    app.cli.add_command(previews_command)
     for command in MAIL_COMMANDS:
         app.cli.add_command(command)
 
@@ -172,6 +173,16 @@ def cleanup_command():
     age = timedelta(seconds=int(current_app.config["ATTACHMENT_ORPHAN_SECONDS"]))
     removed = attachment_manager().remove_orphans(older_than=age)
     click.echo(f"Removed {removed} orphaned attachment file(s).")
+
+
+@click.command("previews")
+@with_appcontext
+def previews_command():
+    """Make previews of large images stored before previews were made (migration 0021)."""
+    from ticketdesk.services.attachments import attachment_manager
+
+    read, made = attachment_manager().add_missing_previews()
+    click.echo(f"Read {read} image(s) without a preview; made {made} preview(s).")
 
 
 def _user_exists(email: str) -> bool:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zlib
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import STAFF_PASSWORD
+
+
+def large_photo() -> bytes:
+    """A 2000 x 1500 JPEG, larger than a ticket page shows."""
+    out = io.BytesIO()
+    Image.new("RGB", (2000, 1500), "teal").save(out, "JPEG")
+    return out.getvalue()
 
 
 def red_square_png() -> bytes:
@@ -51,16 +60,19 @@ def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
         files=[
             {"name": "beeps.txt", "mimeType": "text/plain", "buffer": b"beep beep beep"},
             {"name": "screen.png", "mimeType": "image/png", "buffer": red_square_png()},
+            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": large_photo()},
         ]
     )
     customer.get_by_role("button", name="Open ticket").click()
     expect(customer.get_by_role("heading", level=1)).to_contain_text("Laptop will not boot")
     expect(customer.locator(".message-description .prose strong")).to_have_text("three times")
     expect(customer.locator(".message-description .attachments")).to_contain_text("beeps.txt")
-    # The screenshot shows in place, decoded by the browser under the page's CSP.
-    preview = customer.locator(".message-description .attachment-preview img")
-    expect(preview).to_have_count(1)
-    expect(preview).to_have_js_property("naturalWidth", 8)
+    # The pictures show in place, decoded by the browser under the page's CSP: the small
+    # screenshot as it is, the 2000-pixel photo as its 640-pixel preview.
+    previews = customer.locator(".message-description .attachment-preview img")
+    expect(previews).to_have_count(2)
+    expect(previews.first).to_have_js_property("naturalWidth", 8)
+    expect(previews.last).to_have_js_property("naturalWidth", 640)
     ticket_url = customer.url
 
     customer.get_by_role("link", name="My tickets").first.click()

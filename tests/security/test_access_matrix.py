@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "attachments.list_attachments"): api(A, H, A, A),
     ("POST", "attachments.upload_attachments"): api(A, H, A, A),
     ("GET", "attachments.download_attachment"): api(A, H, A, A),
+    ("GET", "attachments.attachment_preview"): api(A, H, A, A),
     ("DELETE", "attachments.remove_attachment"): api(F, H, A, A),
     # --- web: pages for anyone signed in --------------------------------------
     ("GET", "web.home"): web(A, A, A, A),
@@ -120,6 +121,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.new_ticket"): web(A, A, A, A),
     ("GET", "web.ticket_detail"): web(A, H, A, A),
     ("GET", "web.download_attachment"): web(A, H, A, A),
+    ("GET", "web.attachment_preview"): web(A, H, A, A),
     ("POST", "web.add_comment"): web(A, H, A, A),
     ("POST", "web.set_status"): web(A, H, A, A),
     # --- web: staff controls ----------------------------------------------------

@@ -137,7 +137,11 @@ def test_images_show_in_place_and_other_files_only_as_links(app, customer_web):
     page = customer_web.html(response.headers["Location"])
 
     links = download_links(page)
-    assert re.findall(r'<img src="([^"]+)"', page) == [links["screen.png"]]
+    # The picture is the image's preview, linking to the image itself.
+    [picture] = re.findall(r'<img src="([^"]+)"', page)
+    assert picture == links["screen.png"] + "/preview"
+    assert fetch(customer_web, picture).data == PNG  # too small to need a smaller one
+    assert fetch(customer_web, links["drawing.svg"] + "/preview").status_code == 404
     # The preview repeats the named link: hidden from screen readers and the tab order.
     preview = re.search(r'<a class="attachment-preview"[^>]*>', page).group(0)
     assert 'aria-hidden="true"' in preview and 'tabindex="-1"' in preview

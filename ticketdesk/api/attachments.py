@@ -18,7 +18,7 @@ from ticketdesk.api.paging import id_page
 from ticketdesk.api.problems import problem
 from ticketdesk.api.schemas import ConversationQuery, NextCursor
 from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload, sent_files
-from ticketdesk.security.downloads import send_attachment
+from ticketdesk.security.downloads import send_attachment, send_preview
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.errors import ValidationFailed
 
@@ -104,6 +104,21 @@ def download_attachment(attachment_id: int):
     """Download a file, after the same access check as its ticket."""
     manager = attachment_manager()
     return send_attachment(manager, manager.get_attachment(current_user(), attachment_id))
+
+
+@bp.get("/attachments/<int:attachment_id>/preview")
+@bp.auth_required(auth)
+@bp.doc(
+    tags=["Attachments"],
+    description="For an image (PNG, JPEG, GIF or WebP): a WebP of at most 640 x 480 "
+    "pixels, turned upright and without metadata, when the image is larger (and still); "
+    "else the image itself. Revalidate with `If-None-Match`.",
+    responses={200: "The picture", 404: "No such image (or not yours)"},
+)
+def attachment_preview(attachment_id: int):
+    """A picture of an attached image for showing in place."""
+    manager = attachment_manager()
+    return send_preview(manager, manager.get_image(current_user(), attachment_id))
 
 
 @bp.delete("/attachments/<int:attachment_id>")

@@ -30,6 +30,8 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # A smaller WebP of a large image, stored beside it (see services.previews); or None.
+    preview_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship()

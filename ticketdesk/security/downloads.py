@@ -12,29 +12,39 @@ from urllib.parse import quote
 from flask import Response, send_file
 
 from ticketdesk.models import Attachment
-from ticketdesk.services.attachments import OCTET_STREAM, AttachmentManager
-
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+from ticketdesk.services.attachments import IMAGES, OCTET_STREAM, AttachmentManager
+from ticketdesk.services.previews import PREVIEW_TYPE
 
 
 def shows_inline(attachment: Attachment) -> bool:
     """Whether a browser may show the file in place: a raster image, known by its bytes."""
-    return attachment.content_type in INLINE_TYPES
+    return attachment.content_type in IMAGES
 
 
 def send_attachment(manager: AttachmentManager, attachment: Attachment) -> Response:
     """The file's bytes with the headers that keep them inert."""
     inline = shows_inline(attachment)
-    response = send_file(
-        manager.open(attachment),
-        mimetype=attachment.content_type if inline else OCTET_STREAM,
-        max_age=0,
-        etag=attachment.sha256,
-        conditional=True,
-    )
-    response.headers["Content-Disposition"] = content_disposition(
-        attachment.filename, inline=inline
-    )
+    mimetype = attachment.content_type if inline else OCTET_STREAM
+    stream = manager.open(attachment)
+    return _inert(stream, mimetype, attachment.sha256, attachment.filename, inline=inline)
+
+
+def send_preview(manager: AttachmentManager, attachment: Attachment) -> Response:
+    """A picture for the file's place on a page: its preview, or the image itself when it
+    has none (it is small, it moves, or it was stored before previews were made)."""
+    if attachment.preview_key is None:
+        return send_attachment(manager, attachment)
+    stream = manager.open_preview(attachment)
+    name = f"{attachment.filename.rsplit('.', 1)[0]} (preview).webp"
+    # The preview's key is as unique as its bytes, which never change.
+    return _inert(stream, PREVIEW_TYPE, attachment.preview_key, name, inline=True)
+
+
+def _inert(stream, mimetype: str, etag: str, filename: str, *, inline: bool) -> Response:
+    """Bytes sent so that a browser never takes them for a page or a script, revalidated
+    (ETag) before each use from its cache."""
+    response = send_file(stream, mimetype=mimetype, max_age=0, etag=etag, conditional=True)
+    response.headers["Content-Disposition"] = content_disposition(filename, inline=inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"

@@ -10,27 +10,29 @@ same reason: the row first, then the bytes.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import BinaryIO
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import Attachment, Comment, EventKind, User, utcnow
 from ticketdesk.models.attachments import FILENAME_MAX
 from ticketdesk.services.errors import NotFound, PermissionDenied, TooLarge, ValidationFailed
 from ticketdesk.services.file_links import FileLinks
+from ticketdesk.services.previews import make_preview
 from ticketdesk.services.search_index import index_ticket
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.sizes import readable_size
-from ticketdesk.storage import CHUNK, Storage, StorageUnavailable, new_key
+from ticketdesk.storage import CHUNK, FileMissing, Storage, StorageUnavailable, new_key
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ SAFE_IMAGES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
+# Those, and WebP (see sniff_content_type): what may show inline, and have a preview.
+IMAGES = frozenset({*(content_type for _, content_type in SAFE_IMAGES), "image/webp"})
 OCTET_STREAM = "application/octet-stream"
 
 
@@ -105,7 +109,13 @@ class StoredFiles:
         if self.recorded:
             return
         for item in self.items:
-            self.storage.delete(item.storage_key)
+            for key in stored_keys(item):
+                self.storage.delete(key)
+
+
+def stored_keys(attachment: Attachment) -> list[str]:
+    """The keys under which a file's bytes are stored: its own, and its preview's."""
+    return [key for key in (attachment.storage_key, attachment.preview_key) if key]
 
 
 class AttachmentManager:
@@ -199,6 +209,13 @@ class AttachmentManager:
             raise missing
         return attachment
 
+    def get_image(self, actor: User, attachment_id: int) -> Attachment:
+        """As `get_attachment`, for a file that is an image (one a page may show)."""
+        attachment = self.get_attachment(actor, attachment_id)
+        if attachment.content_type not in IMAGES:
+            raise NotFound(f"Attachment {attachment_id} is not an image.")
+        return attachment
+
     def get_linked_attachment(self, links: FileLinks, token: str, attachment_id: int) -> Attachment:
         """A file opened from a notification's link, as the user the link was made for
         (see `services.file_links`): the same check as `get_attachment`, as them."""
@@ -210,6 +227,11 @@ class AttachmentManager:
 
     def open(self, attachment: Attachment) -> BinaryIO:
         return self.storage.open(attachment.storage_key)
+
+    def open_preview(self, attachment: Attachment) -> BinaryIO:
+        """The preview's bytes: call only for a file that has one."""
+        assert attachment.preview_key is not None
+        return self.storage.open(attachment.preview_key)
 
     def attachment_to_remove(self, actor: User, attachment_id: int) -> Attachment:
         """The file, if the actor may remove it: staff, on a ticket they may see."""
@@ -235,7 +257,8 @@ class AttachmentManager:
         index_ticket(self.session, ticket.id)
         self.session.commit()
         try:
-            self.storage.delete(attachment.storage_key)
+            for key in stored_keys(attachment):
+                self.storage.delete(key)
         except (StorageUnavailable, OSError) as error:
             log.warning("Removed file %s kept in storage until cleanup: %s", attachment.id, error)
         return attachment
@@ -253,6 +276,11 @@ class AttachmentManager:
                     select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
                 )
             )
+            known.update(
+                self.session.scalars(
+                    select(Attachment.preview_key).where(Attachment.preview_key.in_(batch))
+                )
+            )
             for key in batch:
                 if key not in known:
                     self.storage.delete(key)
@@ -264,14 +292,75 @@ class AttachmentManager:
         key = new_key()
         meter = _Meter(upload.stream, self.limits.max_file_size)
         self.storage.save(key, meter)
+        content_type = sniff_content_type(meter.head)
         return Attachment(
             filename=clean_filename(upload.filename),
-            content_type=sniff_content_type(meter.head),
+            content_type=content_type,
             size=meter.size,
             sha256=meter.digest.hexdigest(),
             storage_key=key,
+            preview_key=self._store_preview(upload.stream) if content_type in IMAGES else None,
             created_at=utcnow(),
         )
+
+    def add_missing_previews(self, *, batch: int = 100) -> tuple[int, int]:
+        """Previews for the images stored before previews were made (migration 0021), a
+        batch at a time: (images read, previews made). Small images need none and are read
+        again on the next run."""
+        read = made = after = 0
+        while images := self._images_without_preview(after, batch):
+            after = images[-1].id
+            for image_id, storage_key in images:
+                read += 1
+                try:
+                    with closing(self.storage.open(storage_key)) as stored:
+                        key = self._store_preview(io.BytesIO(stored.read()))
+                except FileMissing:
+                    continue
+                if key is None:
+                    continue
+                begin_write(self.session)
+                set_preview = (
+                    update(Attachment)
+                    .where(Attachment.id == image_id, Attachment.preview_key.is_(None))
+                    .values(preview_key=key)
+                )
+                if self.session.execute(set_preview).rowcount:
+                    made += 1
+                    self.session.commit()
+                else:  # removed, or given one by another run, meanwhile
+                    self.session.rollback()
+                    self.storage.delete(key)
+        return read, made
+
+    def _images_without_preview(self, after: int, limit: int) -> list:
+        """(id, storage key) of up to `limit` images after `after` that have no preview."""
+        query = (
+            select(Attachment.id, Attachment.storage_key)
+            .where(Attachment.id > after, Attachment.preview_key.is_(None))
+            .where(Attachment.content_type.in_(sorted(IMAGES)))
+            .order_by(Attachment.id)
+            .limit(limit)
+        )
+        images = self.session.execute(query).all()
+        self.session.commit()  # no transaction held while the files are read
+        return images
+
+    def _store_preview(self, stream: BinaryIO) -> str | None:
+        """Store a preview of the image just read from `stream`, if it wants one; its key.
+
+        Every upload's stream goes back to its start (a form's file is spooled, a mail's
+        part is in memory); one that could not would have its image shown whole.
+        """
+        if not stream.seekable():
+            return None
+        stream.seek(0)
+        preview = make_preview(stream)
+        if preview is None:
+            return None
+        preview_key = new_key()
+        self.storage.save(preview_key, io.BytesIO(preview))
+        return preview_key
 
     def _own_comment(self, actor: User, ticket_id: int, comment_id: int) -> None:
         comment = self.session.get(Comment, comment_id)

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import login_required
 
 from ticketdesk.models import Ticket, TicketStatus
-from ticketdesk.security.downloads import send_attachment
+from ticketdesk.security.downloads import send_attachment, send_preview
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
@@ -83,6 +83,14 @@ def download_attachment(attachment_id: int):
     """A file on a ticket the signed-in user may see, sent so that it never renders here."""
     manager = attachment_manager()
     return send_attachment(manager, manager.get_attachment(actor(), attachment_id))
+
+
+@bp.get("/attachments/<int:attachment_id>/preview")
+@login_required
+def attachment_preview(attachment_id: int):
+    """The picture a ticket page shows of an attached image: smaller, when it was large."""
+    manager = attachment_manager()
+    return send_preview(manager, manager.get_image(actor(), attachment_id))
 
 
 @bp.get("/attachments/<int:attachment_id>/remove")
