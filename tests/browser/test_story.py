@@ -10,8 +10,12 @@ from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.browser.conftest import STAFF_PASSWORD
+from ticketdesk.extensions import db
+from ticketdesk.models import User
+from ticketdesk.services import ticket_manager
 
 
 def large_photo() -> bytes:
@@ -219,6 +223,40 @@ def test_a_ticket_leads_back_to_the_list_it_was_opened_from(new_page):
 
     expect(page).to_have_url(listed)
     expect(page.get_by_label("Search")).to_have_value("printer")
+
+
+def test_a_ticket_opened_from_a_search_marks_the_words_searched_for(new_page, live_app):
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        ticket_id = (
+            ticket_manager()
+            .create_ticket(
+                customer,
+                title="Scanner keeps jamming",
+                description="The scanner jams on every page. Jammed again today: it jams twice.",
+            )
+            .id
+        )
+        db.session.remove()
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.get_by_label("Search").fill("jammed")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("link", name="Scanner keeps jamming").click()
+
+    marks = page.locator(".search-marks")
+    # "jams", "Jammed" and "jams": each a form of the word the search found.
+    expect(marks).to_contain_text("marked in 3 places")
+    assert page.evaluate("CSS.highlights.get('searched-words').size") == 3
+    marks.get_by_role("button", name="Show the first").click()
+    expect(marks).to_contain_text("Place 1 of 3")
+    assert page.evaluate("CSS.highlights.get('searched-word-shown').size") == 1
+
+    page.goto(f"/tickets/{ticket_id}")  # not from a search: nothing marked
+    expect(page.locator(".thread")).to_contain_text("Jammed again today")
+    page.wait_for_load_state("load")
+    expect(marks).to_have_count(0)
+    assert page.evaluate("CSS.highlights.size") == 0
 
 
 def test_a_customers_name_in_the_search_box_leads_to_their_tickets(new_page):

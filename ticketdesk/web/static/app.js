@@ -158,6 +158,73 @@
     }
   }
 
+  function rootOf(word) {
+    // A word without an English ending, near enough to the search's stems that the words
+    // it found are the words marked: "printing", "prints" and "printed" are all "print",
+    // and "jammed", "jamming" and "jams" are "jam".
+    var root = word.replace(/(ing|ed|s)$/, "").replace(/([^aeiouylsz])\1$/, "$1");
+    return root.length >= 3 ? root : word;
+  }
+
+  function fold(text) {
+    return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  }
+
+  function markSearchedWords() {
+    // A ticket opened from a search shows where the searched words are in the conversation
+    // (the CSS Custom Highlight API: the page's text is left as it is), with a button that
+    // brings each place into view. Only when the page was opened from the list's search.
+    var thread = document.querySelector(".thread");
+    var back = document.querySelector("a[data-back-to-list]");
+    if (!thread || !back || !window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
+    var from;
+    try { from = new URL(document.referrer); } catch (error) { return; }
+    if (from.origin !== location.origin || from.pathname !== new URL(back.href).pathname) return;
+    // The words as the server cuts them (letters and digits), without case or accents.
+    var searched = (fold(from.searchParams.get("q") || "").match(/[\p{L}\p{N}]+/gu) || []);
+    var roots = new Set(searched.map(rootOf));
+    if (!roots.size) return;
+
+    var places = [];
+    var texts = document.createTreeWalker(thread, NodeFilter.SHOW_TEXT);
+    for (var node = texts.nextNode(); node; node = texts.nextNode()) {
+      if (!node.parentElement.closest(".prose, .attachments a")) continue;
+      var word, words = /[\p{L}\p{N}]+/gu;
+      while ((word = words.exec(node.data))) {
+        if (!roots.has(rootOf(fold(word[0])))) continue;
+        var range = new Range();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        places.push(range);
+      }
+    }
+    if (!places.length) return;
+    CSS.highlights.set("searched-words", new Highlight(...places));
+
+    var said = document.createElement("p");
+    said.className = "search-marks";
+    var text = document.createElement("span");
+    text.setAttribute("role", "status");
+    text.textContent = "The words you searched for are marked in " + places.length +
+      (places.length === 1 ? " place." : " places.");
+    var next = document.createElement("button");
+    next.type = "button";
+    next.className = "button button-quiet";
+    next.textContent = "Show the first";
+    var shown = -1;
+    next.addEventListener("click", function () {
+      shown = (shown + 1) % places.length;
+      CSS.highlights.set("searched-word-shown", new Highlight(places[shown]));
+      places[shown].startContainer.parentElement.scrollIntoView({ block: "center" });
+      text.textContent = "Place " + (shown + 1) + " of " + places.length +
+        " marked with the words you searched for.";
+      next.textContent = "Show the next";
+    });
+    said.append(text, next);
+    var heading = document.getElementById("conversation-heading");
+    (heading || thread).insertAdjacentElement(heading ? "afterend" : "beforebegin", said);
+  }
+
   function foldOnPhones() {
     // A team's per-person counts run to screens on a phone, above the tickets: folded
     // there, a tap away. Without this script they stay open, as on a wider screen.
@@ -173,5 +240,6 @@
     setUpFileLimits();
     setUpPastedFiles();
     setUpWayBackToTheList();
+    markSearchedWords();
   });
 })();
