@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from email.message import EmailMessage
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import select
 
 from tests.mail.conftest import SUPPORT
@@ -90,3 +92,14 @@ def test_a_reply_past_the_ticket_total_keeps_its_text(mail_app, receive, inspect
     assert [name for name, *_ in stored_files(inspect_db)] == ["one.png"]
     body = inspect_db(lambda s: s.get(Comment, result.comment_id).body)
     assert "two.png (image/png" in body
+
+
+def test_a_photo_sent_by_mail_gets_its_preview(receive, inspect_db):
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 1200), "teal").save(photo, "JPEG")
+    result = receive(mail_with("dana@example.com", [("IMG_7.jpg", "image/jpeg", photo.getvalue())]))
+
+    assert result.outcome == "ticket"
+    stored = select(Attachment.storage_key, Attachment.preview_key)
+    image, preview = inspect_db(lambda s: s.execute(stored).one())
+    assert image and preview and image != preview
