@@ -113,13 +113,34 @@ def test_staff_list_pages_with_keyset_cursor_keeping_filters(staff_web, customer
     assert "First page" in second
 
 
+def test_staff_list_shows_as_many_tickets_a_page_as_chosen_and_remembers_it(
+    staff_web, customer, factory
+):
+    for number in range(60):
+        factory.ticket(customer, title=f"T{number:02d}")
+
+    first = staff_web.html("/tickets?per_page=50")
+    assert len(_rows(first)) == 50
+    next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "per_page=50" in next_url
+    assert len(_rows(staff_web.html(next_url))) == 10
+    # The next list, from a link that says nothing of it, keeps the size chosen.
+    later = staff_web.html("/tickets?status=open")
+    assert len(_rows(later)) == 50
+    assert '<option value="50" selected>50</option>' in later
+    assert len(_rows(staff_web.html("/tickets?per_page=25"))) == 25
+    assert len(_rows(staff_web.html("/tickets"))) == 25
+
+
 def test_broken_cursor_restarts_from_the_first_page(staff_web):
     response = staff_web.get("/tickets?cursor=garbage&status=any")
     assert response.status_code == 302
     assert response.location == "/tickets?status=any"
 
 
-@pytest.mark.parametrize("query", ["status=bogus&priority=nope", "sort=sideways", "queue=x"])
+@pytest.mark.parametrize(
+    "query", ["status=bogus&priority=nope", "sort=sideways", "queue=x", "per_page=1000"]
+)
 def test_unknown_filter_values_are_ignored_not_errors(staff_web, customer, factory, query):
     factory.ticket(customer, title="Visible")
     html = staff_web.html(f"/tickets?{query}")

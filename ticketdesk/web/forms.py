@@ -239,6 +239,10 @@ STAFF_SEARCH_HINT = {
 }
 
 
+# Tickets a staff list page may show: a day's triage goes faster a hundred at a time.
+PAGE_SIZES = [(str(size), str(size)) for size in (25, 50, 100)]
+
+
 class FilterForm(FlaskForm):
     """The staff list's filters, read from the query string (a GET form: no CSRF)."""
 
@@ -258,6 +262,8 @@ class FilterForm(FlaskForm):
     assignee = CompactSelectField("Assignee", default="")
     # "" is the list's own order: best match first when searching, else newest first.
     sort = CompactSelectField("Sort", default="")
+    # Tickets a page; when none is asked for, the list shows as many as it last did.
+    per_page = CompactSelectField("Per page", choices=options(PAGE_SIZES), default=PAGE_SIZES[0][0])
     # One person's tickets: set by typing their email address, or by their name in a row.
     requester = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
     cursor = HiddenField(validators=[Optional(), Length(max=500)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
@@ -17,7 +17,14 @@ from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import BulkForm, FilterForm, OwnSearchForm, TicketForm, options
+from ticketdesk.web.forms import (
+    PAGE_SIZES,
+    BulkForm,
+    FilterForm,
+    OwnSearchForm,
+    TicketForm,
+    options,
+)
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
     accepts_uploads,
@@ -28,6 +35,9 @@ from ticketdesk.web.views import (
 )
 
 PAGE_SIZE = 25
+# Where the signed session keeps the page size a staff member last chose.
+PER_PAGE_KEY = "per_page"
+PER_PAGE_CHOICES = frozenset(value for value, _ in PAGE_SIZES)
 PEOPLE_SHOWN = 5
 # A ticket's number as the pages show it: "#123".
 TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
@@ -53,6 +63,9 @@ def ticket_list():
     form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
     form.assignee.choices = options(_assignee_filter_choices(team))
     form.offer_sorts()
+    remembered = session.get(PER_PAGE_KEY)
+    if not form.per_page.raw_data and remembered in PER_PAGE_CHOICES:
+        form.per_page.data = remembered
     requester = _requester(form, user) if form.validate() else None
     if not form.errors:
         filters = _filters_from(form, requester)
@@ -62,9 +75,12 @@ def ticket_list():
             sort = None if filters.text else TicketSort.NEWEST  # None: best matches first
     else:
         filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
+    per_page = PAGE_SIZE if form.per_page.errors else int(form.per_page.data)
+    if form.per_page.raw_data and not form.per_page.errors:
+        session[PER_PAGE_KEY] = form.per_page.data
     try:
         page = ticket_manager().get_tickets(
-            user, filters, sort=sort, limit=PAGE_SIZE, cursor=form.cursor.data or None
+            user, filters, sort=sort, limit=per_page, cursor=form.cursor.data or None
         )
     except ValidationFailed:
         return _restart_paging()
