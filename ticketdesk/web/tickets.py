@@ -63,9 +63,7 @@ def ticket_list():
     form.queue.choices = options([("", "Any queue")] + [(str(q.id), q.name) for q in queues])
     form.assignee.choices = options(_assignee_filter_choices(team))
     form.offer_sorts()
-    remembered = session.get(PER_PAGE_KEY)
-    if not form.per_page.raw_data and remembered in PER_PAGE_CHOICES:
-        form.per_page.data = remembered
+    _fill_in_remembered_page_size(form)
     requester = _requester(form, user) if form.validate() else None
     if not form.errors:
         filters = _filters_from(form, requester)
@@ -75,12 +73,9 @@ def ticket_list():
             sort = None if filters.text else TicketSort.NEWEST  # None: best matches first
     else:
         filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
-    per_page = PAGE_SIZE if form.per_page.errors else int(form.per_page.data)
-    if form.per_page.raw_data and not form.per_page.errors:
-        session[PER_PAGE_KEY] = form.per_page.data
     try:
         page = ticket_manager().get_tickets(
-            user, filters, sort=sort, limit=per_page, cursor=form.cursor.data or None
+            user, filters, sort=sort, limit=_page_size(form), cursor=form.cursor.data or None
         )
     except ValidationFailed:
         return _restart_paging()
@@ -104,6 +99,23 @@ def ticket_list():
         next_url=_page_url(page.next_cursor),
         first_url=_page_url("") if form.cursor.data else None,
     )
+
+
+def _fill_in_remembered_page_size(form: FilterForm) -> None:
+    """A list asked for without a page size shows as many as the last one chosen."""
+    remembered = session.get(PER_PAGE_KEY)
+    if not form.per_page.raw_data and remembered in PER_PAGE_CHOICES:
+        form.per_page.data = remembered
+
+
+def _page_size(form: FilterForm) -> int:
+    """The page size asked for, remembered for the lists that follow (an unknown one is
+    ignored, as other filters not understood are)."""
+    if form.per_page.errors:
+        return PAGE_SIZE
+    if form.per_page.raw_data:
+        session[PER_PAGE_KEY] = form.per_page.data
+    return int(form.per_page.data)
 
 
 def _people_searched(user, filters: TicketFilter, requester, cursor: str | None) -> list:
