@@ -245,11 +245,11 @@ def test_a_ticket_opened_from_a_search_marks_the_words_searched_for(new_page, li
     page.get_by_role("link", name="Scanner keeps jamming").click()
 
     marks = page.locator(".search-marks")
-    # "jams", "Jammed" and "jams": each a form of the word the search found.
-    expect(marks).to_contain_text("marked in 3 places")
-    assert page.evaluate("CSS.highlights.get('searched-words').size") == 3
+    # "jamming" in the title, then "jams", "Jammed" and "jams": forms of the word searched.
+    expect(marks).to_contain_text("marked in 4 places")
+    assert page.evaluate("CSS.highlights.get('searched-words').size") == 4
     marks.get_by_role("button", name="Show the first").click()
-    expect(marks).to_contain_text("Place 1 of 3")
+    expect(marks).to_contain_text("Place 1 of 4")
     assert page.evaluate("CSS.highlights.get('searched-word-shown').size") == 1
 
     page.goto(f"/tickets/{ticket_id}")  # not from a search: nothing marked

@@ -171,9 +171,9 @@
   }
 
   function markSearchedWords() {
-    // A ticket opened from a search shows where the searched words are in the conversation
-    // (the CSS Custom Highlight API: the page's text is left as it is), with a button that
-    // brings each place into view. Only when the page was opened from the list's search.
+    // A ticket opened from a search shows where the searched words are on it (the CSS
+    // Custom Highlight API: the page's text is left as it is), with a button that brings
+    // each place into view. Only when the page was opened from the list's search.
     var thread = document.querySelector(".thread");
     var back = document.querySelector("a[data-back-to-list]");
     if (!thread || !back || !window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
@@ -185,19 +185,25 @@
     var roots = new Set(searched.map(rootOf));
     if (!roots.size) return;
 
+    // The title (a ticket may match by it alone), the messages and the files' names.
     var places = [];
-    var texts = document.createTreeWalker(thread, NodeFilter.SHOW_TEXT);
-    for (var node = texts.nextNode(); node; node = texts.nextNode()) {
-      if (!node.parentElement.closest(".prose, .attachments a")) continue;
-      var word, words = /[\p{L}\p{N}]+/gu;
-      while ((word = words.exec(node.data))) {
-        if (!roots.has(rootOf(fold(word[0])))) continue;
-        var range = new Range();
-        range.setStart(node, word.index);
-        range.setEnd(node, word.index + word[0].length);
-        places.push(range);
+    [document.querySelector(".ticket-head h1"), thread].forEach(function (region) {
+      if (!region) return;
+      var texts = document.createTreeWalker(region, NodeFilter.SHOW_TEXT);
+      for (var node = texts.nextNode(); node; node = texts.nextNode()) {
+        var element = node.parentElement;
+        if (element.closest(".ticket-id")) continue;
+        if (region === thread && !element.closest(".prose, .attachments a")) continue;
+        var word, words = /[\p{L}\p{N}]+/gu;
+        while ((word = words.exec(node.data))) {
+          if (!roots.has(rootOf(fold(word[0])))) continue;
+          var range = new Range();
+          range.setStart(node, word.index);
+          range.setEnd(node, word.index + word[0].length);
+          places.push(range);
+        }
       }
-    }
+    });
     if (!places.length) return;
     CSS.highlights.set("searched-words", new Highlight(...places));
 
