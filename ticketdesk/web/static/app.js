@@ -205,7 +205,9 @@
       }
     });
     if (!places.length) return;
-    CSS.highlights.set("searched-words", new Highlight(...places));
+    var marked = new Highlight();  // added one by one: a long thread may hold thousands
+    places.forEach(function (range) { marked.add(range); });
+    CSS.highlights.set("searched-words", marked);
 
     var said = document.createElement("p");
     said.className = "search-marks";
