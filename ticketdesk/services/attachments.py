@@ -271,16 +271,11 @@ class AttachmentManager:
         # A batch at a time as the store lists them: a million keys held at once came to
         # some 200 MB.
         for batch in _chunks(candidates, 500):
-            known = set(
-                self.session.scalars(
-                    select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
-                )
+            named = or_(Attachment.storage_key.in_(batch), Attachment.preview_key.in_(batch))
+            rows = self.session.execute(
+                select(Attachment.storage_key, Attachment.preview_key).where(named)
             )
-            known.update(
-                self.session.scalars(
-                    select(Attachment.preview_key).where(Attachment.preview_key.in_(batch))
-                )
-            )
+            known = {key for row in rows for key in row}
             for key in batch:
                 if key not in known:
                     self.storage.delete(key)
