@@ -15,9 +15,18 @@ from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, TicketStatus, User
 from ticketdesk.services import ticket_manager, user_manager
 from ticketdesk.services.listing import TicketFilter
+from ticketdesk.services.search_index import index_all
 from ticketdesk.services.stats import team_counts
 
 FIRST_REVISION = "7277a9f9b094"
+NOW = "2026-01-02 03:04:05+00:00"
+
+
+def insert_old_rows(*statements: str) -> None:
+    """Rows as an earlier release wrote them, straight into its schema (`:now` bound)."""
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": NOW})
 
 
 def not_search_index(name, type_, parent_names) -> bool:
@@ -60,27 +69,14 @@ def test_init_is_idempotent(bare_app):
 def test_upgrade_keeps_existing_data(bare_app):
     """A database made by the first release, with data in it, upgrades without loss."""
     upgrade(directory=str(MIGRATIONS_DIR), revision=FIRST_REVISION)
-    now = "2026-01-02 03:04:05+00:00"
-    with db.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO users (name, email, password_hash, role, active, created_at) "
-                "VALUES ('Early Adopter', 'early@example.com', NULL, 'admin', true, :now)"
-            ),
-            {"now": now},
-        )
-        connection.execute(
-            text("INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)"),
-            {"now": now},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO tickets (title, description, status, priority, queue_id, "
-                "requester_id, created_at, updated_at, version) "
-                "VALUES ('Old ticket', 'from v1 for ann@acme.com', 'open', 2, 1, 1, :now, :now, 1)"
-            ),
-            {"now": now},
-        )
+    insert_old_rows(
+        "INSERT INTO users (name, email, password_hash, role, active, created_at) "
+        "VALUES ('Early Adopter', 'early@example.com', NULL, 'admin', true, :now)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+        "INSERT INTO tickets (title, description, status, priority, queue_id, "
+        "requester_id, created_at, updated_at, version) "
+        "VALUES ('Old ticket', 'from v1 for ann@acme.com', 'open', 2, 1, 1, :now, :now, 1)",
+    )
     initialise_database()
     kept = db.session.scalar(select(User).where(User.email == "early@example.com"))
     assert kept is not None and kept.role == Role.ADMIN and kept.session_generation == 1
@@ -91,13 +87,19 @@ def test_upgrade_keeps_existing_data(bare_app):
     assert (counts.active_by_queue, counts.active_by_assignee) == ({1: 1}, {None: 1})
     assert db.session.query(Queue).count() == 1
     assert [user.id for user in user_manager().list_users(kept, text="adopt")] == [kept.id]
-    if db.engine.dialect.name == "sqlite":  # a customer's search asks for this token
+    if db.engine.dialect.name == "sqlite":  # a filtered search asks for these tokens
         # and the planner has statistics of the tickets, which a SQLite file grown by
         # use never had (services/statistics.py)
         analyzed = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_tickets_created'"
         assert db.session.scalar(text(analyzed)).split()[0] == "1"  # one ticket
-        owner = "SELECT requester FROM ticket_search WHERE rowid = :id"
-        assert db.session.scalar(text(owner), {"id": ticket.id}) == f"\ue002u{kept.id}"
+        facets = "SELECT facets FROM ticket_search WHERE rowid = :id"
+        assert db.session.scalar(text(facets), {"id": ticket.id}).split() == [
+            f"\ue002u{kept.id}",
+            "\ue002a0",
+            "\ue002sopen",
+            "\ue002p2",
+            "\ue002q1",
+        ]
     else:  # each word and each part of an address again with its id block
         words = "SELECT tsvector_to_array(document) FROM ticket_search WHERE ticket_id = :id"
         plain = {"old", "ticket", "v1", "ann@acme.com", "ann", "acm", "com"}
@@ -111,20 +113,17 @@ def test_upgrade_keeps_existing_data(bare_app):
 
 def test_upgrade_makes_the_names_of_files_searchable(bare_app):
     upgrade(directory=str(MIGRATIONS_DIR), revision="0016_file_removed_event")
-    now = "2026-01-02 03:04:05+00:00"
-    with db.engine.begin() as connection:
-        for statement in (
-            "INSERT INTO users (name, email, role, active, created_at, session_generation) "
-            "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
-            "INSERT INTO queues (name, slug, created_at) VALUES ('Other', 'other', :now)",
-            "INSERT INTO tickets (title, description, status, priority, queue_id, "
-            "requester_id, created_at, updated_at, version) "
-            "VALUES ('Billing', 'See attached', 'open', 1, 1, 1, :now, :now, 1)",
-            "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, "
-            "storage_key, created_at) VALUES (1, 'invoice-4711.pdf', 'application/pdf', 4, "
-            "'0', 'k1', :now)",
-        ):
-            connection.execute(text(statement), {"now": now})
+    insert_old_rows(
+        "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+        "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('Other', 'other', :now)",
+        "INSERT INTO tickets (title, description, status, priority, queue_id, "
+        "requester_id, created_at, updated_at, version) "
+        "VALUES ('Billing', 'See attached', 'open', 1, 1, 1, :now, :now, 1)",
+        "INSERT INTO attachments (ticket_id, filename, content_type, size, sha256, "
+        "storage_key, created_at) VALUES (1, 'invoice-4711.pdf', 'application/pdf', 4, "
+        "'0', 'k1', :now)",
+    )
     initialise_database()
     if db.engine.dialect.name == "sqlite":
         found = "SELECT rowid FROM ticket_search WHERE ticket_search MATCH '4711'"
@@ -135,17 +134,14 @@ def test_upgrade_makes_the_names_of_files_searchable(bare_app):
 
 def test_upgrade_folds_accents_in_what_was_indexed_and_downgrade_keeps_them(bare_app):
     upgrade(directory=str(MIGRATIONS_DIR), revision=FIRST_REVISION)
-    now = "2026-01-02 03:04:05+00:00"
-    with db.engine.begin() as connection:
-        for statement in (
-            "INSERT INTO users (name, email, role, active, created_at) "
-            "VALUES ('José Núñez', 'jose@example.com', 'staff', true, :now)",
-            "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
-            "INSERT INTO tickets (title, description, status, priority, queue_id, "
-            "requester_id, created_at, updated_at, version) "
-            "VALUES ('Café machine', 'Señor Müller', 'open', 1, 1, 1, :now, :now, 1)",
-        ):
-            connection.execute(text(statement), {"now": now})
+    insert_old_rows(
+        "INSERT INTO users (name, email, role, active, created_at) "
+        "VALUES ('José Núñez', 'jose@example.com', 'staff', true, :now)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+        "INSERT INTO tickets (title, description, status, priority, queue_id, "
+        "requester_id, created_at, updated_at, version) "
+        "VALUES ('Café machine', 'Señor Müller', 'open', 1, 1, 1, :now, :now, 1)",
+    )
     initialise_database()
     jose = db.session.scalar(select(User))
     searched = TicketFilter(text="cafe muller senor")
@@ -164,6 +160,48 @@ def test_upgrade_folds_accents_in_what_was_indexed_and_downgrade_keeps_them(bare
         assert {"café", "señor", "müller"} <= set(db.session.scalar(text(words)))
         people = "SELECT tsvector_to_array(search_words) FROM users"
         assert {"josé", "núñez"} <= set(db.session.scalar(text(people)))
+
+
+def test_upgraded_index_follows_each_ticket_and_downgrade_gives_back_the_requester_token(
+    bare_app,
+):
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0021_attachment_previews")
+    insert_old_rows(
+        "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+        "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
+        "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+        "VALUES ('Sam', 'sam@example.com', 'staff', true, :now, 1)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+        "INSERT INTO tickets (title, description, status, priority, queue_id, "
+        "requester_id, created_at, updated_at, version) "
+        "VALUES ('Scanner jams', 'Again', 'open', 1, 1, 1, :now, :now, 1)",
+    )
+    if db.engine.dialect.name == "sqlite":  # its entry as 0021's code wrote it
+        insert_old_rows(
+            "INSERT INTO ticket_search (rowid, title, body, internal, requester) "
+            "VALUES (1, 'Scanner jams', 'Again', '', char(57346) || 'u1')"
+        )
+    else:  # the same index before and after
+        with db.engine.begin() as connection:
+            index_all(connection)
+    initialise_database()
+    ann, sam = db.session.scalars(select(User).order_by(User.id)).all()
+
+    def found(actor, **filters):
+        page = ticket_manager().get_tickets(actor, TicketFilter(text="scanner", **filters))
+        return [ticket.title for ticket in page.items]
+
+    assert found(sam, statuses=(TicketStatus.OPEN,)) == ["Scanner jams"]
+    ticket_manager().update_ticket_status(sam, 1, "in_progress")
+    assert found(sam, statuses=(TicketStatus.OPEN,)) == []
+    assert found(sam, statuses=(TicketStatus.IN_PROGRESS,)) == ["Scanner jams"]
+    db.session.remove()
+    downgrade(directory=str(MIGRATIONS_DIR), revision="0021_attachment_previews")
+    if db.engine.dialect.name == "sqlite":
+        owner = "SELECT requester FROM ticket_search WHERE rowid = 1"
+        assert db.session.scalar(text(owner)) == f"\ue002u{ann.id}"
+        triggers = "SELECT count(*) FROM sqlite_master WHERE name = 'ticket_search_facets'"
+        assert db.session.scalar(text(triggers)) == 0
 
 
 def test_upgraded_history_accepts_mail_events(bare_app):

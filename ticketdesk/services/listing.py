@@ -210,6 +210,15 @@ def list_rows(
     return summaries(session.execute(_sorted_matches(*shape, None), values))
 
 
+@functools.lru_cache(maxsize=512)
+def walkable_tickets(filters: tuple[str, ...], own_only: bool, sort: TicketSort) -> Select:
+    """The tickets that pass `filters` (by name, as `filter_values` binds them), written so
+    that SQLite walks `sort`'s index for them where `sqlite_plans.walked_order` says it
+    should, rather than find them all through a filter's index and sort them."""
+    walk = sqlite_plans.walked_order(filters, own_only, sort)
+    return _filtered(filters, own_only, SERVED_BY[walk] if walk else None)
+
+
 def _either_side_alone(filters: TicketFilter) -> bool:
     """Whether `filters` asks for a user's tickets on either side (requester or assignee)
     and names no requester or assignee besides."""

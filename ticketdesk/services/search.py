@@ -80,9 +80,9 @@ def search_page(
     query, filter_values = tickets
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
-        # A customer's own tickets, or one requester's that staff asked for.
-        requester = customer_id if customer_id is not None else filter_values.get("requester_id")
-        engine = SqliteSearch(phrases, customer=customer_id is not None, requester=requester)
+        # The filters set, without the access rule's `viewer_id`: `customer_id` tells that.
+        filters = {name: value for name, value in filter_values.items() if name != "viewer_id"}
+        engine = SqliteSearch(phrases, customer_id=customer_id, filters=filters)
     else:
         engine = PostgresSearch(phrases, customer_id is None)
     values = filter_values | engine.values | {"limit": limit + 1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ticketdesk.models.search import POSTGRESQL_GIN
+from ticketdesk.models.search import POSTGRESQL_GIN, facets_sql
 from ticketdesk.models.text_search import ENGLISH
 
 # Ticket ids per block of the PostgreSQL document's `<word>#<block>` lexemes (see
@@ -39,28 +39,15 @@ def index_ticket(session: Session, ticket_id: int) -> None:
         connection.execute(_POSTGRESQL_INDEX_ONE, params)
 
 
-def index_new_ticket(
-    session: Session, ticket_id: int, title: str, description: str, requester_id: int
-) -> None:
+def index_new_ticket(session: Session, ticket_id: int, title: str, description: str) -> None:
     """The index entry of a ticket just opened without files: from its text, with no
     comments or file names to read."""
     params = {"ticket_id": ticket_id, "title": title, "body": description}
-    params["requester"] = requester_token(requester_id)
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.execute(_SQLITE_NEW, params)
     else:
         connection.execute(_POSTGRESQL_NEW, params | _sizes())
-
-
-# Starts with a private-use character: FTS5 keeps it in the token, while a query's words
-# are letters and digits only (services/search.py), so no search typed can match it.
-REQUESTER_MARK = "\ue002"
-
-
-def requester_token(user_id: int) -> str:
-    """The SQLite index's token for a ticket's requester (see `models.search`)."""
-    return f"{REQUESTER_MARK}u{user_id}"
 
 
 def _sizes() -> dict[str, int]:
@@ -103,9 +90,9 @@ _POSTGRESQL_NAMES = {"newline": "E'\\n'", "joined": "string_agg(a.filename, E'\\
 _POSTGRESQL_PUBLIC_FILES = _FILE_NAMES.format(**_POSTGRESQL_NAMES, which="c.internal IS NOT TRUE")
 _POSTGRESQL_NOTE_FILES = _FILE_NAMES.format(**_POSTGRESQL_NAMES, which="c.internal")
 # One index entry from the rows: title; description, public replies and the names of
-# their files; internal notes and theirs.
+# their files; internal notes and theirs; the ticket's facets.
 SQLITE_INDEX_SQL = f"""
-INSERT INTO ticket_search (rowid, title, body, internal, requester)
+INSERT INTO ticket_search (rowid, title, body, internal, facets)
 SELECT t.id, t.title,
   substr(t.description || coalesce((SELECT char(10) || group_concat(c.body, char(10))
                                     FROM comments c WHERE c.ticket_id = t.id AND c.internal = 0),
@@ -114,12 +101,12 @@ SELECT t.id, t.title,
   substr(coalesce((SELECT group_concat(c.body, char(10)) FROM comments c
                    WHERE c.ticket_id = t.id AND c.internal = 1), '')
          || coalesce({_SQLITE_NOTE_FILES}, ''), 1, :indexed_chars),
-  char(57346) || 'u' || t.requester_id
+  {facets_sql("t")}
 FROM tickets t"""
 
-SQLITE_NEW_SQL = """
-INSERT INTO ticket_search (rowid, title, body, internal, requester)
-VALUES (:ticket_id, :title, :body, '', :requester)"""
+SQLITE_NEW_SQL = f"""
+INSERT INTO ticket_search (rowid, title, body, internal, facets)
+SELECT :ticket_id, :title, :body, '', {facets_sql("t")} FROM tickets t WHERE t.id = :ticket_id"""
 
 # The PostgreSQL document of weighted `words`: those words, and each again as `<word>#<id
 # block>` (see services/search_postgres.py, `PostgresSearch`), for ticket `{ticket_id}`. A lexeme

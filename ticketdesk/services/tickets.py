@@ -227,9 +227,7 @@ class TicketManager:
             files.attach(self.session, ticket_id=ticket.id, comment_id=None, actor=actor)
             index_ticket(self.session, ticket.id)  # the files' names are words too
         else:
-            index_new_ticket(
-                self.session, ticket.id, ticket.title, ticket.description, ticket.requester_id
-            )
+            index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
         made = ticket.id  # after a lost idempotency race the rolled-back row is gone
         first = self._commit_once(actor, idempotency, "ticket", made)
         return ticket if first == made else self.get_ticket(actor, first)
