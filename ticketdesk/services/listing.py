@@ -22,7 +22,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
-from ticketdesk.services import sqlite_plans
+from ticketdesk.services import facets, sqlite_plans
+from ticketdesk.services.facets import facets_query
 from ticketdesk.services.pagination import (
     TicketSort,
     cursor_values,
@@ -185,13 +186,15 @@ def list_rows(
     list request. On SQLite, `sqlite_plans` chooses how some lists are found: from the
     status index when their statuses hold few tickets; else by walking an order's index
     within a budget (filters that match few tickets or none walked the whole index, 0.5 s
-    at a million), past which the filters' own indexes find the page, sorted.
+    at a million), past which the tickets that pass them are found and sorted: for
+    several filters, by the full-text index's facets (see `facets`), else by the
+    filter's own index.
     """
     if _either_side_alone(filters):
         return _merged_sides(session, actor, filters, sort, cursor=cursor, limit=limit)
-    values = filter_values(filters)
-    shape = (tuple(values), sees_only_own(actor), sort, bool(cursor))
-    values |= {"viewer_id": actor.id, "limit": limit}
+    chosen = filter_values(filters)
+    shape = (tuple(chosen), sees_only_own(actor), sort, bool(cursor))
+    values = chosen | {"viewer_id": actor.id, "limit": limit}
     values |= cursor_values(cursor, sort) if cursor else {}
     if session.get_bind().dialect.name == "postgresql":
         return summaries(session.execute(_shaped_statement(*shape, True, None), values))
@@ -207,6 +210,9 @@ def list_rows(
     except OperationalError as error:
         if not interrupted(error):
             raise
+    if len(chosen) > 1:
+        values["facets"] = facets_query(chosen)
+        return summaries(session.execute(_facet_matches(*shape), values))
     return summaries(session.execute(_sorted_matches(*shape, None), values))
 
 
@@ -349,6 +355,22 @@ def _shaped_statement(
         return page_with_people(_filtered(filters, own_only), sort, after=after, limit=limit)
     query = with_people(_filtered(filters, own_only, SERVED_BY[walk] if walk else None))
     return keyset_order(query, sort, after=after).limit(limit)
+
+
+@functools.lru_cache(maxsize=512)
+def _facet_matches(filters: tuple[str, ...], own_only: bool, sort: TicketSort, after: bool):
+    """SQLite's page of one shape from the tickets FTS5 finds for the bound `facets`, sorted.
+
+    Several filters that each match many tickets may together match few, past a walk's
+    budget. Through one filter's index, SQLite read a table row for each of its tickets
+    to test the others: 180-220 ms a page at a million tickets for the unassigned urgent
+    tickets of a queue, where FTS5 merges the filters' lists of tickets. The filters
+    are written under unary plus, so that no index is offered but the ids found.
+    """
+    found = _tickets.c.id.in_(facets.matching_ids("facets"))
+    filtered = _filtered(filters, own_only, frozenset()).where(found)
+    limit = bindparam("limit", type_=Integer)
+    return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)
 
 
 @functools.lru_cache(maxsize=512)

@@ -9,9 +9,8 @@ from sqlalchemy import Select, bindparam, exists, func, literal_column, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ticketdesk.models import Priority, TicketStatus
-from ticketdesk.models.search import facet_token
 from ticketdesk.services import search_sql, sqlite_plans
+from ticketdesk.services.facets import facets_query
 from ticketdesk.services.listing import walkable_tickets, with_people
 from ticketdesk.services.pagination import TicketSort, keyset_order
 from ticketdesk.services.search_sql import (
@@ -48,7 +47,7 @@ class SqliteSearch:
         strings = " ".join('"' + " ".join(phrase).replace('"', '""') + '"' for phrase in phrases)
         # Customers never match internal notes.
         self.words = "{title body} : (" + strings + ")" if customer_id is not None else strings
-        facets = _facets_match(filters, customer_id)
+        facets = facets_query(filters, customer_id)
         self.values = {
             "match": f"({self.words}) AND {facets}" if facets else self.words,
             "words": self.words,
@@ -146,30 +145,6 @@ _CROWDED = _newest_match("words", "words_offset")
 # The window of a filtered search, as a second FTS5 cursor on the table.
 _WINDOW = SEARCH.alias("window")
 _WINDOW_MATCH = literal_column("window.ticket_search").op("MATCH")(bindparam("match"))
-
-
-def _facets_match(filters: Mapping[str, object], customer_id: int | None) -> str:
-    """An FTS5 query (as text) of the tickets that pass `filters` (as `listing.filter_values`
-    binds them) and, for a customer, are theirs: every filter's tokens in `facets`."""
-    tokens = [_FACET_TOKENS[name](value) for name, value in filters.items()]
-    if customer_id is not None:
-        tokens.append([facet_token("u", customer_id)])
-    return " AND ".join(
-        "facets : (" + " OR ".join(f'"{token}"' for token in each) + ")" for each in tokens
-    )
-
-
-# The facet tokens a ticket passing each filter holds one of (see `models.search`).
-_FACET_TOKENS = {
-    "status": lambda status: [facet_token("s", TicketStatus(status).value)],
-    "statuses": lambda statuses: [facet_token("s", TicketStatus(each).value) for each in statuses],
-    "priority": lambda priority: [facet_token("p", Priority(priority).rank)],
-    "queue_id": lambda queue_id: [facet_token("q", queue_id)],
-    "unassigned": lambda _: [facet_token("a", 0)],
-    "assignee_id": lambda user_id: [facet_token("a", user_id)],
-    "requester_id": lambda user_id: [facet_token("u", user_id)],
-    "involving_user_id": lambda user_id: [facet_token("u", user_id), facet_token("a", user_id)],
-}
 
 
 @functools.lru_cache(maxsize=256)
