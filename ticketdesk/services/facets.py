@@ -44,7 +44,7 @@ def facets_query(filters: Mapping[str, object], customer_id: int | None = None) 
 _INDEX = table("ticket_search", column("rowid"))
 
 
-def matching_ids(bound: str) -> Select:
+def tickets_matching(bound: str) -> Select:
     """The ids of the tickets whose entries match the FTS5 query bound as `bound`."""
     found = literal_column("ticket_search").op("MATCH")(bindparam(bound))
     return select(_INDEX.c.rowid).where(found)

@@ -367,7 +367,7 @@ def _facet_matches(filters: tuple[str, ...], own_only: bool, sort: TicketSort, a
     tickets of a queue, where FTS5 merges the filters' lists of tickets. The filters
     are written under unary plus, so that no index is offered but the ids found.
     """
-    found = _tickets.c.id.in_(facets.matching_ids("facets"))
+    found = _tickets.c.id.in_(facets.tickets_matching("facets"))
     filtered = _filtered(filters, own_only, frozenset()).where(found)
     limit = bindparam("limit", type_=Integer)
     return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)
