@@ -22,8 +22,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ticketdesk.models import Priority, Role, Ticket, TicketStatus, User
-from ticketdesk.services import facets, sqlite_plans
-from ticketdesk.services.facets import facets_query
+from ticketdesk.services import sqlite_plans
+from ticketdesk.services.facets import facets_query, tickets_matching
 from ticketdesk.services.pagination import (
     TicketSort,
     cursor_values,
@@ -187,7 +187,7 @@ def list_rows(
     status index when their statuses hold few tickets; else by walking an order's index
     within a budget (filters that match few tickets or none walked the whole index, 0.5 s
     at a million), past which the tickets that pass them are found and sorted: for
-    several filters, by the full-text index's facets (see `facets`), else by the
+    several filters, by the full-text index's facets (`services.facets`), else by the
     filter's own index.
     """
     if _either_side_alone(filters):
@@ -367,7 +367,7 @@ def _facet_matches(filters: tuple[str, ...], own_only: bool, sort: TicketSort, a
     tickets of a queue, where FTS5 merges the filters' lists of tickets. The filters
     are written under unary plus, so that no index is offered but the ids found.
     """
-    found = _tickets.c.id.in_(facets.tickets_matching("facets"))
+    found = _tickets.c.id.in_(tickets_matching("facets"))
     filtered = _filtered(filters, own_only, frozenset()).where(found)
     limit = bindparam("limit", type_=Integer)
     return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)
