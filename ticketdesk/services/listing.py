@@ -212,7 +212,8 @@ def list_rows(
             raise
     if len(chosen) > 1:
         values["facets"] = facets_query(chosen)
-        return summaries(session.execute(_facet_matches(*shape), values))
+        statement = _sorted_matches(*shape, frozenset(), by_facets=True)
+        return summaries(session.execute(statement, values))
     return summaries(session.execute(_sorted_matches(*shape, None), values))
 
 
@@ -358,28 +359,14 @@ def _shaped_statement(
 
 
 @functools.lru_cache(maxsize=512)
-def _facet_matches(filters: tuple[str, ...], own_only: bool, sort: TicketSort, after: bool):
-    """SQLite's page of one shape from the tickets FTS5 finds for the bound `facets`, sorted.
-
-    Several filters that each match many tickets may together match few, past a walk's
-    budget. Through one filter's index, SQLite read a table row for each of its tickets
-    to test the others: 180-220 ms a page at a million tickets for the unassigned urgent
-    tickets of a queue, where FTS5 merges the filters' lists of tickets. The filters
-    are written under unary plus, so that no index is offered but the ids found.
-    """
-    found = _tickets.c.id.in_(tickets_matching("facets"))
-    filtered = _filtered(filters, own_only, frozenset()).where(found)
-    limit = bindparam("limit", type_=Integer)
-    return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)
-
-
-@functools.lru_cache(maxsize=512)
 def _sorted_matches(
     filters: tuple[str, ...],
     own_only: bool,
     sort: TicketSort,
     after: bool,
     indexed: frozenset[str] | None,
+    *,
+    by_facets: bool = False,
 ):
     """SQLite's page of one shape found through the filters' indexes (`indexed`: as
     `_filtered`) and sorted: the order's keys are written so that no index offers them.
@@ -388,7 +375,15 @@ def _sorted_matches(
     statistics that put a third of the tickets in each status led SQLite to scan every
     customer and read each one's tickets: 2.5 s a page at a million tickets, for the
     2,260 unresolved ones of a helpdesk that closes its tickets.
+
+    With `by_facets` (and no filter indexed), from the tickets FTS5 finds for the bound
+    `facets` instead. Several filters that each match many tickets may together match
+    few, past a walk's budget; through one filter's index, SQLite read a table row for
+    each of its tickets to test the others (180-220 ms a page at a million tickets for
+    the unassigned urgent tickets of a queue), where FTS5 merges their lists of tickets.
     """
     limit = bindparam("limit", type_=Integer)
     filtered = _filtered(filters, own_only, indexed)
+    if by_facets:
+        filtered = filtered.where(_tickets.c.id.in_(tickets_matching("facets")))
     return page_with_people(filtered, sort, after=after, limit=limit, column=_unindexed)

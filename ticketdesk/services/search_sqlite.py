@@ -122,15 +122,19 @@ class SqliteSearch:
             yield ticket_id, notes[0] if found_in_notes else public
 
 
-_FTS_MATCH = _FTS.op("MATCH")(bindparam("match"))
-_WORDS_MATCH = _FTS.op("MATCH")(bindparam("words"))
+def _matching(bound: str):
+    """FTS5's MATCH of the query bound as `bound`: "match" (words and filters) or "words"."""
+    return _FTS.op("MATCH")(bindparam(bound))
 
 
-def _newest_match(match: str, offset: str) -> Select:
-    """The rowid of the match of the bound `match` that many from the newest (the bound
-    `offset`), if there is one."""
-    found = _FTS.op("MATCH")(bindparam(match))  # "match" or "words"
-    newest_first = select(SEARCH.c.rowid).where(found).order_by(SEARCH.c.rowid.desc())
+_FTS_MATCH = _matching("match")
+_WORDS_MATCH = _matching("words")
+
+
+def _newest_match(bound: str, offset: str) -> Select:
+    """The rowid of the match of the query bound as `bound` that many from the newest
+    (the bound `offset`), if there is one."""
+    newest_first = select(SEARCH.c.rowid).where(_matching(bound)).order_by(SEARCH.c.rowid.desc())
     return newest_first.offset(bindparam(offset)).limit(1)
 
 
