@@ -10,6 +10,7 @@ from sqlalchemy import (
     Double,
     Integer,
     Select,
+    Text,
     bindparam,
     case,
     cast,
@@ -24,10 +25,9 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models.text_search import ENGLISH
 from ticketdesk.services import search_index, search_sql
+from ticketdesk.services.headlines import Headliner, text_start
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.search_sql import (
-    MARK_END,
-    MARK_START,
     SEARCH,
     TICKETS,
     matching_ids,
@@ -40,23 +40,7 @@ from ticketdesk.services.search_sql import (
 # With block words, still: blocks for all of two common words took 1.4-1.75 times as long.
 _MATCH_COST_IN_IDS = 30
 _LANGUAGE = literal_column(f"'{ENGLISH}'::regconfig")
-# Characters of a ticket's text given to ts_headline, from a little before the first match.
-_HEADLINE_CHARS, _HEADLINE_LEAD = 1000, 250
-# ShortWord=0: by default a headline drops the words of three letters or fewer at each
-# end of a fragment, `ann` of ann@acme.com or `My` of "My laptop will not start".
-_HEADLINE_OPTIONS = (
-    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
-    'MaxFragments=2, FragmentDelimiter=" … ", ShortWord=0'
-)
 _POSTGRES_JOIN = SEARCH.c.ticket_id == TICKETS.c.id
-# PostgreSQL's parser keeps `ann@acme.com`, `files.example.org` or `invoice-4711.pdf`
-# one word, which a headline marks only whole, where FTS5 (and the search, see
-# `search_index._with_parts`) sees `acme` and `4711`. Headlines are made from the text
-# with these characters swapped for rare look-alikes the parser reads as spaces
-# (fullwidth @, one dot leader, hyphen), and swapped back (a text's own look-alikes
-# come back as these too). Not `/` or `:`: in place of those, the parser read the rest
-# of a text after `</script>` as no words at all.
-_JOINERS, _JOINER_STAND_INS = "@.-", "\uff20\u2024\u2010"
 
 
 class PostgresSearch:
@@ -79,11 +63,8 @@ class PostgresSearch:
         weights = "" if staff else ":AB"
         tsquery = " & ".join(f"({_phrase(phrase, weights)})" for phrase in phrases)
         terms = [word for phrase in phrases for word in phrase]
-        # A headline marks each phrase it finds in its stretch, as FTS5's snippets do:
-        # asked for all of them at once, it marked none where the stretch of a long
-        # conversation held only some.
-        headline = " | ".join(f"({_phrase(phrase, weights)})" for phrase in phrases)
-        self.values = {"tsquery": tsquery, "headline_tsquery": headline, "words": " ".join(terms)}
+        self.values = {"tsquery": tsquery, "words": " ".join(terms)}
+        self.phrases = phrases
         self.staff = staff
 
     @staticmethod
@@ -143,22 +124,25 @@ class PostgresSearch:
         return session.execute(sorted_page(query, self.narrow, sort, after, True), values).all()
 
     def snippets(self, session: Session, ticket_ids: list[int]):
-        """(id, headline text) of each of these tickets, from the conversation: see
-        `_POSTGRESQL_SNIPPETS`."""
-        statement = _POSTGRESQL_STAFF_SNIPPETS if self.staff else _POSTGRESQL_SNIPPETS
-        for ticket_id, headline in session.execute(statement, self.values | {"ids": ticket_ids}):
-            yield ticket_id, headline and _joined_again(headline)
+        """(id, snippet text) of each of these tickets: from the public text where a word
+        was found there, else (staff) from the notes where one was found there, else the
+        public text's start, as SQLite's are. Never from the title, which the list shows
+        anyway."""
+        words = self.values["words"]
+        values = {"ids": ticket_ids, "words": words, "terms": words.split()}
+        rows = session.execute(_STAFF_TEXTS if self.staff else _TEXTS, values).all()
+        if not rows:
+            return
+        lexemes = iter(rows[0].lexemes)
+        headliner = Headliner([[next(lexemes) or None for _ in phrase] for phrase in self.phrases])
+        for row in rows:
+            found = headliner.headline(row.body)
+            if found is None and self.staff:
+                found = headliner.headline(row.internal)
+            yield row.ticket_id, found or text_start(row.body)
 
 
 _TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
-
-
-def _joined_again(headline: str) -> str:
-    """The headline with each joiner back in place of its stand-in (str.replace: the
-    mapping str.translate takes cost 8 us a headline, a fifth of a millisecond a page)."""
-    for joiner, stand_in in zip(_JOINERS, _JOINER_STAND_INS, strict=True):
-        headline = headline.replace(stand_in, joiner)
-    return headline
 
 
 def _phrase(words: list[str], weights: str) -> str:
@@ -261,19 +245,24 @@ def _block_words(stems: list[str], blocks: range) -> str:
     )
 
 
-def _headlines(text):
-    """ts_headline over the stretch of `text` around its first mention of a query word.
+# The query's words as PostgreSQL's lexemes, in order ("" for a stop word).
+_TERM = (
+    func.unnest(bindparam("terms", type_=ARRAY(Text)))
+    .table_valued("term", with_ordinality="n")
+    .render_derived()
+)
+_LEXEMES = select(
+    func.array_to_string(func.tsvector_to_array(func.to_tsvector(_LANGUAGE, _TERM.c.term)), " ")
+).order_by(_TERM.c.n)
+# Texts longer than this reach the headlines as a stretch of this many characters, from a
+# little before the first place a query word's stem appears in them: a conversation may
+# hold 100,000 indexed characters, and a page of 25 such would be megabytes to send.
+_TEXT_CHARS, _TEXT_LEAD = 20_000, 1_000
 
-    ts_headline parses all it is given, and a conversation may hold 100,000 indexed
-    characters: a page of 25 such tickets took 290-310 ms, and 73-75 ms as stretches of
-    3,000 characters. Its two fragments of 24 words need far less: a page of 25
-    conversations of 2,850 characters took 11-12 ms whole, 6.0-6.5 ms as stretches of
-    1,000 (in one process, 2026-12-06).
-    The stretch starts shortly before the first place a query word's stem appears in
-    the text (the text with its accents folded, as the stems are, if need be), or at the
-    start when none does (another form of the word, say).
-    """
-    tsquery = func.to_tsquery(_LANGUAGE, bindparam("headline_tsquery"))
+
+def _stretch_of(text):
+    """The text, or its stretch around its first mention of a query word's stem (in the
+    text with its accents folded, as the stems are, if not as it is), or its start."""
     stem = func.unnest(
         func.tsvector_to_array(func.to_tsvector(_LANGUAGE, bindparam("words")))
     ).column_valued("stem")
@@ -284,25 +273,26 @@ def _headlines(text):
         func.nullif(func.strpos(lower, stem), 0),
         func.nullif(func.strpos(func.unaccent(lower), stem), 0),
     )
-    first = select(func.min(at))
-    start = func.greatest(func.coalesce(first.scalar_subquery(), 1) - _HEADLINE_LEAD, 1)
-    # Short texts (most) go whole, with no search for the stretch.
-    stretch = case(
-        (func.octet_length(text) <= _HEADLINE_CHARS, text),
-        else_=func.substr(text, start, _HEADLINE_CHARS),
+    first = select(func.min(at)).scalar_subquery()
+    start = func.greatest(func.coalesce(first, 1) - _TEXT_LEAD, 1)
+    # Bytes, not characters: known without reading the text, and never fewer.
+    return case(
+        (func.octet_length(text) <= _TEXT_CHARS, text),
+        else_=func.substr(text, start, _TEXT_CHARS),
     )
-    # Each joiner stands in as a character the parser reads as a space, so that the
-    # parts of an address, a host or a file name are words a headline can mark.
-    parted = stretch
-    for joiner, stand_in in zip(_JOINERS, _JOINER_STAND_INS, strict=True):
-        parted = func.replace(parted, joiner, stand_in)  # a tenth of translate()'s time
+
+
+def _texts(*columns) -> Select:
+    """What a page's snippets are made from (see `headlines`): these texts of each ticket,
+    and the query's lexemes."""
     return select(
         SEARCH.c.ticket_id,
-        func.ts_headline(_LANGUAGE, parted, tsquery, _HEADLINE_OPTIONS),
+        *(_stretch_of(column).label(column.name) for column in columns),
+        func.array(_LEXEMES.scalar_subquery()).label("lexemes"),
     ).where(SEARCH.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
-# The conversation, not the title, which the list shows anyway: the first stretch where
-# a word was found, or the public text's start when only the title held them.
-_POSTGRESQL_SNIPPETS = _headlines(SEARCH.c.body)
-_POSTGRESQL_STAFF_SNIPPETS = _headlines(SEARCH.c.body + "\n" + SEARCH.c.internal)
+# A customer's snippets never see the notes; the staff's come from them where the public
+# text does not hold the words.
+_TEXTS = _texts(SEARCH.c.body)
+_STAFF_TEXTS = _texts(SEARCH.c.body, SEARCH.c.internal)
