@@ -204,13 +204,22 @@ def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
         matches = matches.where(in_blocks)
     # As double precision: a real would not survive the cursor's round trip exactly.
     rank = cast(func.ts_rank(SEARCH.c.document, _TSQUERY), Double).label("relevance")
-    window = (
+    ranked = (
         # `+ 0`, so that no plan reads the primary key for this bound: it holds every id
         # below the window, most of the table. PostgreSQL's generic plan (psycopg prepares
         # the statement) ANDed that range into the GIN bitmap: 18 against 8 ms at 100k.
         matches.where(SEARCH.c.ticket_id + 0 < bindparam("stop"))
         .add_columns(rank)
-        .order_by(_NEWEST_MATCH)
+        # Each match ranked where it is read (OFFSET fences the subquery): a generic plan
+        # otherwise put ranking off until after the sort for the newest, and carried every
+        # match's whole document through that sort (4.8 against 2.9 ms for 900 matches
+        # at 100k).
+        .offset(0)
+        .subquery()
+    )
+    window = (
+        select(ranked)
+        .order_by(ranked.c.id.desc())
         .limit(bindparam("newest"))
         .cte("newest_matches")  # not "window", a word SQL reserves
     )
@@ -221,11 +230,6 @@ def _window_statement(query: Select, lexemes: bool, after: bool) -> Select:
     return select(found.c.found, best.c.id, best.c.relevance).outerjoin_from(found, best, true())
 
 
-# Ordered by `ticket_id + 0`, not by the key itself: given the key's order, PostgreSQL
-# walks the primary key backwards and tests `@@` on each ticket (a hundred tickets per
-# match of a 1% word); this way the GIN index finds the matches and a top-N sort keeps
-# the newest.
-_NEWEST_MATCH = (SEARCH.c.ticket_id + 0).desc()
 # What the windows need: the newest id indexed, and the stems of the bound words.
 _NEWEST_INDEXED = select(
     func.max(SEARCH.c.ticket_id),
