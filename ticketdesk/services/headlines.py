@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import snowballstemmer
 
-from ticketdesk.services.search_sql import MARK_END, MARK_START
+from ticketdesk.services.search_sql import MARK_END, MARK_START, WORD
 
 # A stretch is a match and the words after it, WORDS_AFTER in all, with up to
 # WORDS_BEFORE words before it; a headline shows at most MAX_STRETCHES of them.
@@ -28,10 +28,9 @@ WORDS_BEFORE, WORDS_AFTER = 8, 16
 MAX_STRETCHES = 2
 ELLIPSIS = "…"
 
-_WORD = re.compile(r"[^\W_]+")
 # Up to n words (and what comes before each), read forwards; backwards, on a reversed text.
-_WORDS_AFTER = re.compile(rf"(?:[\W_]*[^\W_]+){{1,{WORDS_AFTER}}}")
-_WORDS_BEFORE = re.compile(rf"(?:[\W_]*[^\W_]+){{0,{WORDS_BEFORE}}}")
+_WORDS_AFTER = re.compile(rf"(?:[\W_]*{WORD.pattern}){{1,{WORDS_AFTER}}}")
+_WORDS_BEFORE = re.compile(rf"(?:[\W_]*{WORD.pattern}){{0,{WORDS_BEFORE}}}")
 # Enough characters before a match to hold WORDS_BEFORE words of any common length.
 _LOOK_BACK = 160
 _STEM = snowballstemmer.stemmer("english").stemWord
@@ -101,7 +100,7 @@ class Headliner:
         end = 0
         for candidate in candidates:
             at = candidate.start()
-            if at < end or (at and _WORD.match(text, at - 1)):
+            if at < end or (at and WORD.match(text, at - 1)):
                 continue  # inside a match already found, or not the start of a word
             found = self._phrase_at(text, at)
             if found:
@@ -110,7 +109,7 @@ class Headliner:
 
     def _phrase_at(self, text: str, at: int) -> list[tuple[int, int]]:
         """The spans of the words of the first phrase found at `at`, or none."""
-        words = _WORD.finditer(text, at)
+        words = WORD.finditer(text, at)
         read: list[re.Match] = []
         for phrase in self.phrases:
             while len(read) < len(phrase) and (word := next(words, None)):
@@ -128,7 +127,7 @@ def text_start(text: str) -> str:
     shown = _WORDS_AFTER.match(text)
     if shown is None:
         return text.strip()
-    return text[: shown.end()].strip() + (ELLIPSIS if _WORD.search(text, shown.end()) else "")
+    return text[: shown.end()].strip() + (ELLIPSIS if WORD.search(text, shown.end()) else "")
 
 
 def _trimmed(phrase: Sequence[str | None]) -> list[str | None]:
@@ -167,11 +166,11 @@ def _marked(text: str, stretch: tuple[int, int], spans: list[tuple[int, int]]) -
 
 def _joined(text: str, stretches: list[tuple[int, int]], parts: list[str]) -> str:
     """The stretches, with an ellipsis wherever text was left out."""
-    written = ELLIPSIS if _WORD.search(text, 0, stretches[0][0]) else ""
+    written = ELLIPSIS if WORD.search(text, 0, stretches[0][0]) else ""
     for (_, end), part, following in zip(stretches, parts, [*stretches[1:], None], strict=True):
         gap = slice(end, following[0] if following else len(text))
         written += part
-        if _WORD.search(text, gap.start, gap.stop):
+        if WORD.search(text, gap.start, gap.stop):
             written += " " + ELLIPSIS + " " if following else ELLIPSIS
         else:
             written += text[gap]

@@ -23,7 +23,6 @@ import binascii
 import functools
 import html
 import json
-import re
 
 from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import Session
@@ -32,11 +31,10 @@ from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import TicketSummary, summaries, with_people
 from ticketdesk.services.pagination import Page, TicketSort, cursor_values, ticket_cursor
 from ticketdesk.services.search_postgres import PostgresSearch
-from ticketdesk.services.search_sql import MARK_END, MARK_START, TICKETS
+from ticketdesk.services.search_sql import MARK_END, MARK_START, TICKETS, WORD
 from ticketdesk.services.search_sqlite import SqliteSearch
 
 MAX_TERMS = 12
-_WORD = re.compile(r"[^\W_]+")
 
 
 def search_phrases(text_query: str) -> list[list[str]]:
@@ -45,7 +43,7 @@ def search_phrases(text_query: str) -> list[list[str]]:
     MAX_TERMS words in all."""
     phrases, room = [], MAX_TERMS
     for quoted, stretch in enumerate(text_query.split('"')):
-        words = [word.lower() for word in _WORD.findall(stretch)][:room]
+        words = [word.lower() for word in WORD.findall(stretch)][:room]
         room -= len(words)
         if quoted % 2:
             phrases += [words] if words else []

@@ -7,6 +7,7 @@ hold each one's statements.
 from __future__ import annotations
 
 import functools
+import re
 
 from sqlalchemy import Double, Select, bindparam, column, or_, select, table
 
@@ -16,6 +17,9 @@ from ticketdesk.services.pagination import TicketSort, keyset_order
 
 MAX_RANKED = 1000
 MARK_START, MARK_END = "\ue000", "\ue001"
+# A word, as the search cuts queries and the headlines texts: letters and digits (as FTS5
+# cuts text), so the parts of an address or a file name are words.
+WORD = re.compile(r"[^\W_]+")
 SEARCH = table(
     "ticket_search",
     *(column(name) for name in ("rowid", "ticket_id", "body", "internal", "document")),
