@@ -18,6 +18,7 @@ from ticketdesk.extensions import (
     discard_session,
     end_read_only_transaction,
     migrate,
+    ping_idle_connections,
     track_read_only_transactions,
 )
 from ticketdesk.jsonio import TicketdeskJSONProvider
@@ -62,6 +63,7 @@ def register_extensions(app: APIFlask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
         track_read_only_transactions(db.engine)
+        ping_idle_connections(db.engine)
 
 
 def _close_session(error: BaseException | None) -> None:

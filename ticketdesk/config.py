@@ -64,7 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_API": "600 per minute",
     # How often (seconds) a token's last_used_at is written: not on every request.
     "TOKEN_TOUCH_INTERVAL": 60,
-    # Engine options; a server database also gets pool_pre_ping (see _settle_database_url).
+    # Engine options. A server database's pooled connections are tested after they idle
+    # (extensions.ping_idle_connections), not with pool_pre_ping on every checkout.
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     # PostgreSQL: each connection keeps the statements it runs often prepared; false for
     # a pooler that cannot pass prepared statements on (PgBouncer before 1.21).
@@ -154,14 +155,10 @@ def _settle_database_url(app: Flask) -> None:
             options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
             options.setdefault("pool_recycle", SQLITE_CONNECTION_SECONDS)
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    else:
-        # A server may have dropped a pooled connection (restart, failover, idle timeout):
-        # test each one as it leaves the pool. A SQLite file cannot drop a connection.
+    elif not app.config["DATABASE_PREPARED_STATEMENTS"]:
+        # psycopg's switch: with no threshold it never prepares a statement.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.setdefault("pool_pre_ping", True)
-        if not app.config["DATABASE_PREPARED_STATEMENTS"]:
-            # psycopg's switch: with no threshold it never prepares a statement.
-            options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 from flask_limiter import Limiter
@@ -13,12 +14,15 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 
 from ticketdesk.models import Base
 
 # Set on a connection at BEGIN; cleared once the transaction runs anything but a SELECT.
 _ONLY_READ = "ticketdesk_only_read"
+# A pooled server connection idle this long is tested before use (ping_idle_connections).
+IDLE_SECONDS_BEFORE_PING = 1.0
+_IDLE_SINCE = "ticketdesk_idle_since"
 # Migrations ship inside the package, so an installed wheel can upgrade its database.
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -109,3 +113,32 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Test a pooled server connection before use if it has waited a second or more.
+
+    A server drops connections while they wait in the pool (a restart, a failover, an
+    idle timeout); a failed test renews the whole pool, as `pool_pre_ping` does. That
+    tested every checkout: a round trip and a statement for the server on every request
+    of a busy app, whose connections come back within milliseconds. A connection used
+    that recently that the server has dropped fails its request with a 503 and renews
+    the pool, as the requests the server was running when it went down do.
+    """
+    if engine.dialect.name == "sqlite":
+        return  # a file cannot drop a connection
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, proxy):
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_SECONDS_BEFORE_PING:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise InvalidatePoolError(f"a pooled connection failed its test: {error}") from error
