@@ -48,6 +48,12 @@ def test_a_word_inside_another_word_is_not_marked():
     assert words("net").headline("The internet and the cabinet") is None
 
 
+def test_a_longer_word_that_starts_as_the_word_does_is_not_marked():
+    found = words("net", "tray").headline("The network is down; the net and the trays too.")
+
+    assert shown(found) == "The network is down; the [net] and the [trays] too."
+
+
 def test_a_phrase_is_marked_only_where_its_words_follow_each_other():
     found = words("paper tray").headline("The tray has paper. Open the paper tray, please.")
 
