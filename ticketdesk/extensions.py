@@ -121,9 +121,9 @@ def ping_idle_connections(engine: Engine) -> None:
     A server drops connections while they wait in the pool (a restart, a failover, an
     idle timeout); a failed test renews the whole pool, as `pool_pre_ping` does. That
     tested every checkout: a round trip and a statement for the server on every request
-    of a busy app, whose connections come back within milliseconds. A connection used
-    that recently that the server has dropped fails its request with a 503 and renews
-    the pool, as the requests the server was running when it went down do.
+    of a busy app, whose connections come back within milliseconds. If the server has
+    dropped a connection used that recently, its request fails with a 503 and renews
+    the pool, as do the requests the server was running when it went down.
     """
     if engine.dialect.name == "sqlite":
         return  # a file cannot drop a connection
