@@ -28,6 +28,7 @@ PRIORITY_LABELS = {
     Priority.URGENT: "Urgent",
 }
 RAISED_PRIORITIES = (Priority.HIGH, Priority.URGENT)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.STAFF: "Staff", Role.ADMIN: "Admin"}
 SORT_LABELS = {
     TicketSort.NEWEST: "Newest first",
@@ -46,28 +47,46 @@ def priority_label(value: str) -> str:
 
 
 def format_time(value: datetime | None) -> Markup:
-    """A <time> element: UTC, precise to the minute, machine-readable."""
+    """A <time> element: UTC, precise to the minute, machine-readable.
+
+    Written out rather than by strftime, whose %b follows the server's locale and which
+    took half of this filter's time (a staff list shows 25).
+    """
     if value is None:
         return Markup("")
-    text = value.strftime("%d %b %Y, %H:%M UTC")
-    return Markup(f'<time datetime="{escape(value.isoformat())}">{escape(text)}</time>')
+    text = (
+        f"{value.day:02d} {MONTHS[value.month - 1]} {value.year}, "
+        f"{value.hour:02d}:{value.minute:02d} UTC"
+    )
+    return Markup(f'<time datetime="{value.isoformat()}">{text}</time>')
 
 
 def status_badge(value: str) -> Markup:
     """The status as a coloured label (a filter: a macro call cost ten times as much)."""
-    status = TicketStatus(value)
-    return Markup(
-        f'<span class="badge status-{status.value}"><span class="badge-dot" aria-hidden="true">'
-        f"</span>{escape(STATUS_LABELS[status])}</span>"
-    )
+    return _STATUS_BADGES[str(value)]
 
 
 def priority_badge(value: str) -> Markup:
     """The priority as a label, high and urgent ones marked with an arrow."""
-    priority = Priority(value)
-    arrow = '<span aria-hidden="true">▲ </span>' if priority in RAISED_PRIORITIES else ""
-    label = escape(PRIORITY_LABELS[priority])
-    return Markup(f'<span class="priority priority-{priority.value}">{arrow}{label}</span>')
+    return _PRIORITY_BADGES[str(value)]
+
+
+# Each label's HTML, made once: a list shows two on each of its rows.
+_STATUS_BADGES = {
+    status.value: Markup(
+        f'<span class="badge status-{status.value}"><span class="badge-dot" aria-hidden="true">'
+        f"</span>{escape(label)}</span>"
+    )
+    for status, label in STATUS_LABELS.items()
+}
+_PRIORITY_BADGES = {
+    priority.value: Markup(
+        f'<span class="priority priority-{priority.value}">'
+        + ('<span aria-hidden="true">▲ </span>' if priority in RAISED_PRIORITIES else "")
+        + f"{escape(label)}</span>"
+    )
+    for priority, label in PRIORITY_LABELS.items()
+}
 
 
 def ticket_link_prefix() -> str:
