@@ -6,7 +6,7 @@ On a database `ticketdesk seed` filled, takes the 25 newest tickets holding the 
 and times, one after another and best of many: PostgreSQL's `ts_headline` over their
 texts (two fragments of up to 24 words, as the search asked for them until
 2026-12-07), reading the same texts as the search does now, and making their
-headlines from those texts in Python (`services/headlines.py`). Both statements'
+headlines from those texts in Python (`search_postgres.headlines_of`). Both statements'
 times are the database's and the round trip's; the last is the app's own.
 """
 
@@ -21,7 +21,6 @@ from bench.run import _sqlalchemy_url
 from ticketdesk.models.text_search import ENGLISH
 from ticketdesk.seed import RARE_WORD
 from ticketdesk.services import search_postgres
-from ticketdesk.services.headlines import Headliner, text_start
 from ticketdesk.services.search_sql import MARK_END, MARK_START
 
 PAGE = 25
@@ -52,15 +51,9 @@ def main(argv: list[str] | None = None) -> None:
         ids = connection.execute(_NEWEST, word | {"page": PAGE}).scalars().all()
         texts = {"ids": ids, "words": args.q, "terms": [args.q]}
         rows = connection.execute(search_postgres._STAFF_TEXTS, texts).all()
-        headliner = Headliner([[rows[0].lexemes]])
 
-        def in_python() -> list[str]:
-            return [
-                headliner.headline(row.body)
-                or headliner.headline(row.internal)
-                or text_start(row.body)
-                for row in rows
-            ]
+        def in_python() -> list[tuple[int, str]]:
+            return list(search_postgres.headlines_of(rows, [[args.q]], staff=True))
 
         timings = {
             "ts_headline (database)": lambda: connection.execute(

@@ -74,8 +74,8 @@ class Headliner:
         # A phrase's first word's start and the rest of the word it is in. Sought in the
         # lower-cased text: ten times faster than ignoring case.
         candidates = rf"(?:{starts})[^\W_]*"
-        self._starts = re.compile(candidates) if starts else None
-        self._starts_any_case = re.compile(candidates, re.IGNORECASE) if starts else None
+        self._candidates = re.compile(candidates) if starts else None
+        self._candidates_any_case = re.compile(candidates, re.IGNORECASE) if starts else None
 
     def headline(self, text: str) -> str | None:
         """Up to MAX_STRETCHES stretches of the text around its first matches, the words
@@ -94,14 +94,14 @@ class Headliner:
 
     def _spans(self, text: str) -> Iterator[tuple[int, int]]:
         """(start, end) of each word of the text that is part of a match of a phrase."""
-        if self._starts is None:
+        if self._candidates is None:
             return
         folded = text.translate(_FOLD)
         lowered = folded.lower()
         if len(lowered) == len(text):
-            candidates = self._starts.finditer(lowered)
+            candidates = self._candidates.finditer(lowered)
         else:  # a letter whose lower case is longer (İ) would shift the offsets
-            candidates = self._starts_any_case.finditer(folded)
+            candidates = self._candidates_any_case.finditer(folded)
         end = 0
         for candidate in candidates:
             at = candidate.start()

@@ -130,15 +130,21 @@ class PostgresSearch:
         anyway."""
         values = {"ids": ticket_ids, "words": self.values["words"], "terms": self.terms}
         rows = session.execute(_STAFF_TEXTS if self.staff else _TEXTS, values).all()
-        if not rows:
-            return
-        lexemes = iter(rows[0].lexemes.split("|"))
-        headliner = Headliner([[next(lexemes) or None for _ in phrase] for phrase in self.phrases])
-        for row in rows:
-            found = headliner.headline(row.body)
-            if found is None and self.staff:
-                found = headliner.headline(row.internal)
-            yield row.ticket_id, found or text_start(row.body)
+        return headlines_of(rows, self.phrases, self.staff)
+
+
+def headlines_of(rows, phrases: list[list[str]], staff: bool):
+    """(id, snippet text) of each of the rows `_TEXTS` (or, for `staff`, `_STAFF_TEXTS`)
+    read for the query's `phrases`: the Python half of `PostgresSearch.snippets`."""
+    if not rows:
+        return
+    lexemes = iter(rows[0].lexemes.split("|"))
+    headliner = Headliner([[next(lexemes) or None for _ in phrase] for phrase in phrases])
+    for row in rows:
+        found = headliner.headline(row.body)
+        if found is None and staff:
+            found = headliner.headline(row.internal)
+        yield row.ticket_id, found or text_start(row.body)
 
 
 _TSQUERY = func.to_tsquery(_LANGUAGE, bindparam("tsquery"))
