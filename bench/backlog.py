@@ -7,8 +7,8 @@
 A helpdesk that works its queue keeps a few recent ones unresolved and a straggler here
 and there: this closes every unresolved ticket but those among the newest `--recent`
 and one id in `--every`, then analyzes, as `ticketdesk init` would. Lists whose plans
-rest on how many tickets a status holds behave differently on it (see README,
-Performance). It changes the database in place: run it on a copy.
+rest on how many tickets a status holds behave differently on it (see
+docs/performance.md). It changes the database in place: run it on a copy.
 
 On SQLite, closing them rewrites their full-text entries (their status is one of the
 index's facets) in one transaction, which leaves the index in many segments: searches

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         "TICKETDESK_DATABASE_URL": database_url,
         "BENCH_DATABASE_URL": _sqlalchemy_url(database_url),
         # The requester's confirmation is still mailed; 20 staff notices per ticket are not,
-        # since each is composed inside the request (see README, Performance).
+        # since each is composed inside the request (see docs/performance.md).
         "TICKETDESK_MAIL_NOTIFY_STAFF_ON_NEW_TICKET": "false",
         # 8 clients on one token would hit the per-client API limit within seconds.
         "TICKETDESK_RATELIMIT_ENABLED": "false",

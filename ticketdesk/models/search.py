@@ -67,7 +67,7 @@ SQLITE_DDL = (
 )
 # FTS5 writes each transaction's entries as a new segment and merges segments as they
 # pile up: by default four to a level, and inside some unlucky write. Eight to a level
-# halves that merge work per ticket opened (see README, Performance), at the price of
+# halves that merge work per ticket opened (see docs/search.md), at the price of
 # a few more segments for a query to look up. Stored in the index's own config table.
 SQLITE_AUTOMERGE = 8
 SQLITE_TUNING = (
@@ -77,7 +77,7 @@ SQLITE_TUNING = (
 # By default GIN queues new entries in a pending list of up to 4 MB that every search
 # reads through whole, until a vacuum (rarely, at a million rows) or an unlucky insert
 # merges it. Without it each write updates the index itself: opening a ticket measured
-# no slower, and a search no longer pays for the tickets opened since (see README).
+# no slower, and a search no longer pays for the tickets opened since (see docs/search.md).
 POSTGRESQL_GIN = (
     "CREATE INDEX IF NOT EXISTS ix_ticket_search_document ON ticket_search"
     " USING gin (document) WITH (fastupdate = off)"

@@ -147,7 +147,7 @@ class Ticket(Base):
 # index looking for 25 that do not exist (0.9 s at a million) and never asked the index
 # above. Statistics on which (status, assignee) pairs occur tell it they don't. Up to 500
 # pairs (every status for about 100 staff): a million-ticket ANALYZE then samples 150,000
-# rows, not 30,000 (see README, Performance).
+# rows, not 30,000 (see docs/performance.md).
 UNASSIGNED_STATISTICS = (
     "CREATE STATISTICS IF NOT EXISTS st_tickets_status_assignee (mcv)"
     " ON status, assignee_id FROM tickets",
