@@ -22,6 +22,7 @@ from ticketdesk.extensions import (
     track_read_only_transactions,
 )
 from ticketdesk.jsonio import TicketdeskJSONProvider
+from ticketdesk.text_input import refuse_nul_in_query
 from ticketdesk.web.views import allow_uploads
 
 
@@ -57,7 +58,8 @@ def register_extensions(app: APIFlask) -> None:
     db.init_app(app)
     app.teardown_appcontext(_close_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
-    app.before_request(allow_uploads)  # first: CSRFProtect reads the form, and its body
+    app.before_request(refuse_nul_in_query)
+    app.before_request(allow_uploads)  # before CSRFProtect, which reads the form and its body
     csrf.init_app(app)
     security.init_app(app)
     with app.app_context():

@@ -8,7 +8,7 @@ from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, current_app, g, render_template, request
 from flask_login import current_user
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ticketdesk.api.problems import domain_problem, field_errors, problem, status_for
@@ -20,6 +20,7 @@ from ticketdesk.services.errors import DomainError, PermissionDenied
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.sizes import readable_size
 from ticketdesk.storage import FileMissing, StorageUnavailable
+from ticketdesk.text_input import NUL_IN_REQUEST
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -105,6 +106,10 @@ def _database_error(error: DBAPIError) -> Response:
     """A lost or refused connection is an outage (503); any other database error is a bug."""
     if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
         return _database_unavailable(error)
+    if isinstance(error, DataError) and "NUL" in str(error.orig):
+        # Text read straight from a request, past the schemas and forms that refuse it.
+        discard_session()
+        return _respond(400, NUL_IN_REQUEST)
     return _unexpected(error)
 
 

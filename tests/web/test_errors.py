@@ -64,3 +64,30 @@ def test_database_outage_page_needs_no_database(app, customer):
     assert "Ticketdesk is briefly unavailable" in html
     assert "connection refused" not in html
     assert "Sign out" not in html  # the signed-in navigation would need the database
+
+
+def test_a_nul_in_a_form_field_is_an_error_beside_the_field(visitor, customer):
+    response = visitor.post("/login", {"email": customer.email + "\x00", "password": "x"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Must not contain the NUL character (U+0000)." in html
+    assert "Sign in" in html
+
+
+def test_a_nul_in_a_new_ticket_is_refused_and_nothing_is_opened(customer_web):
+    before = customer_web.html("/tickets")
+    response = customer_web.post(
+        "/tickets/new", {"title": "Printer\x00", "description": "It jams."}
+    )
+    assert response.status_code == 422
+    assert "Must not contain the NUL character" in response.get_data(as_text=True)
+    assert customer_web.html("/tickets").count("Printer") == before.count("Printer")
+
+
+def test_a_nul_in_a_page_address_is_a_friendly_bad_request(staff_web):
+    # The staff list reads `q` itself before its filter form (a ticket number, an
+    # address): on PostgreSQL that lookup was a 500.
+    response = staff_web.get("/tickets?q=ann%00@example.com")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "NUL character" in response.get_data(as_text=True)

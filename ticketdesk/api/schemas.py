@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from ticketdesk.models import (
     EMAIL_MAX,
@@ -24,6 +24,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
+from ticketdesk.text_input import NUL_REFUSED, holds_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
@@ -50,9 +51,17 @@ def optional(**kwargs):
 
 
 class In(BaseModel):
-    """Incoming bodies: unknown fields are an error, never silently dropped."""
+    """Incoming bodies and queries: unknown fields are an error, never silently dropped,
+    and no text may hold a NUL (see `ticketdesk.text_input`)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value):
+        if holds_nul(value):
+            raise ValueError(NUL_REFUSED)
+        return value
 
 
 class Out(BaseModel):

@@ -25,7 +25,21 @@ from wtforms.widgets.core import clean_key
 from ticketdesk.models import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Priority, Role, TicketStatus
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
+from ticketdesk.text_input import NUL_REFUSED, holds_nul
 from ticketdesk.web.display import PRIORITY_LABELS, ROLE_LABELS, SORT_LABELS, STATUS_LABELS
+
+
+class Form(FlaskForm):
+    """Every form of the UI: a CSRF token on each POST (FlaskForm), and no field's text
+    may hold a NUL (see `ticketdesk.text_input`)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if holds_nul(field.data):
+                field.errors.append(NUL_REFUSED)
+                valid = False
+        return valid
 
 
 class CompactSelect(Select):
@@ -114,14 +128,14 @@ class VersionField(IntegerField):
 # --- accounts -------------------------------------------------------------
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)])
     next = HiddenField()
     submit = SubmitField("Sign in")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField("Your name", [InputRequired(), Length(max=NAME_MAX)])
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
     password = _password("Password")
@@ -131,12 +145,12 @@ class RegisterForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     new_password = _password("New password")
     confirm = PasswordField(
         "Repeat the new password",
@@ -145,7 +159,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField("Current password", [InputRequired()])
     new_password = _password("New password")
     confirm = PasswordField(
@@ -155,14 +169,14 @@ class PasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     submit = SubmitField("Sign out")
 
 
 # --- tickets --------------------------------------------------------------
 
 
-class TicketForm(FlaskForm):
+class TicketForm(Form):
     title = StringField("Title", [InputRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField(
         "Description",
@@ -177,7 +191,7 @@ class TicketForm(FlaskForm):
     submit = SubmitField("Open ticket")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         "Message", [InputRequired(), Length(max=TEXT_MAX)], description="Markdown works."
     )
@@ -186,14 +200,14 @@ class CommentForm(FlaskForm):
     note = SubmitField("Add internal note")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """A one-button status change (close, reopen, resolve)."""
 
     status = HiddenField(validators=[AnyOf([status.value for status in TicketStatus])])
     version = VersionField(validators=[InputRequired()])
 
 
-class TicketControlsForm(FlaskForm):
+class TicketControlsForm(Form):
     """Staff controls: status, priority, queue and assignee in one save."""
 
     # The service judges the status: a choice drawn from a since-changed ticket is stale, not bad.
@@ -205,18 +219,18 @@ class TicketControlsForm(FlaskForm):
     submit = SubmitField("Save changes")
 
 
-class RemoveFileForm(FlaskForm):
+class RemoveFileForm(Form):
     """Only the CSRF token: the file is named in the URL."""
 
     submit = SubmitField("Remove file")
 
 
-class AssignToMeForm(FlaskForm):
+class AssignToMeForm(Form):
     version = VersionField(validators=[InputRequired()])
     submit = SubmitField("Assign to me")
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
     status = CompactSelectField(
         "Set status", choices=options([("", "Keep status"), *STATUS_CHOICES]), default=""
@@ -243,7 +257,7 @@ STAFF_SEARCH_HINT = {
 PAGE_SIZES = [(str(size), str(size)) for size in (25, 50, 100)]
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """The staff list's filters, read from the query string (a GET form: no CSRF)."""
 
     class Meta:
@@ -283,7 +297,7 @@ class FilterForm(FlaskForm):
         self.sort.choices = options([("", own), *((o.value, SORT_LABELS[o]) for o in orders)])
 
 
-class OwnSearchForm(FlaskForm):
+class OwnSearchForm(Form):
     """A customer's search of their own tickets, from the query string (no CSRF)."""
 
     class Meta:
@@ -296,7 +310,7 @@ class OwnSearchForm(FlaskForm):
 # --- admin ----------------------------------------------------------------
 
 
-class PeopleSearchForm(FlaskForm):
+class PeopleSearchForm(Form):
     """The people page's search by name or address, from the query string (no CSRF)."""
 
     class Meta:
@@ -312,7 +326,7 @@ class PeopleSearchForm(FlaskForm):
     )
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
     role = CompactSelectField("Role", choices=options(ROLE_CHOICES), default=Role.STAFF.value)
@@ -320,18 +334,18 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField("Create user")
 
 
-class UserRoleForm(FlaskForm):
+class UserRoleForm(Form):
     role = CompactSelectField("Role", choices=options(ROLE_CHOICES))
     submit = SubmitField("Change role")
 
 
-class UserActiveForm(FlaskForm):
+class UserActiveForm(Form):
     """Deactivate (active=0) or reactivate (active=1) an account."""
 
     active = HiddenField(validators=[AnyOf(["0", "1"])])
 
 
-class QueueForm(FlaskForm):
+class QueueForm(Form):
     name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
     slug = StringField(
         "Slug",

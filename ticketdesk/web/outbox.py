@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from ticketdesk.models import OutboxStatus
 from ticketdesk.services import outbox_manager
 from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.web.blueprint import bp
+from ticketdesk.web.forms import Form
 from ticketdesk.web.session import actor, admin_page
 
 MESSAGES_PER_PAGE = 50
 SHOWN_STATUSES = ("pending", "dead", "sent")
 
 
-class RetryForm(FlaskForm):
+class RetryForm(Form):
     """Only the CSRF token: the message is named in the URL."""
 
 
