@@ -103,3 +103,25 @@ def test_a_photo_sent_by_mail_gets_its_preview(receive, inspect_db):
     stored = select(Attachment.storage_key, Attachment.preview_key)
     image, preview = inspect_db(lambda s: s.execute(stored).one())
     assert image and preview and image != preview
+
+
+def test_a_mail_forwarded_as_an_attachment_is_stored_whole(receive, inspect_db):
+    forwarded = EmailMessage()
+    forwarded["From"] = "bank@example.org"
+    forwarded["Subject"] = "Your invoice 4711"
+    forwarded.set_content("Invoice body")
+    mail = EmailMessage()
+    mail["From"] = "dana@example.com"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "Fwd: invoice problem"
+    mail.set_content("Please look at the forwarded mail.")
+    mail.add_attachment(forwarded)  # no filename: named after its subject
+    mail.add_attachment(forwarded, filename="invoice.eml")
+    result = receive(bytes(mail))
+    assert result.outcome == "ticket"
+    files = stored_files(inspect_db)
+    assert [name for name, *_ in files] == ["Your invoice 4711.eml", "invoice.eml"]
+    content = inspect_db(lambda s: s.scalars(select(Attachment)).first())
+    assert content.size == files[0][2] > len("Invoice body")
+    text = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
+    assert "not stored" not in text

@@ -203,10 +203,27 @@ def _decoded(part: EmailMessage) -> str:
 
 
 def _describe(part: EmailMessage) -> Attachment:
+    if part.get_content_type() == "message/rfc822":
+        return _forwarded(part)
     payload = part.get_payload(decode=True) or b""
     filename = part.get_filename() or "unnamed"
     name = clean_text(" ".join(filename.split()))[:200]
     return Attachment(name, part.get_content_type(), len(payload), payload)
+
+
+def _forwarded(part: EmailMessage) -> Attachment:
+    """A mail forwarded as an attachment, kept whole as an .eml file: its part holds the
+    message itself, of which `get_payload(decode=True)` gives nothing."""
+    inner = part.get_payload()
+    message = inner[0] if isinstance(inner, list) and inner else None
+    try:
+        payload = message.as_bytes() if message is not None else b""
+    except Exception:  # a forwarded message too broken to write out is listed, not stored
+        payload = b""
+    subject = _header(message, "Subject").strip() if message is not None else ""
+    filename = part.get_filename() or f"{subject or 'Forwarded message'}.eml"
+    name = clean_text(" ".join(filename.split()))[:200]
+    return Attachment(name, "message/rfc822", len(payload), payload)
 
 
 def _content_key(message: EmailMessage, body: str) -> str:
