@@ -455,3 +455,31 @@ def test_comment_moves_ticket_up_recently_updated(as_customer, factory, customer
     as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "bump"})
     listed = as_customer.get(f"{TICKETS}?sort=-updated_at").json["items"]
     assert [t["id"] for t in listed] == [ticket.id, newer.id]
+
+
+@pytest.mark.parametrize("status", ["waiting", "resolved", "closed"])
+def test_a_customer_reply_brings_the_ticket_back_to_the_team(as_customer, as_staff, ticket, status):
+    assert patch(as_staff, ticket.id, {"status": status}).status_code == 200
+    reply = as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "Still broken."})
+    assert reply.status_code == 201
+    now = as_staff.get(f"{TICKETS}/{ticket.id}").json
+    assert (now["status"], now["resolved_at"], now["closed_at"]) == ("open", None, None)
+    events = as_staff.get(f"{TICKETS}/{ticket.id}/events").json["items"]
+    assert [(e["kind"], e["old_value"], e["new_value"]) for e in events[-2:]] == [
+        ("comment", None, str(reply.json["id"])),
+        ("status", status, "open"),
+    ]
+
+
+@pytest.mark.parametrize(("status", "internal"), [("waiting", False), ("waiting", True)])
+def test_a_staff_reply_or_note_leaves_the_status_alone(as_staff, ticket, status, internal):
+    patch(as_staff, ticket.id, {"status": status})
+    body = {"body": "Any news?", "internal": internal}
+    assert as_staff.post(f"{TICKETS}/{ticket.id}/comments", json=body).status_code == 201
+    assert as_staff.get(f"{TICKETS}/{ticket.id}").json["status"] == status
+
+
+def test_a_customer_reply_in_progress_stays_in_progress(as_customer, as_staff, ticket):
+    patch(as_staff, ticket.id, {"status": "in_progress"})
+    as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "Thanks."})
+    assert as_staff.get(f"{TICKETS}/{ticket.id}").json["status"] == "in_progress"

@@ -45,7 +45,7 @@ from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
 from ticketdesk.services.search import search_page
 from ticketdesk.services.search_index import index_new_ticket, index_ticket
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.workflow import authorise_changes
+from ticketdesk.services.workflow import REOPENED_BY_CUSTOMER_REPLY, authorise_changes
 
 
 class FilesToAttach(Protocol):
@@ -373,14 +373,20 @@ class TicketManager:
         self.session.flush()
         kind = EventKind.INTERNAL_NOTE if internal else EventKind.COMMENT
         self._record(ticket, actor, kind, None, str(comment.id), at=now)
-        # Activity moves the ticket up the "recently updated" list without bumping
-        # its version: a reply does not make someone's open edit form stale.
-        self.session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket.id)
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        if not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY:
+            self._record(ticket, actor, EventKind.STATUS, ticket.status, TicketStatus.OPEN, at=now)
+            ticket.status = TicketStatus.OPEN
+            fields.stamp_status(ticket, TicketStatus.OPEN, now)
+            ticket.updated_at = now
+        else:
+            # Activity moves the ticket up the "recently updated" list without bumping
+            # its version: a reply does not make someone's open edit form stale.
+            self.session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket.id)
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
         index_ticket(self.session, ticket.id)

@@ -20,6 +20,10 @@ CUSTOMER_TRANSITIONS: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
     {(old, S.CLOSED) for old in S if old != S.CLOSED} | {(S.RESOLVED, S.OPEN)}
 )
 
+# A customer's reply is an answer: a ticket waiting on them, resolved or closed comes back
+# to the team as open, rather than holding a question in a status no one is watching.
+REOPENED_BY_CUSTOMER_REPLY = frozenset({S.WAITING, S.RESOLVED, S.CLOSED})
+
 
 def customer_may_set_status(old: TicketStatus, new: TicketStatus) -> bool:
     return (old, new) in CUSTOMER_TRANSITIONS
