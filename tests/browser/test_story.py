@@ -288,7 +288,10 @@ def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("/")
-    expect(page.get_by_label("Status", exact=True)).to_be_focused()
+    search = page.get_by_role("searchbox", name="Search")
+    expect(search).to_be_focused()
+    page.keyboard.type("printer")  # typed into the search box, not lost to a filter
+    expect(search).to_have_value("printer")
 
 
 def test_staff_list_fits_a_phone_screen(new_page, artifacts):
@@ -307,6 +310,26 @@ def test_staff_list_fits_a_phone_screen(new_page, artifacts):
     expect(by_person.get_by_role("link", name=re.compile("Unassigned"))).to_be_hidden()
     by_person.locator("summary").click()
     expect(by_person.get_by_role("link", name=re.compile("Unassigned"))).to_be_visible()
+
+
+def test_a_long_unbroken_title_wraps_instead_of_widening_the_pages(new_page, live_app, artifacts):
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        ticket_id = (
+            ticket_manager().create_ticket(customer, title="W" * 200, description="x" * 3000).id
+        )
+        db.session.remove()
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    for path in ("/tickets?sort=-created_at", f"/tickets/{ticket_id}"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+    page.goto("/tickets?sort=-created_at")
+    page.screenshot(path=str(artifacts / "staff-list-long-title.png"))
+    table = page.locator("table.tickets")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    expect(page.locator("#bulk-status")).to_have_count(1)
+    expect(page.get_by_label("Set status")).to_have_attribute("id", "bulk-status")
 
 
 def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):

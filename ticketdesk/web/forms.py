@@ -231,11 +231,17 @@ class AssignToMeForm(Form):
 
 
 class BulkForm(Form):
+    """Changes to the tickets ticked on the staff list, whose filters already use the ids
+    `status` and `assignee` (two elements of one id broke their labels)."""
+
     ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
     status = CompactSelectField(
-        "Set status", choices=options([("", "Keep status"), *STATUS_CHOICES]), default=""
+        "Set status",
+        choices=options([("", "Keep status"), *STATUS_CHOICES]),
+        default="",
+        id="bulk-status",
     )
-    assignee = CompactSelectField("Assign to", default="")
+    assignee = CompactSelectField("Assign to", default="", id="bulk-assignee")
     next = HiddenField()
     submit = SubmitField("Apply to selected")
 

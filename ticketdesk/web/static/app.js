@@ -38,14 +38,15 @@
   }
 
   function setUpShortcuts() {
-    // "/" jumps to the first filter of a ticket list, unless the user is typing in a field.
+    // "/" jumps to the page's search box (the staff list's filters, a customer's own
+    // search, the people page), unless the user is typing in a field.
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
       if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
       if (event.key === "/") {
-        var filter = document.querySelector(".filters select");
-        if (filter) { event.preventDefault(); filter.focus(); }
+        var search = document.querySelector("form[role=search] input[type=search]");
+        if (search) { event.preventDefault(); search.focus(); }
       }
     });
   }
