@@ -156,3 +156,31 @@ def test_invalid_queue_is_rejected(as_admin, payload):
 def test_only_admins_create_queues(app, request, client_name):
     client = request.getfixturevalue(client_name)
     assert client.post("/api/v1/queues", json={"name": "Sales"}).status_code == 403
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "customer"}])
+def test_someone_who_can_no_longer_hold_tickets_leaves_their_open_ones_unassigned(
+    as_admin, as_staff, factory, customer, staff, admin, change
+):
+    tickets = "/api/v1/tickets"
+    open_one, done_one = factory.ticket(customer), factory.ticket(customer)
+    for ticket in (open_one, done_one):
+        as_staff.patch(f"{tickets}/{ticket.id}", json={"assignee_id": staff.id})
+    as_staff.patch(f"{tickets}/{done_one.id}", json={"status": "resolved"})
+    before = as_admin.get(f"{tickets}/{open_one.id}").json["version"]
+
+    assert as_admin.patch(f"{USERS}/{staff.id}", json=change).status_code == 200
+
+    released = as_admin.get(f"{tickets}/{open_one.id}").json
+    assert (released["assignee"], released["version"]) == (None, before + 1)
+    assert as_admin.get(f"{tickets}/{done_one.id}").json["assignee"]["id"] == staff.id
+    last = as_admin.get(f"{tickets}/{open_one.id}/events").json["items"][-1]
+    assert (last["kind"], last["old_value"], last["new_value"]) == (
+        "assignee",
+        str(staff.id),
+        None,
+    )
+    assert last["actor_id"] == admin.id
+    counts = as_admin.get(f"{tickets}/counts").json
+    unassigned = [row for row in counts["active_by_assignee"] if row["assignee_id"] is None]
+    assert unassigned[0]["active"] == 1

@@ -77,6 +77,13 @@ def test_admin_deactivates_and_reactivates_an_account(app, admin_web, customer):
     assert _user(app, customer.id) == ("customer", True)
 
 
+def test_deactivating_staff_says_their_unresolved_tickets_are_unassigned(admin_web, staff):
+    page = "/admin/users"
+    admin_web.post(f"/admin/users/{staff.id}/active", {f"a{staff.id}-active": "0"}, page=page)
+    html = admin_web.html(page)
+    assert "Deactivated. Their unresolved tickets are unassigned." in html
+
+
 def test_admin_cannot_demote_themselves(app, admin_web, admin):
     admin_web.post(
         f"/admin/users/{admin.id}/role", {f"u{admin.id}-role": "customer"}, page="/admin/users"

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketdesk.models import (
+    ACTIVE_STATUSES,
     Comment,
     EventKind,
     HelpdeskStaff,
@@ -484,3 +485,28 @@ class TicketManager:
 def _may_see(actor: User, ticket: Ticket) -> bool:
     """One ticket under the rule every list applies (listing.sees_only_own)."""
     return not sees_only_own(actor) or ticket.requester_id == actor.id
+
+
+def release_tickets_of(session: Session, actor: User, holder_id: int, *, at) -> None:
+    """Unassign the unresolved tickets of someone who can no longer hold them (deactivated,
+    or no longer staff), in the caller's transaction, each with its history entry.
+
+    Left assigned, they were on no one's list: the team's counts and filters offer only
+    active staff. Resolved and closed tickets keep who handled them.
+    """
+    held = select(Ticket.id).where(
+        Ticket.assignee_id == holder_id, Ticket.status.in_(ACTIVE_STATUSES)
+    )
+    ticket_ids = list(session.scalars(held))
+    if not ticket_ids:
+        return
+    session.execute(
+        update(Ticket.__table__)
+        .where(Ticket.__table__.c.id.in_(ticket_ids))
+        .values(assignee_id=None, updated_at=at, version=Ticket.__table__.c.version + 1)
+    )
+    event = {"actor_id": actor.id, "kind": EventKind.ASSIGNEE, "at": at}
+    event |= {"old_value": str(holder_id), "new_value": None}
+    session.execute(
+        queries.INSERT_EVENT, [event | {"ticket_id": ticket_id} for ticket_id in ticket_ids]
+    )

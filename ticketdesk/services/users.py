@@ -15,6 +15,7 @@ from ticketdesk.models import (
     EMAIL_MAX,
     NAME_MAX,
     ApiToken,
+    HelpdeskStaff,
     PasswordReset,
     Role,
     SecurityEventKind,
@@ -31,6 +32,7 @@ from ticketdesk.services.errors import (
 )
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
+from ticketdesk.services.tickets import release_tickets_of
 from ticketdesk.services.transactions import begin_write
 
 PASSWORD_MIN = 10
@@ -194,6 +196,8 @@ class UserManager:
                 subject=user,
                 detail="activated" if user.active else "deactivated",
             )
+        if ("active" in changes or "role" in changes) and not HelpdeskStaff.can_hold_tickets(user):
+            release_tickets_of(self.session, actor, user.id, at=utcnow())
         self.session.commit()
         return user
 

@@ -107,6 +107,8 @@ def _update_user(user_id: int, changes: dict, done: str) -> None:
     except (Conflict, ValidationFailed) as error:
         flash(error.detail, "error")
     else:
+        if changes.get("active") is False and user.is_staff:
+            done += " Their unresolved tickets are unassigned."
         flash(f"{user.name}: {done}", "success")
 
 
