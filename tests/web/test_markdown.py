@@ -48,3 +48,22 @@ def test_html_and_script_are_shown_as_text_or_dropped(source):
 def test_empty_text_renders_nothing():
     assert str(render_markdown("")) == ""
     assert str(render_markdown(None)) == ""
+
+
+def test_struck_text_stays_struck():
+    # Dropped, "~~$100~~ now $80" read as "$100 now $80".
+    assert "<s>$100</s> now $80" in render_markdown("~~$100~~ now $80")
+
+
+def test_pasted_addresses_become_links():
+    html = render_markdown("See https://status.example/x or www.example.com, ann@example.com")
+    assert '<a href="https://status.example/x" rel="noopener noreferrer nofollow">' in html
+    assert '<a href="http://www.example.com"' in html
+    assert '<a href="mailto:ann@example.com"' in html
+
+
+def test_an_image_is_a_link_named_by_its_alt_text_and_never_loaded():
+    html = render_markdown('![printer error](https://pics.example/e42.png "E42")')
+    assert '<a href="https://pics.example/e42.png" rel="noopener noreferrer nofollow">' in html
+    assert "printer error</a>" in html
+    assert "<img" not in html
