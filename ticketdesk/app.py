@@ -21,7 +21,7 @@ from ticketdesk.extensions import (
     ping_idle_connections,
     track_read_only_transactions,
 )
-from ticketdesk.jsonio import TicketdeskJSONProvider
+from ticketdesk.jsonio import TicketdeskJSONProvider, TicketdeskRequest
 from ticketdesk.text_input import refuse_nul_in_query
 from ticketdesk.web.views import allow_uploads
 
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         docs_path=None,  # our own page: ticketdesk/api/docs_assets.py
     )
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.request_class = TicketdeskRequest
     app.json = TicketdeskJSONProvider(app)
     load_config(app, config)
     register_extensions(app)

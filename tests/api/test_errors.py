@@ -23,6 +23,7 @@ def assert_problem(response, status: int) -> None:
 def test_malformed_json_is_a_bad_request(as_customer, data):
     response = as_customer.post(TICKETS, data=data, content_type="application/json")
     assert_problem(response, 400)
+    assert response.json["detail"].startswith("The body is not valid JSON: ")
 
 
 @pytest.mark.parametrize("body", ["[]", "3", '"text"', "null"])
