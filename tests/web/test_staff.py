@@ -274,6 +274,27 @@ def test_bulk_change_reports_the_tickets_it_could_not_change(app, staff_web, sta
     assert ticket_state(app, closed.id)["status"] == "closed"
 
 
+def test_bulk_change_leaves_a_ticket_changed_since_the_list_was_shown(
+    app, staff_web, staff, admin, customer, factory
+):
+    fresh, taken = factory.ticket(customer, title="Fresh"), factory.ticket(customer, title="Taken")
+    html = staff_web.html("/tickets")
+    shown = re.findall(r'name="ticket_ids" value="(\d+:\d+)"', html)
+    assert f"{taken.id}:1" in shown
+    # Meanwhile an admin gives one of them to themselves.
+    _as(app, factory, admin, lambda a: ticket_manager().assign_ticket_to_staff(a, taken.id, a.id))
+    staff_web.post(
+        "/tickets/bulk",
+        {"ticket_ids": [f"{fresh.id}:1", f"{taken.id}:1"], "assignee": "me"},
+        page="/tickets",
+    )
+    html = staff_web.html("/tickets")
+    assert "Updated 1 ticket." in html
+    assert f"#{taken.id}: someone changed it after this list was shown." in html
+    assert ticket_state(app, taken.id)["assignee_id"] == admin.id
+    assert ticket_state(app, fresh.id)["assignee_id"] == staff.id
+
+
 def test_bulk_change_needs_a_selection(staff_web):
     staff_web.post("/tickets/bulk", {"status": "waiting"}, page="/tickets")
     assert "Select at least one ticket" in staff_web.html("/tickets")

@@ -230,11 +230,18 @@ class AssignToMeForm(Form):
     submit = SubmitField("Assign to me")
 
 
+def ticket_ref(value) -> tuple[int, int | None]:
+    """A ticket ticked on the staff list: `id:version`, the version the list showed (a
+    bare id, from a client that knows none, is changed whatever its version)."""
+    ticket_id, _, version = str(value).partition(":")
+    return int(ticket_id), int(version) if version else None
+
+
 class BulkForm(Form):
     """Changes to the tickets ticked on the staff list, whose filters already use the ids
     `status` and `assignee` (two elements of one id broke their labels)."""
 
-    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
+    ticket_ids = SelectMultipleField("Tickets", coerce=ticket_ref, validate_choice=False)
     status = CompactSelectField(
         "Set status",
         choices=options([("", "Keep status"), *STATUS_CHOICES]),

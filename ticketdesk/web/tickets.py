@@ -11,7 +11,7 @@ from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import people_named, person, staff_members
-from ticketdesk.services.errors import DomainError, NotFound, ValidationFailed
+from ticketdesk.services.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
@@ -281,10 +281,14 @@ def bulk_update():
         return redirect(back)
     done, failed = 0, []
     manager = ticket_manager()
-    for ticket_id in form.ticket_ids.data:
+    # Each at the version the list showed: a ticket someone changed meanwhile (assigned
+    # to another agent, say) is left as they left it, and named.
+    for ticket_id, version in form.ticket_ids.data:
         try:
-            manager.update_ticket(user, ticket_id, changes)
+            manager.update_ticket(user, ticket_id, changes, expected_version=version)
             done += 1
+        except StaleVersion:
+            failed.append(f"#{ticket_id}: someone changed it after this list was shown.")
         except DomainError as error:
             failed.append(f"#{ticket_id}: {error.detail}")
     if done:
