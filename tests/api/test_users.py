@@ -152,6 +152,14 @@ def test_invalid_queue_is_rejected(as_admin, payload):
     assert as_admin.post("/api/v1/queues", json=payload).status_code == 422
 
 
+def test_a_queue_named_without_latin_letters_asks_for_a_slug(as_admin):
+    response = as_admin.post("/api/v1/queues", json={"name": "日本語サポート"})
+    assert response.status_code == 422
+    assert "no letters a-z or digits to make a slug of" in response.json["errors"][0]["detail"]
+    named = as_admin.post("/api/v1/queues", json={"name": "日本語サポート", "slug": "japan"})
+    assert named.status_code == 201 and named.json["slug"] == "japan"
+
+
 @pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
 def test_only_admins_create_queues(app, request, client_name):
     client = request.getfixturevalue(client_name)

@@ -148,6 +148,25 @@ def test_unknown_filter_values_are_ignored_not_errors(staff_web, customer, facto
     assert _rows(html) == ["Visible"]
 
 
+def test_saving_the_controls_unchanged_says_there_was_nothing_to_save(
+    app, staff_web, staff, ticket
+):
+    page = f"/tickets/{ticket.id}"
+    values = {
+        "status": "waiting",
+        "priority": "high",
+        "queue_id": "1",
+        "assignee_id": str(staff.id),
+    }
+    staff_web.submit(page, f"{page}/update", values)
+    assert "Ticket updated." in staff_web.html(page)
+    staff_web.submit(page, f"{page}/update", values)
+    html = staff_web.html(page)
+    assert "Nothing to save: the ticket already had these values." in html
+    assert "Ticket updated." not in html
+    assert ticket_state(app, ticket.id)["version"] == 2
+
+
 def test_staff_ticket_page_has_controls_history_and_requester(staff_web, ticket):
     html = staff_web.html(f"/tickets/{ticket.id}")
     assert "<title>#1 Printer on fire · Ticketdesk</title>" in html

@@ -38,9 +38,15 @@ class QueueManager:
         name = name.strip()
         if not name or len(name) > NAME_MAX:
             raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
+        typed = bool(slug)
         slug = slugify(slug or name)
         if not slug or len(slug) > NAME_MAX:
-            raise ValidationFailed.field("slug", "Needs at least one letter or digit.")
+            raise ValidationFailed.field(
+                "slug",
+                "Needs at least one letter a-z or digit."
+                if typed
+                else "The name has no letters a-z or digits to make a slug of: type one.",
+            )
         return self._add(name, slug)
 
     def ensure_default_queue(self) -> Queue:

@@ -175,13 +175,18 @@ def assign_to_me(ticket_id: int):
 def _apply(ticket_id: int, changes: dict, version: int, done: str):
     """Make the change unless the ticket moved on since the form was drawn."""
     try:
-        ticket_manager().update_ticket(actor(), ticket_id, changes, expected_version=version)
+        ticket = ticket_manager().update_ticket(
+            actor(), ticket_id, changes, expected_version=version
+        )
     except StaleVersion:
         flash(STALE_MESSAGE, "warning")
     except (Conflict, ValidationFailed) as error:
         flash(_error_text(error), "error")
     else:
-        flash(done, "success")
+        if ticket.version == version:  # a change bumps the version; nothing did
+            flash("Nothing to save: the ticket already had these values.", "info")
+        else:
+            flash(done, "success")
     return _back(ticket_id)
 
 
