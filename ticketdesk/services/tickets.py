@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -494,17 +494,16 @@ def release_tickets_of(session: Session, actor: User, holder_id: int, *, at) -> 
     Left assigned, they were on no one's list: the team's counts and filters offer only
     active staff. Resolved and closed tickets keep who handled them.
     """
-    held = select(Ticket.id).where(
-        Ticket.assignee_id == holder_id, Ticket.status.in_(ACTIVE_STATUSES)
+    tickets = Ticket.__table__
+    released = (
+        update(tickets)
+        .where(tickets.c.assignee_id == holder_id, tickets.c.status.in_(ACTIVE_STATUSES))
+        .values(assignee_id=None, updated_at=at, version=tickets.c.version + 1)
+        .returning(tickets.c.id)
     )
-    ticket_ids = list(session.scalars(held))
+    ticket_ids = list(session.scalars(released))
     if not ticket_ids:
         return
-    session.execute(
-        update(Ticket.__table__)
-        .where(Ticket.__table__.c.id.in_(ticket_ids))
-        .values(assignee_id=None, updated_at=at, version=Ticket.__table__.c.version + 1)
-    )
     event = {"actor_id": actor.id, "kind": EventKind.ASSIGNEE, "at": at}
     event |= {"old_value": str(holder_id), "new_value": None}
     session.execute(
