@@ -126,3 +126,26 @@ def test_a_nul_in_a_query_string_is_a_bad_request(as_customer, query):
     response = as_customer.get(f"{TICKETS}?{query}")
     assert_problem(response, 400)
     assert "NUL" in response.json["detail"]
+
+
+@pytest.mark.parametrize("value", [True, "1", 1.0])
+def test_json_numbers_must_be_json_numbers(app, as_customer, value):
+    body = {"title": "Printer", "description": "jam", "queue_id": value}
+    response = as_customer.post(TICKETS, json=body)
+    assert_problem(response, 422)
+    assert [error["field"] for error in response.json["errors"]] == ["queue_id"]
+    with app.app_context():
+        assert db.session.query(Ticket).count() == 0
+
+
+def test_json_flags_must_be_json_booleans(as_admin, customer):
+    response = as_admin.patch(f"/api/v1/users/{customer.id}", json={"active": "false"})
+    assert_problem(response, 422)
+    assert as_admin.get(f"/api/v1/users/{customer.id}").json["active"] is True
+
+
+def test_multipart_fields_are_text_read_as_their_types(as_customer):
+    form = {"title": "Printer", "description": "jam", "priority": "high", "queue_id": "1"}
+    response = as_customer.post(TICKETS, data=form, content_type="multipart/form-data")
+    assert response.status_code == 201
+    assert (response.json["priority"], response.json["queue_id"]) == ("high", 1)

@@ -4,8 +4,10 @@ A query parameter may repeat: `?status=open&status=waiting` arrives as a list fo
 fields typed as lists; any other field given twice is a validation error rather
 than a silent first-wins. The fields of a multipart body (routes that take files
 with a JSON-shaped body, `location="json_or_form"`) are held to the same rule and
-reported as `form`. And output goes from objects to JSON bytes in one step of
-pydantic's own serializer (see `ticketdesk.jsonio`).
+reported as `form`. A JSON body is read strictly: `"queue_id": true` or `"2"` is an
+error, not ticket queue 1 or 2, since JSON has types of its own (query strings and
+form fields are text, and stay lax). And output goes from objects to JSON bytes in
+one step of pydantic's own serializer (see `ticketdesk.jsonio`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ class RepeatableQueryAdapter(PydanticAdapter):
             if request.mimetype == "multipart/form-data":
                 return self._validate_fields(request.form, "form")
             location = "json"
+        if location == "json":
+            request.get_json(force=True)  # a body that is not JSON is refused saying why
+            body = request.get_data() or b"{}"
+            return self._validated(
+                location, self.model_class.model_validate_json, body, strict=True
+            )
         return super().validate_input(request, location, **kwargs)
 
     def _validate_fields(self, fields, location: str):
@@ -39,8 +47,12 @@ class RepeatableQueryAdapter(PydanticAdapter):
             field = self.model_class.model_fields.get(key)
             repeatable = field is not None and t.get_origin(field.annotation) is list
             data[key] = values if repeatable or len(values) > 1 else values[0]
+        return self._validated(location, self.model_class.model_validate, data)
+
+    @staticmethod
+    def _validated(location: str, validate, data, **options):
         try:
-            return self.model_class.model_validate(data)
+            return validate(data, **options)
         except ValidationError as error:
             raise _ValidationError(
                 current_app.config["VALIDATION_ERROR_STATUS_CODE"],
