@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from openapi_spec_validator import validate
 
 PUBLIC = {
@@ -76,3 +77,23 @@ def test_docs_page_is_served(client):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.data
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "header"),
+    [
+        ("/api/v1/tickets", "post", "Idempotency-Key"),
+        ("/api/v1/tickets/{ticket_id}/comments", "post", "Idempotency-Key"),
+        ("/api/v1/tickets/{ticket_id}", "patch", "If-Match"),
+    ],
+)
+def test_headers_the_routes_read_are_declared(client, path, method, header):
+    operation = client.get("/api/openapi.json").json["paths"][path][method]
+    headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+    assert headers == [header]
+
+
+def test_ticket_answers_declare_their_etag(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    assert "ETag" in paths["/api/v1/tickets"]["post"]["responses"]["201"]["headers"]
+    assert "ETag" in paths["/api/v1/tickets/{ticket_id}"]["get"]["responses"]["200"]["headers"]

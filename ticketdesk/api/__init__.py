@@ -16,7 +16,7 @@ def init_app(app: APIFlask) -> None:
         tickets,
     )
     from ticketdesk.api.blueprint import bp
-    from ticketdesk.api.openapi import describe_problems
+    from ticketdesk.api.openapi import complete_document
 
     app.register_blueprint(bp)
     from ticketdesk.api import attachments
@@ -24,5 +24,5 @@ def init_app(app: APIFlask) -> None:
 
     app.register_blueprint(attachments.bp)
     csrf.exempt(attachments.bp)  # bearer tokens only, as for the rest of the API
-    app.spec_processor(describe_problems)
+    app.spec_processor(complete_document)
     docs_assets.init_app(app)

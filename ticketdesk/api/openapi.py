@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ticketdesk.api.problems import PROBLEM_TYPE, Problem
+from ticketdesk.services.idempotency import KEY_MAX
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -49,9 +50,46 @@ STREAMED_BODIES = {
     }
 }
 
+# Headers that routes read themselves (`ticketdesk.api.tickets`), so APIFlask cannot
+# see them: declared here so that clients and generated SDKs know they exist.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same key again to retry safely: the first answer's resource"
+    " comes back and nothing new is made. The same key with a different body is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read (the ticket's version): the change is refused with 412"
+    " if the ticket changed since. `*` matches any version.",
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "ETag": {
+        "description": "The ticket's version, for If-Match.",
+        "schema": {"type": "string"},
+    }
+}
+HEADER_PARAMETERS = {
+    ("/api/v1/tickets", "post"): IDEMPOTENCY_KEY,
+    ("/api/v1/tickets/{ticket_id}/comments", "post"): IDEMPOTENCY_KEY,
+    ("/api/v1/tickets/{ticket_id}", "patch"): IF_MATCH,
+}
+VERSIONED_ANSWERS = {
+    ("/api/v1/tickets", "post"): "201",
+    ("/api/v1/tickets/{ticket_id}", "get"): "200",
+    ("/api/v1/tickets/{ticket_id}", "patch"): "200",
+}
 
-def describe_problems(spec: dict) -> dict:
-    """Declare every error response as RFC 9457 problem+json with one shared schema."""
+
+def complete_document(spec: dict) -> dict:
+    """Declare what the routes do beyond their decorators: every error response as
+    RFC 9457 problem+json with one shared schema, the headers they read and send, bodies
+    they stream, and the bounds of ids in paths."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(schemas["Problem"].pop("$defs", {}))
@@ -60,6 +98,7 @@ def describe_problems(spec: dict) -> dict:
             if (path, method) in STREAMED_BODIES:
                 operation["requestBody"] = STREAMED_BODIES[(path, method)]
             _fields_with_files(operation, schemas)
+            _declare_headers(path, method, operation)
             responses = operation.setdefault("responses", {})
             for code, description in COMMON_ERRORS.items():
                 if code in BODY_ERRORS and method not in ("post", "patch", "put"):
@@ -72,6 +111,13 @@ def describe_problems(spec: dict) -> dict:
                 if str(code)[0] in "45":
                     response["content"] = {PROBLEM_TYPE: {"schema": PROBLEM_REF}}
     return spec
+
+
+def _declare_headers(path: str, method: str, operation: dict) -> None:
+    if parameter := HEADER_PARAMETERS.get((path, method)):
+        operation.setdefault("parameters", []).append(parameter)
+    if status := VERSIONED_ANSWERS.get((path, method)):
+        operation["responses"][status].setdefault("headers", {}).update(ETAG)
 
 
 def _fields_with_files(operation: dict, schemas: dict) -> None:
