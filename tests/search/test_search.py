@@ -157,6 +157,19 @@ def test_search_result_has_highlighted_escaped_snippet(as_staff, factory, custom
     assert "<" not in rest and '"' not in rest
 
 
+def test_a_snippet_shows_the_words_not_their_markdown(as_staff, factory, customer):
+    factory.ticket(
+        customer,
+        title="Printer",
+        description="## Status\n\n> The tray is **jammed** again, see [the manual](https://acme.example/m)",
+    )
+
+    snippet = as_staff.get("/api/v1/tickets?q=jammed").json["items"][0]["snippet"]
+
+    assert "is <mark>jammed</mark> again, see the manual" in snippet
+    assert not [mark for mark in ("*", "#", "&gt;", "[", "acme.example") if mark in snippet]
+
+
 def test_list_without_search_has_no_snippet(as_staff, factory, customer):
     factory.ticket(customer, title="Plain")
 

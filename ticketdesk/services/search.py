@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import html
 import json
 
 from sqlalchemy import Select, bindparam
@@ -31,8 +30,9 @@ from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import TicketSummary, summaries, with_people
 from ticketdesk.services.pagination import Page, TicketSort, cursor_values, ticket_cursor
 from ticketdesk.services.search_postgres import PostgresSearch
-from ticketdesk.services.search_sql import MARK_END, MARK_START, TICKETS, WORD
+from ticketdesk.services.search_sql import TICKETS, WORD
 from ticketdesk.services.search_sqlite import SqliteSearch
+from ticketdesk.services.snippets import render_snippet
 
 MAX_TERMS = 12
 
@@ -116,12 +116,6 @@ def _ranked_page(query: Select, ranked, best_first: str) -> Select:
         .order_by(best, TICKETS.c.id.desc())
         .limit(bindparam("limit"))
     )
-
-
-def render_snippet(raw: str) -> str:
-    """Escape the stored text for HTML and turn the engine's markers into <mark> tags."""
-    escaped = html.escape(" ".join(raw.split()), quote=True)
-    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
 def _rank_cursor(rank: float, ticket_id: int) -> str:
