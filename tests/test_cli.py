@@ -45,6 +45,16 @@ def test_create_user_reports_bad_input(app):
     assert "email" in result.output
 
 
+def test_create_user_refuses_a_nul_as_requests_do(app):
+    runner = app.test_cli_runner()
+    args = ["create-user", "--email", "bo@example.com", "--password", "a long password"]
+    result = runner.invoke(args=[*args, "--name", "Bo\x00ss"])
+    assert result.exit_code != 0
+    assert "NUL" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "bo@example.com")) is None
+
+
 def test_demo_prints_working_credentials(app, client):
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output

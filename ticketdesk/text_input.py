@@ -2,7 +2,8 @@
 
 PostgreSQL cannot store a NUL (U+0000) in text, and SQLite would keep it silently, so
 query strings, the API's schemas and the web's forms refuse it as they read a request,
-the same on both databases (mail intake strips it with the other control characters).
+the same on both databases, and the services' field checks refuse it from any caller
+(mail intake strips it with the other control characters).
 """
 
 from __future__ import annotations

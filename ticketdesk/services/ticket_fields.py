@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ticketdesk.models import TEXT_MAX, TITLE_MAX, EventKind, TicketStatus
 from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.text_input import NUL, NUL_REFUSED
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "queue_id", "assignee_id")
 CUSTOMER_FIELDS = ("title", "description", "status")
@@ -39,7 +40,15 @@ def check_text(field: str, value: str, *, required: bool) -> str:
         raise ValidationFailed.field(field, "Must not be empty.")
     if len(value) > TEXT_MAX:
         raise ValidationFailed.field(field, f"At most {TEXT_MAX} characters.")
+    refuse_nul(field, value)
     return value
+
+
+def refuse_nul(field: str, value: str) -> None:
+    """Whatever called the service (a request, the command line, a script), a NUL is
+    refused the same on both databases (see `ticketdesk.text_input`)."""
+    if NUL in value:
+        raise ValidationFailed.field(field, NUL_REFUSED)
 
 
 def stamp_status(ticket, status: TicketStatus, now) -> None:

@@ -32,6 +32,7 @@ from ticketdesk.services.errors import (
 )
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
+from ticketdesk.services.ticket_fields import refuse_nul
 from ticketdesk.services.tickets import release_tickets_of
 from ticketdesk.services.transactions import begin_write
 
@@ -76,6 +77,7 @@ def check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
+    refuse_nul("name", name)
     return name
 
 
@@ -85,6 +87,7 @@ def check_password(password: str, *, field: str = "password") -> str:
         raise ValidationFailed.field(
             field, f"Between {PASSWORD_MIN} and {PASSWORD_MAX} characters."
         )
+    refuse_nul(field, password)
     if password.lower() in _common_passwords():
         raise ValidationFailed.field(field, "This password is too common; choose another.")
     return password
@@ -342,4 +345,5 @@ def check_token_name(name: str | None) -> str:
     name = (name or "API token").strip() or "API token"
     if len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"At most {NAME_MAX} characters.")
+    refuse_nul("name", name)
     return name
