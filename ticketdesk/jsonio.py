@@ -1,5 +1,5 @@
-"""The app's JSON: bounded parsing that says what was wrong, and bodies that pydantic has
-already encoded."""
+"""The app's request bodies and JSON: bounded reading and parsing that say what was
+wrong, and answers that pydantic has already encoded."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 from flask import Request, Response
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 
 class EncodedJSON(bytes):
@@ -38,7 +40,40 @@ class TicketdeskRequest(Request):
     """Flask's request, but a body that is not JSON says why: outside debug mode Flask
     answers only that the request "could not be understood"."""
 
+    @cached_property
+    def stream(self):
+        """The body; one sent in chunks, without a Content-Length, is held to
+        MAX_CONTENT_LENGTH by `StreamedBody`."""
+        limit = self.max_content_length
+        if (
+            self.content_length is None
+            and limit is not None
+            and self.environ.get("wsgi.input_terminated")
+        ):
+            return StreamedBody(self.environ["wsgi.input"], limit)
+        return super().stream
+
     def on_json_loading_failed(self, e: ValueError | None):
         if e is None:  # not sent as JSON: Flask's 415
             return super().on_json_loading_failed(e)
         raise BadRequest(f"The body is not valid JSON: {str(e)[:200]}")
+
+
+class StreamedBody(LimitedStream):
+    """A body sent in chunks, read up to a maximum.
+
+    Werkzeug's own stream stops reading all of it at the maximum and hands over the
+    bytes read so far as if they were the whole body: a JSON body over the limit was
+    "not valid JSON" rather than too large, and form fields were cut silently. Here a
+    byte past the maximum is a 413.
+    """
+
+    def __init__(self, source, limit: int) -> None:
+        super().__init__(source, limit, is_max=True)
+        self._source = source
+
+    def readall(self) -> bytes:
+        body = super().readall()
+        if self.is_exhausted and self._source.read(1):
+            self.on_exhausted()
+        return body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from ticketdesk.extensions import db
@@ -47,6 +50,32 @@ def test_oversized_body_is_refused(app, as_customer):
     huge = '{"title": "t", "description": "' + "x" * (app.config["MAX_CONTENT_LENGTH"] + 1) + '"}'
     response = as_customer.post(TICKETS, data=huge, content_type="application/json")
     assert_problem(response, 413)
+
+
+def _chunked(body: bytes) -> dict:
+    """A body sent in chunks: no Content-Length, its end told by the server (as gunicorn)."""
+    return {
+        "input_stream": io.BytesIO(body),
+        "content_type": "application/json",
+        "headers": {"Transfer-Encoding": "chunked"},
+        "environ_overrides": {"wsgi.input_terminated": True},
+    }
+
+
+def test_oversized_chunked_body_is_too_large_not_malformed(app, as_customer):
+    size = app.config["MAX_CONTENT_LENGTH"]
+    huge = json.dumps({"title": "t", "description": "x" * size}).encode()
+    response = as_customer.post(TICKETS, **_chunked(huge))
+    assert_problem(response, 413)
+    with app.app_context():
+        assert db.session.query(Ticket).count() == 0
+
+
+def test_chunked_body_within_the_limit_is_read_whole(as_customer):
+    body = json.dumps({"title": "Printer", "description": "jam"}).encode()
+    response = as_customer.post(TICKETS, **_chunked(body))
+    assert response.status_code == 201
+    assert response.json["description"] == "jam"
 
 
 def test_unknown_path_is_a_problem(as_customer):
