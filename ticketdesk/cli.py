@@ -44,6 +44,7 @@ def register_commands(app) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(cleanup_command)
     app.cli.add_command(previews_command)
+    app.cli.add_command(backup_command)
     for command in MAIL_COMMANDS:
         app.cli.add_command(command)
 
@@ -183,6 +184,29 @@ def previews_command():
 
     read, made = attachment_manager().add_missing_previews()
     click.echo(f"Read {read} image(s) without a preview; made {made} preview(s).")
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(destination: Path):
+    """Copy the database, the attachment files and the secret key into DESTINATION, while
+    the app serves; a second backup there copies only new files (restoring: README)."""
+    from ticketdesk.backup import BackupRefused, back_up
+
+    try:
+        report = back_up(current_app, destination)
+    except BackupRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backed up the database to {report.database}; copied {report.copied} file(s),"
+        f" {report.already_there} were there already."
+    )
+    if report.missing:
+        raise click.ClickException(
+            f"{len(report.missing)} file(s) that attachments name are not in the storage"
+            f" (the first: {report.missing[0]}); the rest of the backup is complete."
+        )
 
 
 def _user_exists(email: str) -> bool:

@@ -93,6 +93,10 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def holds(self, key: str) -> bool:
+        """Whether `key` is stored here whole (a save still under way does not count)."""
+        return self._path(key).exists()
+
     def list(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.exists():
             return
