@@ -24,6 +24,7 @@ def ticket_manager() -> TicketManager:
         db.session(),
         default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"],
         notifier=notifier(),
+        accounts=user_manager(),
     )
 
 

@@ -31,6 +31,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.services import ticket_fields as fields
 from ticketdesk.services import ticket_queries as queries
+from ticketdesk.services.contacts import Contact, ContactAccounts, check_contact, contact_account
 from ticketdesk.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
 from ticketdesk.services.listing import (
@@ -67,12 +68,19 @@ class TicketManager:
     """Create, read, change and discuss tickets, as a given user is allowed to."""
 
     def __init__(
-        self, session: Session, *, default_queue_slug: str = "general", notifier=None
+        self,
+        session: Session,
+        *,
+        default_queue_slug: str = "general",
+        notifier=None,
+        accounts: ContactAccounts | None = None,
     ) -> None:
         self.session = session
         self.default_queue_slug = default_queue_slug
         # Writes outbox rows in each change's transaction (services/notifications.py).
         self.notifier = notifier or NullNotifier()
+        # Finds or makes the account of someone staff open a ticket for (services/contacts.py).
+        self.accounts = accounts
 
     # --- reading --------------------------------------------------------
 
@@ -205,10 +213,12 @@ class TicketManager:
         priority: Priority | None = None,
         queue_id: int | None = None,
         requester_id: int | None = None,
+        contact: Contact | None = None,
         idempotency: IdempotencyKey | None = None,
         files: FilesToAttach | None = None,
     ) -> Ticket:
-        """Open a ticket; staff may open one on behalf of another user.
+        """Open a ticket; staff may open one on behalf of another user, named by id or,
+        as `contact`, by email address (an account is made for an unknown address).
 
         With `idempotency`, a retry of the same request returns the first ticket.
         `files` (already stored) are recorded on it in the same transaction.
@@ -216,11 +226,13 @@ class TicketManager:
         title, description = fields.check_title(title), fields.check_description(description)
         # Read before the write begins, so that SQLite's one writer waits less: queues
         # are never deleted, and the requester is the actor or a user checked just now.
-        requester = self._requester_for(actor, requester_id)
+        requester = self._requester_for(actor, requester_id, contact)
         queue = self._queue_for(queue_id)
         begin_write(self.session)
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
             return self.get_ticket(actor, first)
+        if requester is None:  # a contact's account: made in this write, if it is new
+            requester = contact_account(self.accounts, actor, contact)
         ticket = self._insert_ticket(title, description, priority, queue, requester)
         self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=ticket.created_at)
         self.notifier.ticket_created(actor, ticket)
@@ -461,7 +473,13 @@ class TicketManager:
             raise ValidationFailed.field(field, "No such queue.")
         return queue
 
-    def _requester_for(self, actor: User, requester_id: int | None) -> User:
+    def _requester_for(
+        self, actor: User, requester_id: int | None, contact: Contact | None
+    ) -> User | None:
+        """The requester, or None when `contact` names them (found inside the write)."""
+        if contact is not None:
+            check_contact(actor, contact, requester_id=requester_id)
+            return None
         if requester_id is None or requester_id == actor.id:
             return actor
         if not actor.is_staff:

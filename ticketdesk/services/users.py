@@ -132,6 +132,26 @@ class UserManager:
         """Create an account with no acting user: for the operator's CLI and demo data."""
         return self._add_user(name=name, email=email, password=password, role=Role(role))
 
+    def contact_for(self, actor: User, *, email: str, name: str | None = None) -> User:
+        """Whom staff open a ticket for, by address: its account, or a new passwordless
+        customer one (named after the address if `name` is empty, as mail intake does),
+        made in the caller's open write so that it stands or falls with the ticket."""
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff can make accounts for the people they help.")
+        address = normalise_email(email)
+        found = self.session.scalar(select(User).where(User.email == address))
+        if found is not None:
+            return found
+        name = check_name((name or "").strip() or address.partition("@")[0])
+        user = User(name=name, email=address, role=Role.CUSTOMER, active=True)
+        try:
+            with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:  # made meanwhile (their own mail, a colleague's ticket)
+            return self.session.scalar(select(User).where(User.email == address))
+        self.log.record(SecurityEventKind.USER_CREATED, actor=actor, subject=user, detail=user.role)
+        return user
+
     def get_user(self, actor: User, user_id: int) -> User:
         """Admins see every account; everyone else only their own."""
         if not actor.is_admin and actor.id != user_id:

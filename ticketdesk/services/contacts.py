@@ -1,0 +1,63 @@
+"""Contacts: someone staff open a ticket for by email address (a phone call, a visit).
+
+The account with that address becomes the requester. When there is none, a
+passwordless customer account is made inside the ticket's own write, so that a
+ticket that fails leaves no account behind; `UserManager.contact_for` makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ticketdesk.models import User
+from ticketdesk.services.errors import PermissionDenied, ValidationFailed
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An email address, and a name for the account if it is new (else made from the address)."""
+
+    email: str
+    name: str | None = None
+
+    @classmethod
+    def from_fields(cls, email: str | None, name: str | None) -> Contact | None:
+        """The contact a form's or a request's two requester fields name; None if both are empty."""
+        email, name = (email or "").strip(), (name or "").strip()
+        return cls(email, name or None) if email or name else None
+
+
+class ContactAccounts(Protocol):
+    """Finds or makes a contact's account in the caller's open write (services.users)."""
+
+    def contact_for(self, actor: User, *, email: str, name: str | None = None) -> User: ...
+
+
+def check_contact(actor: User, contact: Contact, *, requester_id: int | None) -> None:
+    """Before the write: only staff name a contact, by address, and in one way only."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can open tickets for someone else.")
+    if requester_id is not None:
+        raise ValidationFailed.field(
+            "requester_email", "Name the requester by id or by email address, not both."
+        )
+    if not contact.email:
+        raise ValidationFailed.field("requester_email", "The requester's email address, please.")
+
+
+def contact_account(accounts: ContactAccounts | None, actor: User, contact: Contact) -> User:
+    """Inside the write: the active account a ticket is opened for, made if it is new."""
+    if accounts is None:  # a TicketManager built outside an app (a script)
+        raise PermissionDenied("Tickets cannot be opened for contacts here.")
+    try:
+        user = accounts.contact_for(actor, email=contact.email, name=contact.name)
+    except ValidationFailed as error:  # it names `email` and `name`: here they are the requester's
+        raise ValidationFailed(
+            {f"requester_{field}": messages for field, messages in error.errors.items()}
+        ) from None
+    if not user.active:
+        raise ValidationFailed.field(
+            "requester_email", "This person's account is deactivated; an admin can reactivate it."
+        )
+    return user
