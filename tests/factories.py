@@ -6,6 +6,8 @@ import functools
 import itertools
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from ticketdesk.extensions import db
 from ticketdesk.models import Role, User
 from ticketdesk.services import ticket_manager, user_manager
@@ -82,6 +84,13 @@ class Factory:
         self.load(person).active = False
         db.session.commit()
         db.session.remove()
+
+    @in_app_context
+    def account(self, email: str) -> User | None:
+        """The stored account with this address (detached, its columns loaded), or None."""
+        user = db.session.scalar(select(User).where(User.email == email))
+        db.session.remove()
+        return user
 
     @staticmethod
     def load(person: Person) -> User:

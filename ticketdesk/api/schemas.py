@@ -188,6 +188,18 @@ class TicketIn(In):
     requester_id: Id | None = Field(
         default=None, description="Staff only: open the ticket on behalf of this user."
     )
+    requester_email: Email | None = Field(
+        default=None,
+        description="Staff only, instead of `requester_id`: open the ticket for the person"
+        " with this address (a phone call). An unknown address gets a new customer account"
+        " without a password, made with the ticket; a deactivated one is refused. The"
+        " requester is mailed the ticket's number and can reply to that mail.",
+    )
+    requester_name: Name | None = Field(
+        default=None,
+        description="With `requester_email`: the name of a new customer account (made from"
+        " the address when left out); an existing account keeps its own.",
+    )
 
 
 class TicketPatch(In):

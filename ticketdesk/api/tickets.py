@@ -27,6 +27,7 @@ from ticketdesk.api.uploads import sent_files, stored
 from ticketdesk.jsonio import EncodedJSON
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import StoredFiles
+from ticketdesk.services.contacts import Contact
 from ticketdesk.services.errors import StaleVersion
 from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.listing import TicketSummary
@@ -55,8 +56,8 @@ _encode_page = TypeAdapter(Page[TicketSummary]).dump_json
     responses={403: "Not allowed", 413: "Files over a limit", 422: "Invalid fields"},
 )
 def create_ticket(body: TicketIn):
-    """Open a ticket, with files if any; staff may pass `requester_id` to open one for a
-    customer."""
+    """Open a ticket, with files if any; staff may pass `requester_id` or `requester_email`
+    to open one for a customer."""
     with stored(sent_files()) as files:
         ticket = ticket_manager().create_ticket(
             current_user(),
@@ -65,6 +66,7 @@ def create_ticket(body: TicketIn):
             priority=body.priority,
             queue_id=body.queue_id,
             requester_id=body.requester_id,
+            contact=Contact.from_fields(body.requester_email, body.requester_name),
             idempotency=_idempotency(body, files),
             files=files,
         )
