@@ -64,6 +64,19 @@ def test_new_ticket_form_shows_what_is_missing(customer_web):
     assert "This field is required." in html
 
 
+def test_customer_cannot_open_a_ticket_for_someone_else(customer_web, factory):
+    html = customer_web.html("/tickets/new")
+    assert "requester_email" not in html and "requester_name" not in html
+    response = customer_web.post(
+        "/tickets/new",
+        {"title": "For a friend", "description": "x", "priority": "normal", "queue_id": "1",
+         "requester_email": "friend@example.com"},
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert factory.account("friend@example.com") is None
+    assert "For a friend" not in customer_web.html("/tickets")
+
+
 def test_what_users_type_never_runs_as_html(customer_web, customer, factory):
     ref = factory.ticket(
         customer,

@@ -167,6 +167,59 @@ def test_saving_the_controls_unchanged_says_there_was_nothing_to_save(
     assert ticket_state(app, ticket.id)["version"] == 2
 
 
+# --- opening a ticket for someone who called ------------------------------
+
+
+def phoned_in(**requester) -> dict:
+    """A new ticket form as staff fill it in for a caller."""
+    return {"title": "Phoned in", "description": "x", "priority": "normal", "queue_id": "1",
+            **requester}  # fmt: skip
+
+
+def test_staff_new_ticket_page_has_a_labelled_requester_field(staff_web):
+    html = staff_web.html("/tickets/new")
+    assert '<label class="label" for="requester_email">Requester&#39;s email</label>' in html
+    assert '<label class="label" for="requester_name">Requester&#39;s name</label>' in html
+
+
+def test_staff_open_a_ticket_for_a_caller_new_to_the_helpdesk(staff_web, staff, factory):
+    response = staff_web.post(
+        "/tickets/new", phoned_in(requester_email="Cal@Example.com", requester_name="Cal Caller")
+    )
+    assert response.status_code == 302
+    html = staff_web.html(response.location)
+    assert "is open for Cal Caller (cal@example.com)" in html
+    assert "Opened by Cal Caller" in html
+    assert re.search(r'history-who">Sam Staff</span> opened the ticket', html)
+    assert factory.account("cal@example.com").name == "Cal Caller"
+
+
+def test_a_deactivated_requester_is_explained_beside_the_field(staff_web, customer, factory):
+    factory.deactivate(customer)
+    response = staff_web.post("/tickets/new", phoned_in(requester_email=customer.email))
+    assert response.status_code == 422
+    error = re.search(r'id="requester_email-error">([^<]+)<', response.get_data(as_text=True))
+    assert "deactivated" in error.group(1)
+
+
+def test_a_ticket_refused_on_the_page_leaves_no_new_account(staff_web, factory):
+    response = staff_web.post(
+        "/tickets/new", phoned_in(title="   ", requester_email="cal@example.com")
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="title-error"' in html
+    assert 'name="requester_email" type="email" value="cal@example.com"' in html  # kept to retry
+    assert factory.account("cal@example.com") is None
+
+
+def test_a_persons_tickets_lead_to_a_new_ticket_for_them(staff_web, customer):
+    html = staff_web.html(f"/tickets?requester={customer.id}")
+    link = re.search(r'href="([^"]+)">New ticket for them</a>', html).group(1)
+    form = staff_web.html(link.replace("&amp;", "&"))
+    assert f'name="requester_email" type="email" value="{customer.email}"' in form
+
+
 def test_staff_ticket_page_has_controls_history_and_requester(staff_web, ticket):
     html = staff_web.html(f"/tickets/{ticket.id}")
     assert "<title>#1 Printer on fire · Ticketdesk</title>" in html

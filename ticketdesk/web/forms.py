@@ -177,6 +177,18 @@ class SignOutForm(Form):
 
 
 class TicketForm(Form):
+    # Staff only (the page shows them to staff; the service refuses them from anyone else).
+    requester_email = EmailField(
+        "Requester's email",
+        [Optional(), Length(max=EMAIL_MAX)],
+        description="For someone who called or came by: their address (someone new gets an"
+        " account, and a mail with the ticket's number). Empty: yourself.",
+    )
+    requester_name = StringField(
+        "Requester's name",
+        [Optional(), Length(max=NAME_MAX)],
+        description="Only for someone new; made from the address when empty.",
+    )
     title = StringField("Title", [InputRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField(
         "Description",

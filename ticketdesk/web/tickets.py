@@ -7,9 +7,10 @@ import re
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from ticketdesk.models import ACTIVE_STATUSES, Priority, TicketStatus
+from ticketdesk.models import ACTIVE_STATUSES, EMAIL_MAX, Priority, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.attachments import attachment_manager
+from ticketdesk.services.contacts import Contact
 from ticketdesk.services.directory import people_named, person, staff_members
 from ticketdesk.services.errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from ticketdesk.services.pagination import TicketSort
@@ -232,7 +233,8 @@ def _bulk_assignee_choices(team) -> list[tuple[str, str]]:
 @login_required
 @accepts_uploads
 def new_ticket():
-    """Open a ticket: title, description, priority, queue, and any files."""
+    """Open a ticket: title, description, priority, queue, and any files; staff may open
+    it for someone else, named by email address (`?requester_email=` fills it in)."""
     user = actor()
     form = TicketForm()
     queues = queue_manager().list_queues(user)
@@ -241,7 +243,9 @@ def new_ticket():
         # Preselect the default queue, not whichever sorts first.
         default_slug = current_app.config["DEFAULT_QUEUE_SLUG"]
         form.queue_id.data = next((q.id for q in queues if q.slug == default_slug), None)
+        form.requester_email.data = request.args.get("requester_email", "")[:EMAIL_MAX]
     if form.validate_on_submit():
+        contact = Contact.from_fields(form.requester_email.data, form.requester_name.data)
         try:
             with attachment_manager().store(uploads_from(form.file)) as files:
                 ticket = ticket_manager().create_ticket(
@@ -250,6 +254,7 @@ def new_ticket():
                     description=form.description.data,
                     priority=Priority(form.priority.data),
                     queue_id=form.queue_id.data,
+                    contact=contact,
                     files=files,
                 )
         except ValidationFailed as error:
@@ -258,10 +263,21 @@ def new_ticket():
             status = show_files_not_stored(form, error)
             return render_template("tickets/new.html", form=form, title="New ticket"), status
         else:
-            flash(f"Ticket #{ticket.id} is open. We will reply here.", "success")
+            flash(_opened(ticket, user), "success")
             return redirect(url_for("web.ticket_detail", ticket_id=ticket.id))
     status = 422 if form.errors else 200
     return render_template("tickets/new.html", form=form, title="New ticket"), status
+
+
+def _opened(ticket, user) -> str:
+    """What to say once a ticket is open: for someone else, whom (a mistyped address shows)."""
+    if ticket.requester_id == user.id:
+        return f"Ticket #{ticket.id} is open. We will reply here."
+    requester = ticket.requester
+    return (
+        f"Ticket #{ticket.id} is open for {requester.name} ({requester.email}),"
+        " who is mailed its number."
+    )
 
 
 @bp.post("/tickets/bulk")
