@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.conftest import SUPPORT
+from tests.mail.test_intake import message
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import TicketStatus
 from ticketdesk.services import ticket_manager
+from ticketdesk.services.contacts import Contact
 from ticketdesk.services.errors import ValidationFailed
 
 
@@ -23,6 +25,52 @@ def test_new_ticket_acknowledges_requester_and_tells_staff(
         ("ticket_created", customer.email),
         ("new_ticket_staff", staff.email),
     ]
+
+
+def phoned_in(mail_app, factory, staff, *, email: str = "cal@example.com") -> int:
+    """The id of a ticket staff open for a caller, by address."""
+    with mail_app.app_context():
+        ticket = ticket_manager().create_ticket(
+            factory.load(staff),
+            title="Printer on fire",
+            description="Smoke from the tray.",
+            contact=Contact(email, "Cal Caller"),
+        )
+        return ticket.id
+
+
+def test_a_caller_new_to_the_helpdesk_is_mailed_the_ticket_number(
+    mail_app, outbox, staff, admin, factory
+):
+    ticket_id = phoned_in(mail_app, factory, staff)
+    assert kinds(outbox(ticket_id=ticket_id)) == [
+        ("ticket_created", "cal@example.com"),
+        ("new_ticket_staff", admin.email),  # not the staff member who opened it
+    ]
+    ack = outbox(kind="ticket_created")[0]
+    assert ack["subject"] == f"[#{ticket_id}] Printer on fire"
+    text = ack["content"].replace("=\r\n", "")
+    assert f"Sam Staff has opened ticket #{ticket_id} for you" in text
+    assert "Smoke from the tray." in text
+
+
+def test_staff_are_told_who_opened_a_ticket_for_a_caller(mail_app, outbox, staff, admin, factory):
+    phoned_in(mail_app, factory, staff)
+    notice = outbox(kind="new_ticket_staff")[0]["content"].replace("=\r\n", "")
+    assert "from Cal Caller <cal@example.com>, opened by Sam Staff:" in notice
+
+
+def test_a_callers_reply_to_the_mail_lands_on_their_ticket(
+    mail_app, outbox, receive, staff, factory
+):
+    ticket_id = phoned_in(mail_app, factory, staff)
+    ack = outbox(kind="ticket_created")[0]["content"]
+    reply_to = next(line for line in ack.splitlines() if line.startswith("Reply-To:"))
+    result = receive(
+        message("Cal Caller <cal@example.com>", f"Re: [#{ticket_id}] Printer on fire",
+                to=reply_to.split(":", 1)[1].strip())
+    )  # fmt: skip
+    assert (result.outcome, result.ticket_id) == ("comment", ticket_id)
 
 
 def test_staff_notice_goes_to_configured_queue_addresses(
