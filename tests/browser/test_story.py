@@ -259,7 +259,7 @@ def test_a_ticket_opened_from_a_search_marks_the_words_searched_for(new_page, li
     assert page.evaluate("CSS.highlights.size") == 0
 
 
-def test_a_customers_name_in_the_search_box_leads_to_their_tickets(new_page):
+def test_a_callers_name_in_the_search_box_leads_to_their_tickets_and_a_new_one(new_page):
     page = new_page()
     sign_in(page, "sam@example.com", STAFF_PASSWORD)
     page.get_by_label("Search").fill("dev cust")
@@ -273,6 +273,14 @@ def test_a_customers_name_in_the_search_box_leads_to_their_tickets(new_page):
     expect(page.locator(".requester-filter")).to_contain_text("Tickets from Dev Customer")
     expect(page.get_by_role("link", name="VPN drops every hour")).to_be_visible()
     expect(page.get_by_role("link", name="Invoice PDF is blank")).to_be_visible()  # any status
+
+    page.get_by_role("link", name="New ticket for them").click()  # they are on the phone
+    expect(page.get_by_label("Requester's email")).to_have_value("dev@example.com")
+    page.get_by_label("Title").fill("Docking station flickers")
+    page.get_by_label("Description").fill("Called in: the screen blinks when the fan starts.")
+    page.get_by_role("button", name="Open ticket").click()
+    expect(page.locator(".flash-success")).to_contain_text("is open for Dev Customer")
+    expect(page.locator(".details")).to_contain_text("dev@example.com")
 
 
 def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
