@@ -74,8 +74,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.register"): everyone(A),
     ("GET", "web.forgot_password"): everyone(A),
     ("POST", "web.forgot_password"): everyone(LOGIN),
-    ("GET", "web.reset_password"): everyone(A),
-    ("POST", "web.reset_password"): everyone(A),
+    # A link that does not work (this one is forged) is 404 for anyone, form or no form.
+    ("GET", "web.reset_password"): everyone(H),
+    ("POST", "web.reset_password"): everyone(H),
     ("POST", "api.request_password_reset"): everyone(A),
     ("POST", "api.confirm_password_reset"): everyone(A),
     # A notification's file link: the signed token decides, never the caller (a forged

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import email
-import re
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, ApiClient
+from tests.mailbox import mailed_token
+from tests.web.conftest import WebUser
 from ticketdesk.extensions import db
-from ticketdesk.models import OutboxMessage, PasswordReset, utcnow
+from ticketdesk.models import OutboxMessage, PasswordReset, SecurityEvent, utcnow
 
 RESET = "/api/v1/auth/password-reset"
 CONFIRM = "/api/v1/auth/password-reset/confirm"
 NEW = "a fresh long password"
 
 
-def mailed_token(app, address: str) -> str:
-    """The token in the newest reset mail to `address`, read as the recipient would."""
+def expire_links(app) -> None:
     with app.app_context():
-        row = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.kind == "password_reset", OutboxMessage.recipient == address)
-            .order_by(OutboxMessage.id.desc())
-        ).first()
-        message = email.message_from_string(row.content)
-    text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-    body = text.get_payload(decode=True).decode()
-    link = re.search(r"(\S+/reset-password/(\S+))", body)
-    assert link.group(1).startswith(app.config["BASE_URL"])
-    return link.group(2)
+        db.session.query(PasswordReset).update({"expires_at": utcnow() - timedelta(seconds=1)})
+        db.session.commit()
 
 
 def test_same_answer_whether_or_not_the_address_exists(client, customer):
@@ -60,9 +51,7 @@ def test_link_resets_once_and_ends_sessions(app, client, customer, factory):
 def test_expired_link_is_refused(app, client, customer):
     client.post(RESET, json={"email": customer.email})
     token = mailed_token(app, customer.email)
-    with app.app_context():
-        db.session.query(PasswordReset).update({"expires_at": utcnow() - timedelta(seconds=1)})
-        db.session.commit()
+    expire_links(app)
     response = client.post(CONFIRM, json={"token": token, "new_password": NEW})
     assert response.status_code == 422
 
@@ -102,14 +91,66 @@ def test_reset_requests_are_logged_and_limited(client, as_admin, customer):
     assert any(e["kind"] == "reset_requested" and e["subject_id"] == customer.id for e in log)
 
 
-def test_web_reset_flow(app, client, customer):
-    from tests.web.conftest import WebUser
-
+def test_web_reset_signs_in_with_the_new_password(app, client, customer):
     browser = WebUser(client)
     response = browser.post("/forgot-password", {"email": customer.email})
     assert response.status_code == 302
-    token = mailed_token(app, customer.email)
-    page = f"/reset-password/{token}"
+    page = f"/reset-password/{mailed_token(app, customer.email)}"
+    assert "<h1>Choose a new password</h1>" in browser.html(page)
     done = browser.post(page, {"new_password": NEW, "confirm": NEW})
-    assert done.status_code == 302 and "/login" in done.headers["Location"]
-    browser.sign_in(type("P", (), {"email": customer.email, "password": NEW})())
+    assert done.status_code == 302 and done.location == "/"
+    assert "<h1>My tickets</h1>" in browser.html("/tickets")
+    WebUser(app.test_client()).sign_in(replace(customer, password=NEW))
+
+
+def test_a_web_reset_is_logged_with_the_sign_in_it_starts(app, client, customer):
+    browser = WebUser(client)
+    browser.post("/forgot-password", {"email": customer.email})
+    page = f"/reset-password/{mailed_token(app, customer.email)}"
+    browser.post(page, {"new_password": NEW, "confirm": NEW})
+    with app.app_context():
+        logged = db.session.execute(
+            select(SecurityEvent.kind, SecurityEvent.detail)
+            .where(SecurityEvent.subject_id == customer.id)
+            .order_by(SecurityEvent.id)
+        ).all()
+    assert logged == [("reset_requested", None), ("password_changed", "reset"), ("sign_in", None)]
+
+
+def test_a_used_link_says_so_at_once(app, client, customer):
+    client.post(RESET, json={"email": customer.email})
+    token = mailed_token(app, customer.email)
+    client.post(CONFIRM, json={"token": token, "new_password": NEW})
+    assert_dead_link(WebUser(client).get(f"/reset-password/{token}"))
+
+
+def test_an_expired_link_says_so_at_once(app, client, customer):
+    client.post(RESET, json={"email": customer.email})
+    token = mailed_token(app, customer.email)
+    expire_links(app)
+    assert_dead_link(WebUser(client).get(f"/reset-password/{token}"))
+
+
+def test_an_unknown_link_says_so_at_once(client):
+    assert_dead_link(WebUser(client).get("/reset-password/" + "x" * 43))
+
+
+def test_a_dead_link_answers_a_posted_form_the_same_way(app, client, customer):
+    client.post(RESET, json={"email": customer.email})
+    token = mailed_token(app, customer.email)
+    expire_links(app)
+    browser = WebUser(client)
+    response = browser.post(
+        f"/reset-password/{token}", {"new_password": NEW, "confirm": NEW}, page="/login"
+    )
+    assert_dead_link(response)
+    WebUser(app.test_client()).sign_in(customer)
+
+
+def assert_dead_link(response) -> None:
+    """No form to fill in: the page says the link is dead and offers a new one."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<h1>This link does not work</h1>" in html
+    assert 'href="/forgot-password"' in html
+    assert 'name="new_password"' not in html

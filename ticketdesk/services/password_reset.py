@@ -17,7 +17,7 @@ from ticketdesk.services.secrets import hash_password, hash_token, new_token_sec
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.users import check_password, void_reset_links
 
-INVALID_LINK = "This reset link is invalid, used or expired; ask for a new one."
+INVALID_LINK = "This link is invalid, used or expired; ask for a new one."
 
 
 @dataclass(frozen=True)
@@ -57,23 +57,28 @@ class PasswordResets:
             self._mail_link(user, secret)
         self.session.commit()
 
-    def reset_password(self, secret: str, new_password: str) -> User:
-        """Set a new password with a live link; every other link and session of the user ends."""
-        check_password(new_password, field="new_password")
-        begin_write(self.session)
+    def link_owner(self, secret: str) -> User | None:
+        """The active owner of a live link; None for a link unknown, used or expired."""
         reset = self.session.scalar(
             select(PasswordReset).where(PasswordReset.secret_hash == hash_token(secret[:200]))
         )
-        now = utcnow()
-        user = self.session.get(User, reset.user_id) if reset else None
-        if reset is None or reset.used_at or reset.expires_at <= now or not user.active:
+        if reset is None or reset.used_at or reset.expires_at <= utcnow():
+            return None
+        user = self.session.get(User, reset.user_id)
+        return user if user.active else None
+
+    def reset_password(self, secret: str, new_password: str) -> User:
+        """Set a password with a live link; every other link and session of the user ends."""
+        check_password(new_password, field="new_password")
+        begin_write(self.session)
+        user = self.link_owner(secret)
+        if user is None:
             raise ValidationFailed.field("token", INVALID_LINK)
+        detail = "reset" if user.password_hash else "first password"
         user.password_hash = hash_password(new_password, rounds=self.settings.bcrypt_rounds)
         user.session_generation += 1
-        void_reset_links(self.session, user, now)
-        self.log.record(
-            SecurityEventKind.PASSWORD_CHANGED, actor=user, subject=user, detail="reset"
-        )
+        void_reset_links(self.session, user, utcnow())
+        self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=user, subject=user, detail=detail)
         self.session.commit()
         return user
 

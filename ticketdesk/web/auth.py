@@ -136,14 +136,22 @@ def forgot_password():
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @limiter.limit(sign_in_limit, key_func=address_key, methods=["POST"])
 def reset_password(token: str):
-    """Choose a new password from a mailed link, then sign in with it."""
+    """Choose a password from a mailed link, and go on signed in."""
+    owner = password_resets().link_owner(token)
+    if owner is None:
+        return render_template("auth/link_invalid.html"), 404
+    # A welcome link, or a reset link for an account made by mail intake: nothing to reset.
+    first = owner.password_hash is None
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            password_resets().reset_password(token, form.new_password.data)
+            user = password_resets().reset_password(token, form.new_password.data)
         except ValidationFailed as error:
             show_field_errors(form, error)
         else:
-            flash("Your password is set; sign in with it.", "success")
-            return redirect(url_for("web.login"))
-    return _render(form, "auth/reset.html", "Choose a new password")
+            user_manager().record_sign_in(user)
+            _start_session(user)
+            flash("Your password is set, and you are signed in.", "success")
+            return redirect(url_for("web.home"))
+    title = "Choose your password" if first else "Choose a new password"
+    return _render(form, "auth/reset.html", title)
