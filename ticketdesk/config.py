@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Links in mail (password resets, files) are built from this, never from a request's Host.
     "BASE_URL": "http://127.0.0.1:8000",
     "PASSWORD_RESET_MINUTES": 60,
+    # A welcome link, mailed on sign-up, opens an account with nothing in it yet; people
+    # often read it hours later, so it lives longer than a reset link.
+    "WELCOME_LINK_HOURS": 24,
     # How long the file links in a notification work without signing in.
     "FILE_LINK_DAYS": 30,
     # Browser origins allowed to call the API cross-site (CORS); none by default.

@@ -62,6 +62,7 @@ def password_resets() -> PasswordResets:
         from_address=config["MAIL_FROM"],
         bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
         lifetime=timedelta(minutes=int(config["PASSWORD_RESET_MINUTES"])),
+        welcome_lifetime=timedelta(hours=int(config["WELCOME_LINK_HOURS"])),
     )
     return PasswordResets(db.session(), settings, log=security_log())
 

@@ -1,4 +1,4 @@
-"""Password reset by email: single-use links that expire, and the same answer for everyone."""
+"""Password links by email: single-use links that expire, and the same answer for everyone."""
 
 from __future__ import annotations
 
@@ -26,10 +26,30 @@ class ResetSettings:
     from_address: str
     bcrypt_rounds: int = 12
     lifetime: timedelta = timedelta(minutes=60)
+    welcome_lifetime: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A mail that carries a link to set a password: its templates (and outbox kind) and subject.
+
+    A welcome goes to an address nobody has proved yet, for an account with nothing in
+    it: its link lives longer, and it names no one, since the name was typed by whoever
+    signed up, who may not own the address.
+    """
+
+    kind: str
+    subject: str
+    welcome: bool = False
+
+
+RESET = Letter("password_reset", "Reset your Ticketdesk password")
+WELCOME = Letter("welcome", "Choose your Ticketdesk password", welcome=True)
+ACCOUNT_EXISTS = Letter("account_exists", "You already have a Ticketdesk account")
 
 
 class PasswordResets:
-    """Issues reset links by mail (through the outbox) and redeems them."""
+    """Issues password links by mail (through the outbox) and redeems them."""
 
     def __init__(self, session: Session, settings: ResetSettings, *, log: SecurityLog) -> None:
         self.session = session
@@ -46,16 +66,20 @@ class PasswordResets:
             detail=None if user else "unknown address",
         )
         if user is not None and user.active:
-            secret = new_token_secret()
-            self.session.add(
-                PasswordReset(
-                    user_id=user.id,
-                    secret_hash=hash_token(secret),
-                    expires_at=utcnow() + self.settings.lifetime,
-                )
-            )
-            self._mail_link(user, secret)
+            self.mail_link(user, RESET)
         self.session.commit()
+
+    def mail_link(self, user: User, letter: Letter) -> None:
+        """Store a new link for the user and mail it in the caller's transaction (the caller
+        commits)."""
+        lifetime = self.settings.welcome_lifetime if letter.welcome else self.settings.lifetime
+        secret = new_token_secret()
+        self.session.add(
+            PasswordReset(
+                user_id=user.id, secret_hash=hash_token(secret), expires_at=utcnow() + lifetime
+            )
+        )
+        self._send(user, letter, secret, lifetime)
 
     def link_owner(self, secret: str) -> User | None:
         """The active owner of a live link; None for a link unknown, used or expired."""
@@ -82,16 +106,15 @@ class PasswordResets:
         self.session.commit()
         return user
 
-    def _mail_link(self, user: User, secret: str) -> None:
+    def _send(self, user: User, letter: Letter, secret: str, lifetime: timedelta) -> None:
         link = f"{self.settings.base_url.rstrip('/')}/reset-password/{secret}"
-        minutes = int(self.settings.lifetime.total_seconds() // 60)
-        context = {"recipient": user, "link": link, "minutes": minutes}
-        text, html = render_bodies("password_reset", context)
+        context = {"recipient": user, "link": link, "valid_for": readable_lifetime(lifetime)}
+        text, html = render_bodies(letter.kind, context)
         domain = parseaddr(self.settings.from_address)[1].rpartition("@")[2] or "localhost"
         envelope = Envelope(
-            recipient_name=user.name,
+            recipient_name="" if letter.welcome else user.name,
             recipient_email=user.email,
-            subject="Reset your Ticketdesk password",
+            subject=letter.subject,
             message_id=make_msgid(domain=domain).strip("<>"),
             reply_to=parseaddr(self.settings.from_address)[1],
             thread_ids=(),
@@ -99,10 +122,17 @@ class PasswordResets:
         self.session.add(
             OutboxMessage(
                 ticket_id=None,
-                kind="password_reset",
+                kind=letter.kind,
                 recipient=user.email,
                 subject=envelope.subject,
                 message_id=envelope.message_id,
                 content=compose(self.settings.from_address, envelope, text, html),
             )
         )
+
+
+def readable_lifetime(lifetime: timedelta) -> str:
+    """`1 hour`, `24 hours`, `90 minutes`: how long a link works, as a mail says it."""
+    minutes = int(lifetime.total_seconds() // 60)
+    count, unit = (minutes // 60, "hour") if minutes and not minutes % 60 else (minutes, "minute")
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
