@@ -127,7 +127,7 @@ def test_huge_numbers_in_queries_are_refused_not_crashes(as_admin, path):
 # SQLite kept it silently. Both now refuse it where the request is read.
 NUL_BODIES = [
     ("/api/v1/auth/tokens", {"email": "ann@example.com\x00", "password": "x"}, "email"),
-    ("/api/v1/auth/register", {"name": "A\x00n", "email": "a@b.co", "password": "x" * 12}, "name"),
+    ("/api/v1/auth/register", {"name": "A\x00n", "email": "a@b.co"}, "name"),
     (TICKETS, {"title": "Printer\x00", "description": "d"}, "title"),
     (TICKETS, {"title": "Printer", "description": "jam\x00"}, "description"),
 ]

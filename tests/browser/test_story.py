@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import STAFF_PASSWORD
+from tests.mailbox import mailed_token
 from ticketdesk.extensions import db
 from ticketdesk.models import User
 from ticketdesk.services import ticket_manager
@@ -46,15 +47,23 @@ def sign_in(page, email: str, password: str) -> None:
     expect(page.locator(".flash-success")).to_contain_text("Welcome back")
 
 
-def test_customer_and_staff_work_a_ticket_together(new_page, artifacts):
+def test_customer_and_staff_work_a_ticket_together(new_page, live_app, artifacts):
     customer = new_page()
     customer.goto("/register")
     expect(customer).to_have_title("Create an account · Ticketdesk")
     customer.get_by_label("Your name").fill("Rosa Requester")
     customer.get_by_label("Email").fill("rosa@example.com")
-    customer.get_by_label("Password", exact=True).fill("rosa password 1")
-    customer.get_by_label("Repeat the password").fill("rosa password 1")
     customer.get_by_role("button", name="Create account").click()
+    expect(customer.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+    # The link from the welcome mail, as Rosa would open it from her inbox.
+    customer.goto(f"/reset-password/{mailed_token(live_app, 'rosa@example.com', 'welcome')}")
+    expect(customer.get_by_role("heading", level=1)).to_have_text("Choose your password")
+    customer.get_by_label("New password", exact=True).fill("rosa password 1")
+    customer.get_by_label("Repeat the new password").fill("rosa password 1")
+    customer.get_by_role("button", name="Set password").click()
+    expect(customer.locator(".flash-success")).to_contain_text("you are signed in")
+    customer.get_by_role("link", name="Open your first ticket").click()
 
     expect(customer.get_by_role("heading", level=1)).to_have_text("New ticket")
     customer.get_by_label("Title").fill("Laptop will not boot")

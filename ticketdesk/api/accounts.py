@@ -27,18 +27,36 @@ from ticketdesk.api.schemas import (
 )
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
-from ticketdesk.services import password_resets, queue_manager, security_log, user_manager
+from ticketdesk.services import (
+    password_resets,
+    queue_manager,
+    registrations,
+    security_log,
+    user_manager,
+)
+
+REGISTRATION_SENT = "Check your inbox: we sent a link to set your password."
 
 
 @bp.post("/auth/register")
 @limiter.limit(sign_up_limit, key_func=address_key)
+@limiter.limit(sign_up_limit, key_func=account_key)
 @bp.input(RegisterIn, arg_name="body")
-@bp.output(UserOut, status_code=201)
-@bp.doc(tags=["Accounts"], responses={403: "Registration is closed", 409: "Email taken"})
+@bp.output(Accepted, status_code=202, description="The same answer for every address")
+@bp.doc(tags=["Accounts"], responses={403: "Registration is closed"})
 def register(body: RegisterIn):
-    """Create a customer account."""
-    user = user_manager().register(name=body.name, email=body.email, password=body.password)
-    return user, 201, {"Location": url_for("api.get_user", user_id=user.id)}
+    """Ask for a customer account: a link to choose its password is mailed.
+
+    The answer is the same whatever the address, and no session or token comes with it.
+    A new address gets a customer account with no password and a welcome link, valid
+    for `TICKETDESK_WELCOME_LINK_HOURS` (24). An address with an account gets a reset
+    link instead, valid for an hour, and the account is left as it is; a deactivated
+    account gets nothing. Set the password with the link's token at
+    `POST /api/v1/auth/password-reset/confirm` (or on the link's page), then create a
+    token.
+    """
+    registrations().register(name=body.name, email=body.email)
+    return {"detail": REGISTRATION_SENT}, 202
 
 
 @bp.post("/auth/tokens")
@@ -83,7 +101,10 @@ def request_password_reset(body: ResetRequestIn):
 @bp.output(EmptySchema, status_code=204)
 @bp.doc(tags=["Accounts"])
 def confirm_password_reset(body: ResetConfirmIn):
-    """Set a new password with the token from the link; every session of the account ends."""
+    """Set a password with the token from a mailed link; every session of the account ends.
+
+    The link is a reset link, or the one mailed on registering.
+    """
     password_resets().reset_password(body.token, body.new_password)
     return ""
 

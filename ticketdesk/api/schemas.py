@@ -72,9 +72,10 @@ class Out(BaseModel):
 
 
 class RegisterIn(In):
-    name: Name
-    email: Email
-    password: Password = Field(description=f"{PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+    """No password: it is chosen from the link mailed to `email`, which proves the address."""
+
+    name: Name = Field(description="Kept only if the address has no account yet.")
+    email: Email = Field(description="Where the link to choose a password is mailed.")
 
 
 class TokenIn(In):

@@ -15,6 +15,7 @@ from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.password_reset import PasswordResets, ResetSettings
 from ticketdesk.services.queues import QueueManager
+from ticketdesk.services.registration import Registrations
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, UserSettings
 
@@ -43,7 +44,6 @@ def user_manager() -> UserManager:
     config = current_app.config
     settings = UserSettings(
         bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
-        registration_enabled=bool(config["REGISTRATION_ENABLED"]),
         token_touch_interval=timedelta(seconds=int(config["TOKEN_TOUCH_INTERVAL"])),
     )
     return UserManager(db.session(), settings, log=security_log())
@@ -65,6 +65,11 @@ def password_resets() -> PasswordResets:
         welcome_lifetime=timedelta(hours=int(config["WELCOME_LINK_HOURS"])),
     )
     return PasswordResets(db.session(), settings, log=security_log())
+
+
+def registrations() -> Registrations:
+    enabled = bool(current_app.config["REGISTRATION_ENABLED"])
+    return Registrations(db.session(), password_resets(), enabled=enabled, log=security_log())
 
 
 def queue_manager() -> QueueManager:

@@ -57,7 +57,6 @@ _TOUCH_TOKEN = (
 @dataclass(frozen=True)
 class UserSettings:
     bcrypt_rounds: int = 12
-    registration_enabled: bool = True
     token_touch_interval: timedelta = timedelta(seconds=60)
 
 
@@ -110,12 +109,6 @@ class UserManager:
         self.log = log
 
     # --- accounts -------------------------------------------------------
-
-    def register(self, *, name: str, email: str, password: str) -> User:
-        """Self-service sign-up: always a customer, and only while registration is open."""
-        if not self.settings.registration_enabled:
-            raise PermissionDenied("Registration is closed; ask the helpdesk for an account.")
-        return self._add_user(name=name, email=email, password=password, role=Role.CUSTOMER)
 
     def create_user(
         self, actor: User, *, name: str, email: str, password: str | None, role: Role
@@ -323,7 +316,7 @@ class UserManager:
     def _add_user(
         self, *, name: str, email: str, password: str | None, role: Role, actor: User | None = None
     ) -> User:
-        user = User(name=check_name(name), email=normalise_email(email), role=role, active=True)
+        user = new_user(name=name, email=email, role=role)
         if password is not None:
             user.password_hash = hash_password(
                 check_password(password), rounds=self.settings.bcrypt_rounds
@@ -350,6 +343,11 @@ class UserManager:
     def _require_admin(actor: User) -> None:
         if not actor.is_admin:
             raise PermissionDenied("Only admins can manage accounts.")
+
+
+def new_user(*, name: str, email: str, role: Role) -> User:
+    """An active account not yet saved, with its name and address checked, and no password."""
+    return User(name=check_name(name), email=normalise_email(email), role=role, active=True)
 
 
 def void_reset_links(session: Session, user: User, now) -> None:

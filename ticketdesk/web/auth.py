@@ -7,12 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
-from ticketdesk.services import password_resets, user_manager
-from ticketdesk.services.errors import (
-    AuthenticationFailed,
-    Conflict,
-    ValidationFailed,
-)
+from ticketdesk.services import password_resets, registrations, user_manager
+from ticketdesk.services.errors import AuthenticationFailed, ValidationFailed
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import (
     ForgotPasswordForm,
@@ -67,25 +63,26 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(sign_up_limit, key_func=address_key, methods=["POST"])
+@limiter.limit(sign_up_limit, key_func=account_key, methods=["POST"])
 def register():
-    """Create a customer account while self-service registration is open."""
+    """Ask for a customer account; the answer never tells whether the address has one."""
     if not current_app.config["REGISTRATION_ENABLED"]:
         return render_template("auth/registration_closed.html"), 404
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = user_manager().register(
-                name=form.name.data, email=form.email.data, password=form.password.data
-            )
+            registrations().register(name=form.name.data, email=form.email.data)
         except ValidationFailed as error:
             show_field_errors(form, error)
-        except Conflict as error:
-            form.email.errors.append(error.detail)
         else:
-            _start_session(user)
-            flash("Your account is ready. Tell us what you need help with.", "success")
-            return redirect(url_for("web.new_ticket"))
+            return redirect(url_for("web.registration_sent"))
     return _render(form, "auth/register.html", "Create an account")
+
+
+@bp.get("/register/sent")
+def registration_sent():
+    """What everyone who signs up is told: look for the link in your mail."""
+    return render_template("auth/registration_sent.html")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

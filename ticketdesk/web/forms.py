@@ -136,12 +136,10 @@ class LoginForm(Form):
 
 
 class RegisterForm(Form):
+    """Name and address only: the password is chosen from the mailed link."""
+
     name = StringField("Your name", [InputRequired(), Length(max=NAME_MAX)])
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
-    password = _password("Password")
-    confirm = PasswordField(
-        "Repeat the password", [InputRequired(), EqualTo("password", "The passwords differ.")]
-    )
     submit = SubmitField("Create account")
 
 
