@@ -272,3 +272,25 @@ def test_search_index_is_tuned_however_the_schema_is_made(bare_app, make_schema)
         assert [connection.scalar(text(query)) for query, _ in settings] == [
             expected for _, expected in settings
         ]
+
+
+def test_upgraded_database_never_gives_a_deleted_queues_id_to_another(bare_app):
+    """Ticket history names queues by id; SQLite gave the newest id out again."""
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0022_search_facets")
+    insert_old_rows(
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('Billing', 'billing', :now)",
+        "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+        "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
+        "INSERT INTO tickets (title, description, status, priority, queue_id, "
+        "requester_id, created_at, updated_at, version) "
+        "VALUES ('Kept', 'd', 'open', 1, 1, 1, :now, :now, 1)",
+    )
+    initialise_database()
+    insert_old_rows(
+        "DELETE FROM queues WHERE slug = 'billing'",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('Sales', 'sales', :now)",
+    )
+    queues = db.session.execute(select(Queue.slug, Queue.id).order_by(Queue.id)).all()
+    assert [tuple(row) for row in queues] == [("general", 1), ("sales", 3)]
+    assert db.session.scalar(select(Ticket.queue_id)) == 1

@@ -91,6 +91,10 @@ class Queue(Base):
     slug: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # A deleted queue's id is never given to another: the tickets' history names queues
+    # by id. SQLite would hand out the newest one again (migration 0023).
+    __table_args__ = {"sqlite_autoincrement": True}
+
 
 class Ticket(Base):
     """A customer's request and its state; `version` guards against lost updates."""
