@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.orm import Session
 
 from ticketdesk.extensions import db
-from ticketdesk.models import Ticket, TicketEvent
+from ticketdesk.models import Ticket, TicketEvent, User
+from ticketdesk.services.queues import QueueManager
+from ticketdesk.services.tickets import TicketManager
 
 TICKETS = "/api/v1/tickets"
 
@@ -357,6 +360,53 @@ def test_concurrent_writers_with_same_version_never_both_win(app, factory, staff
     with app.app_context():
         events = db.session.query(TicketEvent).filter_by(ticket_id=ticket.id, kind="priority")
         assert events.count() == 1
+
+
+# --- a queue deleted meanwhile ---------------------------------------------------
+
+
+@pytest.fixture
+def queue_deleted_once_read(app, monkeypatch, as_admin, admin):
+    """A new queue that an admin deletes, in a transaction of their own, as soon as a
+    ticket change has read it: the moment between a change's read and its write."""
+    queue_id = as_admin.post("/api/v1/queues", json={"name": "Short-lived"}).json["id"]
+    read_queue = TicketManager._queue_for
+
+    def read_then_lose(self, wanted, **kwargs):
+        found = read_queue(self, wanted, **kwargs)
+        if wanted == queue_id:
+            with Session(db.engine) as session:
+                QueueManager(session).delete_queue(session.get(User, admin.id), queue_id)
+        return found
+
+    monkeypatch.setattr(TicketManager, "_queue_for", read_then_lose)
+    return queue_id
+
+
+def test_a_ticket_filed_in_a_queue_deleted_meanwhile_is_a_field_error(
+    app, as_customer, queue_deleted_once_read
+):
+    response = as_customer.post(
+        TICKETS, json={"title": "t", "description": "d", "queue_id": queue_deleted_once_read}
+    )
+    assert response.status_code == 422
+    assert response.json["errors"][0] == {
+        "field": "queue_id",
+        "location": "json",
+        "detail": "That queue was deleted: choose another.",
+    }
+    assert count_rows(app, Ticket) == 0
+
+
+def test_a_ticket_moved_to_a_queue_deleted_meanwhile_is_a_field_error(
+    database_url, as_staff, ticket, queue_deleted_once_read
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's writers take turns: a change reads the queue inside its write")
+    response = as_staff.patch(f"{TICKETS}/{ticket.id}", json={"queue_id": queue_deleted_once_read})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "queue_id"
+    assert as_staff.get(f"{TICKETS}/{ticket.id}").json["version"] == ticket.version
 
 
 # --- comments ---------------------------------------------------------------

@@ -192,3 +192,119 @@ def test_someone_who_can_no_longer_hold_tickets_leaves_their_open_ones_unassigne
     counts = as_admin.get(f"{tickets}/counts").json
     unassigned = [row for row in counts["active_by_assignee"] if row["assignee_id"] is None]
     assert unassigned[0]["active"] == 1
+
+
+# --- renaming and deleting queues ---------------------------------------------
+
+QUEUES = "/api/v1/queues"
+
+
+def queue_ids(client) -> dict[str, int]:
+    return {queue["slug"]: queue["id"] for queue in client.get(QUEUES).json}
+
+
+def test_admin_renames_a_queue_and_changes_its_slug(as_admin):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    renamed = as_admin.patch(f"{QUEUES}/{queue['id']}", json={"name": "Invoices"})
+    assert renamed.status_code == 200
+    assert (renamed.json["name"], renamed.json["slug"]) == ("Invoices", "billing")
+    made_from_name = as_admin.patch(f"{QUEUES}/{queue['id']}", json={"slug": ""}).json
+    assert made_from_name["slug"] == "invoices"
+    typed = as_admin.patch(f"{QUEUES}/{queue['id']}", json={"slug": "Money Back"}).json
+    assert typed["slug"] == "money-back"
+    assert set(queue_ids(as_admin)) == {"general", "money-back"}
+
+
+@pytest.mark.parametrize(("change", "field"), [({"name": "General"}, "name"),
+                                               ({"slug": "GENERAL"}, "slug")])  # fmt: skip
+def test_a_name_or_slug_another_queue_has_is_a_conflict_on_that_field(as_admin, change, field):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    response = as_admin.patch(f"{QUEUES}/{queue['id']}", json=change)
+    assert response.status_code == 409
+    assert [error["field"] for error in response.json["errors"]] == [field]
+    assert as_admin.patch(f"{QUEUES}/{queue['id']}", json={"name": "Billing"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"name": ""}, {"name": None}, {"name": "x" * 121}, {"slug": "!!!"}, {"slug": None},
+     {"id": 3}],
+)  # fmt: skip
+def test_invalid_queue_change_is_rejected(as_admin, payload):
+    response = as_admin.patch(f"{QUEUES}/{queue_ids(as_admin)['general']}", json=payload)
+    assert response.status_code == 422
+    assert response.json["errors"]
+
+
+def test_the_default_queue_keeps_its_slug_but_may_be_renamed(as_admin, as_customer):
+    general = queue_ids(as_admin)["general"]
+    refused = as_admin.patch(f"{QUEUES}/{general}", json={"slug": "support"})
+    assert refused.status_code == 409
+    assert refused.json["errors"][0]["field"] == "slug"
+    assert "DEFAULT_QUEUE_SLUG" in refused.json["detail"]
+    renamed = as_admin.patch(f"{QUEUES}/{general}", json={"name": "Support"})
+    assert (renamed.json["name"], renamed.json["slug"]) == ("Support", "general")
+    ticket = as_customer.post("/api/v1/tickets", json={"title": "t", "description": "d"}).json
+    assert ticket["queue_id"] == general
+
+
+def test_a_queue_the_mail_settings_name_keeps_its_slug_and_is_not_deleted(app, as_admin):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    app.config["MAIL_QUEUE_ADDRESSES"] = {"billing@example.com": "billing"}
+    response = as_admin.patch(f"{QUEUES}/{queue['id']}", json={"slug": "invoices"})
+    assert response.status_code == 409 and "MAIL_QUEUE_ADDRESSES" in response.json["detail"]
+    assert as_admin.delete(f"{QUEUES}/{queue['id']}").status_code == 409
+    assert as_admin.patch(f"{QUEUES}/{queue['id']}", json={"name": "Invoices"}).status_code == 200
+
+
+@pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
+def test_only_admins_rename_or_delete_queues(as_admin, request, client_name):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    client = request.getfixturevalue(client_name)
+    assert client.patch(f"{QUEUES}/{queue['id']}", json={"name": "Mine"}).status_code == 403
+    assert client.delete(f"{QUEUES}/{queue['id']}").status_code == 403
+    assert as_admin.get(QUEUES).json[0] == queue
+
+
+def test_admin_deletes_an_empty_queue(as_admin):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    assert as_admin.delete(f"{QUEUES}/{queue['id']}").status_code == 204
+    assert list(queue_ids(as_admin)) == ["general"]
+    assert as_admin.delete(f"{QUEUES}/{queue['id']}").status_code == 404
+    assert as_admin.patch(f"{QUEUES}/{queue['id']}", json={"name": "Back"}).status_code == 404
+
+
+def test_a_queue_holding_tickets_is_not_deleted(as_admin, factory, customer):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    factory.ticket(customer, queue_id=queue["id"])
+    factory.ticket(customer, queue_id=queue["id"])
+    response = as_admin.delete(f"{QUEUES}/{queue['id']}")
+    assert response.status_code == 409
+    assert response.json["detail"] == (
+        "Billing holds 2 tickets: move them to another queue first, then delete it."
+    )
+    assert "billing" in queue_ids(as_admin)
+
+
+def test_the_default_queue_is_never_deleted(as_admin):
+    response = as_admin.delete(f"{QUEUES}/{queue_ids(as_admin)['general']}")
+    assert response.status_code == 409
+    assert "DEFAULT_QUEUE_SLUG" in response.json["detail"]
+
+
+def test_counts_forget_a_queue_emptied_and_deleted(as_admin, as_staff, factory, customer):
+    queue = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    ticket = factory.ticket(customer, queue_id=queue["id"])
+    general = queue_ids(as_admin)["general"]
+    as_staff.patch(f"/api/v1/tickets/{ticket.id}", json={"queue_id": general})
+    assert as_admin.delete(f"{QUEUES}/{queue['id']}").status_code == 204
+    counts = as_staff.get("/api/v1/tickets/counts").json
+    assert counts["active_by_queue"] == [{"queue_id": general, "active": 1}]
+    assert counts["by_status"]["open"] == 1
+
+
+def test_a_deleted_queues_id_is_never_given_to_another(as_admin):
+    """The tickets' history names queues by id (SQLite would reuse the newest id)."""
+    deleted = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    assert as_admin.delete(f"{QUEUES}/{deleted['id']}").status_code == 204
+    assert as_admin.post(QUEUES, json={"name": "Sales"}).json["id"] > deleted["id"]

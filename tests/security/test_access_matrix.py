@@ -95,6 +95,8 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "api.list_user_tickets"): api(A, H, A, A),
     ("GET", "api.list_queues"): api(A, A, A, A),
     ("POST", "api.create_queue"): api(F, F, F, A),
+    ("PATCH", "api.update_queue"): api(F, F, F, A),
+    ("DELETE", "api.delete_queue"): api(F, F, F, A),
     ("GET", "api.list_security_events"): api(F, F, F, A),
     ("GET", "api.list_outbox"): api(F, F, F, A),
     ("GET", "api.get_outbox_message"): api(F, F, F, H),
@@ -139,6 +141,10 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.admin_user_active"): web(F, F, F, A),
     ("GET", "web.admin_queues"): web(F, F, F, A),
     ("POST", "web.admin_queues"): web(F, F, F, A),
+    ("GET", "web.admin_queue"): web(F, F, F, A),
+    ("POST", "web.admin_queue"): web(F, F, F, A),
+    ("GET", "web.confirm_delete_queue"): web(F, F, F, A),
+    ("POST", "web.delete_queue"): web(F, F, F, A),
     ("GET", "web.admin_outbox"): web(F, F, F, A),
     ("POST", "web.admin_outbox_retry"): web(F, F, F, A),
 }
@@ -233,7 +239,13 @@ def _png() -> object:
 
 # --- sending one request as one role -------------------------------------------
 
-PATH_VALUES = {"filename": "swagger-ui.css", "message_id": 999999, "token": "not-a-token"}
+# queue_id: the default queue, which no one may delete (admins are answered 409).
+PATH_VALUES = {
+    "filename": "swagger-ui.css",
+    "message_id": 999999,
+    "token": "not-a-token",
+    "queue_id": 1,
+}
 # Routes that remove the file they name: each request is given a file of its own.
 REMOVING = {"attachments.remove_attachment", "web.remove_attachment"}
 FORM_BODIES = {
@@ -277,6 +289,7 @@ FORM_BODIES = {
     "web.admin_user_role": lambda w, role: {"role": "staff"},
     "web.admin_user_active": lambda w, role: {"active": "0"},
     "web.admin_queues": lambda w, role: {"name": f"Queue {role}"},
+    "web.admin_queue": lambda w, role: {"name": f"Queue {role}", "slug": "general"},
 }
 JSON_BODIES = {
     "api.register": lambda w, role: {"name": "N", "email": f"{role}-api@example.com"},
@@ -290,6 +303,7 @@ JSON_BODIES = {
     "api.request_password_reset": lambda w, role: {"email": _email(w, role)},
     "api.confirm_password_reset": lambda w, role: {"token": "nope", "new_password": "x" * 12},
     "api.create_queue": lambda w, role: {"name": f"Queue {role}"},
+    "api.update_queue": lambda w, role: {"name": f"Queue {role}"},
     "api.create_ticket": lambda w, role: {"title": "t", "description": "d"},
     "api.update_ticket": lambda w, role: {"title": f"edited by {role}"},
     "api.add_comment": lambda w, role: {"body": "hello"},

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from sqlalchemy import select
+
 from ticketdesk.extensions import db
-from ticketdesk.models import Role, User
+from ticketdesk.models import Queue, Role, User
+from ticketdesk.services import ticket_manager
 
 
 def _user(app, user_id: int) -> tuple[str, bool]:
@@ -160,3 +164,113 @@ def test_the_people_page_pages_through_a_search(admin_web, factory, monkeypatch)
     assert "q=quill" in more
     second = admin_web.html(more.replace("&amp;", "&"))
     assert "Quill 2" in second and "Quill 0" not in second
+
+
+# --- renaming and deleting queues ---------------------------------------------
+
+
+def _queue_id(app, slug: str) -> int | None:
+    with app.app_context():
+        queue_id = db.session.scalar(select(Queue.id).where(Queue.slug == slug))
+        db.session.remove()
+    return queue_id
+
+
+def _add_billing(app, admin_web) -> int:
+    admin_web.post("/admin/queues", {"name": "Billing", "slug": ""})
+    return _queue_id(app, "billing")
+
+
+def test_admin_renames_a_queue_from_its_page(app, admin_web):
+    page = f"/admin/queues/{_add_billing(app, admin_web)}"
+    assert f'href="{page}"' in admin_web.html("/admin/queues")
+    assert 'value="Billing"' in admin_web.html(page)
+    response = admin_web.post(page, {"name": "Invoices", "slug": "invoices"})
+    assert response.location == "/admin/queues"
+    html = admin_web.html("/admin/queues")
+    assert "Queue Invoices saved." in html
+    assert "<code>invoices</code>" in html and "Billing" not in html
+
+
+def test_a_slug_another_queue_has_is_shown_by_the_slug_field(app, admin_web):
+    page = f"/admin/queues/{_add_billing(app, admin_web)}"
+    response = admin_web.post(page, {"name": "Billing", "slug": "general"})
+    assert response.status_code == 422
+    assert 'id="slug-error">The queue General has the slug' in response.get_data(as_text=True)
+    assert _queue_id(app, "billing") is not None
+
+
+def test_the_default_queues_slug_is_read_only_and_says_why(app, admin_web):
+    page = f"/admin/queues/{_queue_id(app, 'general')}"
+    html = admin_web.html(page)
+    assert "The DEFAULT_QUEUE_SLUG setting finds this queue by its slug: it stays." in html
+    assert re.search(r'<input[^>]*id="slug"[^>]*readonly', html)
+    response = admin_web.post(page, {"name": "General", "slug": "support"})
+    assert response.status_code == 422
+    assert 'id="slug-error">The slug stays' in response.get_data(as_text=True)
+    assert _queue_id(app, "general") is not None
+
+
+def test_admin_deletes_an_empty_queue_after_confirming(app, admin_web):
+    billing = _add_billing(app, admin_web)
+    confirm = f"/admin/queues/{billing}/delete"
+    assert f'href="{confirm}"' in admin_web.html(f"/admin/queues/{billing}")
+    assert "<h1>Delete Billing?</h1>" in admin_web.html(confirm)
+    assert _queue_id(app, "billing") == billing  # asking deletes nothing
+    response = admin_web.submit(confirm, confirm)
+    assert response.location == "/admin/queues"
+    html = admin_web.html("/admin/queues")
+    assert "Queue Billing deleted." in html and "<code>billing</code>" not in html
+    assert _queue_id(app, "billing") is None
+
+
+def test_a_queue_holding_tickets_says_how_many_and_offers_no_delete(
+    app, admin_web, factory, customer
+):
+    billing = _add_billing(app, admin_web)
+    factory.ticket(customer, queue_id=billing)
+    confirm = f"/admin/queues/{billing}/delete"
+    html = admin_web.html(confirm)
+    assert "Billing holds 1 ticket: move it to another queue first, then delete it." in html
+    assert f'href="/tickets?queue={billing}&amp;status=any"' in html
+    assert f'action="{confirm}"' not in html
+    response = admin_web.post(confirm, page="/admin/queues")
+    assert response.location == confirm
+    assert _queue_id(app, "billing") == billing
+
+
+def test_deleting_a_queue_needs_a_csrf_token(app, admin_web):
+    billing = _add_billing(app, admin_web)
+    assert admin_web.client.post(f"/admin/queues/{billing}/delete").status_code == 400
+    assert _queue_id(app, "billing") == billing
+
+
+@pytest.mark.parametrize("who", ["staff_web", "customer_web"])
+def test_only_admins_rename_or_delete_queues(app, request, admin_web, who):
+    billing = _add_billing(app, admin_web)
+    browser = request.getfixturevalue(who)
+    assert browser.get(f"/admin/queues/{billing}").status_code == 403
+    assert browser.get(f"/admin/queues/{billing}/delete").status_code == 403
+    token = browser.csrf_token("/account/password")
+    renamed = {"csrf_token": token, "name": "Mine", "slug": "mine"}
+    assert browser.client.post(f"/admin/queues/{billing}", data=renamed).status_code == 403
+    deleted = {"csrf_token": token}
+    assert browser.client.post(f"/admin/queues/{billing}/delete", data=deleted).status_code == 403
+    assert _queue_id(app, "billing") == billing
+
+
+def test_after_a_queue_is_deleted_the_sidebar_and_history_still_read_well(
+    app, admin_web, staff_web, factory, customer, staff
+):
+    billing, general = _add_billing(app, admin_web), _queue_id(app, "general")
+    ticket = factory.ticket(customer, title="Refund", queue_id=billing)
+    with app.app_context():
+        mover = db.session.get(User, staff.id)
+        ticket_manager().update_ticket(mover, ticket.id, {"queue_id": general})
+        db.session.remove()
+    admin_web.submit(f"/admin/queues/{billing}/delete", f"/admin/queues/{billing}/delete")
+    html = staff_web.html("/tickets")
+    assert f'?queue={general}">General <strong>1</strong>' in html
+    assert "Billing" not in html
+    history = staff_web.html(f"/tickets/{ticket.id}")
+    assert "moved the ticket from a deleted queue to General" in history

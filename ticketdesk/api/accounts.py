@@ -12,6 +12,7 @@ from ticketdesk.api.schemas import (
     PasswordChangeIn,
     QueueIn,
     QueueOut,
+    QueuePatch,
     RegisterIn,
     ResetConfirmIn,
     ResetRequestIn,
@@ -208,6 +209,30 @@ def list_queues():
 def create_queue(body: QueueIn):
     """Add a queue (admins)."""
     return queue_manager().create_queue(current_user(), name=body.name, slug=body.slug)
+
+
+# What an admin's change to one queue may be answered with, besides success.
+_ONE_QUEUE = {403: "Admins only", 404: "No such queue"}
+
+
+@bp.patch("/queues/<int:queue_id>")
+@bp.auth_required(auth)
+@bp.input(QueuePatch, arg_name="body")
+@bp.output(QueueOut)
+@bp.doc(tags=["Queues"], responses={**_ONE_QUEUE, 409: "Name or slug taken, or the slug kept"})
+def update_queue(queue_id: int, body: QueuePatch):
+    """Rename a queue or change its slug (admins)."""
+    return queue_manager().rename_queue(current_user(), queue_id, name=body.name, slug=body.slug)
+
+
+@bp.delete("/queues/<int:queue_id>")
+@bp.auth_required(auth)
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(tags=["Queues"], responses={**_ONE_QUEUE, 409: "It holds tickets, or a setting names it"})
+def delete_queue(queue_id: int):
+    """Delete a queue that holds no tickets (admins); never the default queue."""
+    queue_manager().delete_queue(current_user(), queue_id)
+    return ""
 
 
 @bp.get("/admin/security-events")

@@ -77,6 +77,8 @@ def domain_problem(error: domain.DomainError, *, stale_status: int = 412) -> Res
     errors = None
     if isinstance(error, domain.ValidationFailed):
         errors = field_errors(_by_location(error.errors))
+    elif isinstance(error, domain.Conflict) and error.field:
+        errors = field_errors(_by_location({error.field: [error.detail]}))
     return problem(status, error.detail, errors=errors)
 
 

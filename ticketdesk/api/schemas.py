@@ -167,9 +167,22 @@ class PasswordChangeIn(In):
 # --- queues ---------------------------------------------------------------
 
 
+Slug = Annotated[str, StringConstraints(max_length=NAME_MAX)]
+
+
 class QueueIn(In):
     name: Name
-    slug: Annotated[str, StringConstraints(max_length=NAME_MAX)] | None = None
+    slug: Slug | None = None
+
+
+class QueuePatch(In):
+    """Only the fields present are changed; none may be null."""
+
+    name: Name = optional()
+    slug: Slug = optional(
+        description="Empty: made from the name. The default queue's slug, and a slug the "
+        "mail settings name, cannot change."
+    )
 
 
 class QueueOut(Out):

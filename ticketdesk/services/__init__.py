@@ -14,7 +14,7 @@ from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.password_reset import PasswordResets, ResetSettings
-from ticketdesk.services.queues import QueueManager
+from ticketdesk.services.queues import QueueManager, slugs_in_mail_settings
 from ticketdesk.services.registration import Registrations
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, UserSettings
@@ -73,4 +73,9 @@ def registrations() -> Registrations:
 
 
 def queue_manager() -> QueueManager:
-    return QueueManager(db.session(), default_queue_slug=current_app.config["DEFAULT_QUEUE_SLUG"])
+    config = current_app.config
+    return QueueManager(
+        db.session(),
+        default_queue_slug=config["DEFAULT_QUEUE_SLUG"],
+        mail_slugs=slugs_in_mail_settings(config),
+    )

@@ -46,7 +46,12 @@ class TooLarge(ValidationFailed):
 
 
 class Conflict(DomainError):
-    """The request clashes with existing data (an address already taken, say)."""
+    """The request clashes with existing data (an address already taken, say); `field`
+    names the input that clashed, when one did."""
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class InvalidTransition(Conflict):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ticketdesk.models import NAME_MAX, Queue, User
-from ticketdesk.services.errors import Conflict, PermissionDenied, ValidationFailed
+from ticketdesk.models import NAME_MAX, Queue, Ticket, TicketQueueCount, User
+from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ticketdesk.services.transactions import begin_write
 
 DEFAULT_QUEUE_NAME = "General"
+TAKEN = "A queue with that name or slug exists already."
 
 
 def slugify(name: str) -> str:
@@ -22,32 +25,104 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
+def slugs_in_mail_settings(config: Mapping[str, Any]) -> frozenset[str]:
+    """The queue slugs the mail settings name: where inbound addresses file new tickets,
+    and the queues whose new-ticket notices go to addresses of their own."""
+    inbound = (config.get("MAIL_QUEUE_ADDRESSES") or {}).values()
+    notices = set(config.get("MAIL_STAFF_ADDRESSES") or {}) - {"*"}
+    return frozenset(inbound) | notices
+
+
 class QueueManager:
-    def __init__(self, session: Session, *, default_queue_slug: str = "general") -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        default_queue_slug: str = "general",
+        mail_slugs: frozenset[str] = frozenset(),
+    ) -> None:
         self.session = session
         self.default_queue_slug = default_queue_slug
+        # Settings find these queues by their slugs (see slugs_in_mail_settings).
+        self.mail_slugs = mail_slugs
 
     def list_queues(self, actor: User) -> list[Queue]:
         """Every queue, by name: anyone signed in may pick one for a new ticket."""
         return list(self.session.scalars(select(Queue).order_by(Queue.name)))
 
+    def get_queue(self, actor: User, queue_id: int) -> Queue:
+        """One queue: anyone signed in may see every queue (list_queues)."""
+        queue = self.session.get(Queue, queue_id)
+        if queue is None:
+            raise NotFound("No such queue.")
+        return queue
+
     def create_queue(self, actor: User, *, name: str, slug: str | None = None) -> Queue:
         """Admins add queues; names and slugs are unique."""
-        if not actor.is_admin:
-            raise PermissionDenied("Only admins can manage queues.")
-        name = name.strip()
-        if not name or len(name) > NAME_MAX:
-            raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
-        typed = bool(slug)
-        slug = slugify(slug or name)
-        if not slug or len(slug) > NAME_MAX:
-            raise ValidationFailed.field(
-                "slug",
-                "Needs at least one letter a-z or digit."
-                if typed
-                else "The name has no letters a-z or digits to make a slug of: type one.",
-            )
+        _require_admin(actor)
+        name = _checked_name(name)
+        slug = _checked_slug(slug, name)
         return self._add(name, slug)
+
+    def rename_queue(
+        self, actor: User, queue_id: int, *, name: str | None = None, slug: str | None = None
+    ) -> Queue:
+        """Admins change a queue's name or slug (None: as it is; an empty slug is made from
+        the name) under create_queue's rules. A slug a setting finds its queue by stays:
+        renamed, the default queue would be made again and mail routed elsewhere."""
+        _require_admin(actor)
+        begin_write(self.session)
+        queue = self.get_queue(actor, queue_id)
+        new_name = queue.name if name is None else _checked_name(name)
+        new_slug = queue.slug if slug is None else _checked_slug(slug, new_name)
+        setting = self.setting_naming(queue)
+        if new_slug != queue.slug and setting:
+            raise Conflict(
+                f"The slug stays '{queue.slug}': the {setting} setting finds {queue.name} by it.",
+                field="slug",
+            )
+        self._refuse_taken(new_name, new_slug, other_than=queue.id)
+        queue.name, queue.slug = new_name, new_slug
+        self._commit()
+        return queue
+
+    def queue_to_delete(self, actor: User, queue_id: int) -> Queue:
+        """The queue, if an admin may delete it now: it holds no tickets and no setting
+        names it. Otherwise Conflict, saying why."""
+        _require_admin(actor)
+        queue = self.get_queue(actor, queue_id)
+        if setting := self.setting_naming(queue):
+            raise Conflict(f"{queue.name} cannot be deleted: the {setting} setting names it.")
+        held = self.session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.queue_id == queue.id)
+        )
+        if held:
+            tickets, them = ("1 ticket", "it") if held == 1 else (f"{held} tickets", "them")
+            raise Conflict(
+                f"{queue.name} holds {tickets}: move {them} to another queue first, then delete it."
+            )
+        return queue
+
+    def delete_queue(self, actor: User, queue_id: int) -> Queue:
+        """Admins delete an empty queue that no setting names, and its (zero) counts;
+        returns the queue as it was."""
+        _require_admin(actor)
+        begin_write(self.session)
+        queue = self.queue_to_delete(actor, queue_id)
+        try:
+            self.session.delete(queue)
+            # The tickets' foreign key refuses the delete if one was filed here meanwhile.
+            self.session.flush()
+            self.session.execute(
+                delete(TicketQueueCount).where(TicketQueueCount.queue_id == queue_id)
+            )
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            raise Conflict(
+                "A ticket was filed in the queue just now: move it to another queue first."
+            ) from None
+        return queue
 
     def ensure_default_queue(self) -> Queue:
         """Create the default queue if it is missing (idempotent; used by `init`)."""
@@ -56,16 +131,60 @@ class QueueManager:
 
     def _add(self, name: str, slug: str) -> Queue:
         begin_write(self.session)
-        taken = self.session.scalar(
-            select(Queue.id).where((Queue.name == name) | (Queue.slug == slug))
-        )
-        if taken is not None:
-            raise Conflict("A queue with that name or slug exists already.")
+        self._refuse_taken(name, slug)
         queue = Queue(name=name, slug=slug)
         self.session.add(queue)
+        self._commit()
+        return queue
+
+    def setting_naming(self, queue: Queue) -> str | None:
+        """The setting that finds this queue by its slug, if any: its slug stays, and the
+        queue cannot be deleted."""
+        if queue.slug == self.default_queue_slug:
+            return "DEFAULT_QUEUE_SLUG"
+        if queue.slug in self.mail_slugs:
+            return "MAIL_QUEUE_ADDRESSES or MAIL_STAFF_ADDRESSES"
+        return None
+
+    def _refuse_taken(self, name: str, slug: str, *, other_than: int | None = None) -> None:
+        """Conflict on the field whose value another queue has."""
+        others = select(Queue.name).where((Queue.name == name) | (Queue.slug == slug))
+        if other_than is not None:
+            others = others.where(Queue.id != other_than)
+        for other in self.session.scalars(others):
+            if other == name:
+                raise Conflict(f"A queue named {name} exists already.", field="name")
+            raise Conflict(f"The queue {other} has the slug '{slug}' already.", field="slug")
+
+    def _commit(self) -> None:
         try:
             self.session.commit()
-        except IntegrityError:
+        except IntegrityError:  # the same name or slug, committed meanwhile
             self.session.rollback()
-            raise Conflict("A queue with that name or slug exists already.") from None
-        return queue
+            raise Conflict(TAKEN) from None
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can manage queues.")
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
+    return name
+
+
+def _checked_slug(slug: str | None, name: str) -> str:
+    """The slug typed, or else one made from the name, as stored."""
+    typed = bool(slug)
+    slug = slugify(slug or name)
+    if not slug or len(slug) > NAME_MAX:
+        raise ValidationFailed.field(
+            "slug",
+            "Needs at least one letter a-z or digit."
+            if typed
+            else "The name has no letters a-z or digits to make a slug of: type one.",
+        )
+    return slug

@@ -43,6 +43,7 @@ def _pages(query, row, public) -> dict:
 CONVERSATION = _pages(_CONVERSATION, Comment, Comment.internal.is_(False))
 HISTORY = _pages(_HISTORY, TicketEvent, TicketEvent.kind.not_in(STAFF_ONLY_EVENTS))
 QUEUE_BY_SLUG = select(Queue).where(Queue.slug == bindparam("slug"))
+QUEUE_EXISTS = select(Queue.id).where(Queue.id == bindparam("queue_id"))
 # History rows are only ever appended: inserted as rows, not tracked as objects.
 INSERT_EVENT = insert(TicketEvent.__table__)
 # A new ticket is one row, its id returned (see TicketManager.create_ticket).

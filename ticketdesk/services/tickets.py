@@ -224,8 +224,9 @@ class TicketManager:
         `files` (already stored) are recorded on it in the same transaction.
         """
         title, description = fields.check_title(title), fields.check_description(description)
-        # Read before the write begins, so that SQLite's one writer waits less: queues
-        # are never deleted, and the requester is the actor or a user checked just now.
+        # Read before the write begins, so that SQLite's one writer waits less: the
+        # requester is the actor or a user checked just now, and a queue deleted
+        # meanwhile is refused by the foreign key (_insert_ticket).
         requester = self._requester_for(actor, requester_id, contact)
         queue = self._queue_for(queue_id)
         begin_write(self.session)
@@ -269,7 +270,12 @@ class TicketManager:
             "closed_at": None,
             "version": 1,
         }
-        ticket_id = self.session.connection().execute(queries.INSERT_TICKET, values).scalar_one()
+        try:
+            inserted = self.session.connection().execute(queries.INSERT_TICKET, values)
+        except IntegrityError:
+            self._refuse_deleted_queue(queue.id)
+            raise
+        ticket_id = inserted.scalar_one()
         ticket = Ticket(id=ticket_id, **values)
         make_transient_to_detached(ticket)  # every column as stored: nothing to reload
         self.session.add(ticket)
@@ -328,6 +334,10 @@ class TicketManager:
         except StaleDataError:
             self.session.rollback()
             raise StaleVersion() from None
+        except IntegrityError:
+            if "queue_id" in changed:  # a queue deleted since it was read (PostgreSQL)
+                self._refuse_deleted_queue(changed["queue_id"])
+            raise
         return ticket
 
     def update_ticket_status(
@@ -472,6 +482,13 @@ class TicketManager:
         if queue is None:
             raise ValidationFailed.field(field, "No such queue.")
         return queue
+
+    def _refuse_deleted_queue(self, queue_id: int) -> None:
+        """After the foreign key refused a write: a field error if the queue is gone (an
+        admin deleted it after this change read it), else nothing to say."""
+        self.session.rollback()
+        if self.session.scalar(queries.QUEUE_EXISTS, {"queue_id": queue_id}) is None:
+            raise ValidationFailed.field("queue_id", "That queue was deleted: choose another.")
 
     def _requester_for(
         self, actor: User, requester_id: int | None, contact: Contact | None

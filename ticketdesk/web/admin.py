@@ -1,4 +1,5 @@
-"""Admin pages: people (create, change role, deactivate, reactivate) and queues."""
+"""Admin pages: people (create, change role, deactivate, reactivate) and queues (add,
+rename, delete)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import (
     PeopleSearchForm,
+    QueueDeleteForm,
+    QueueEditForm,
     QueueForm,
     UserActiveForm,
     UserCreateForm,
@@ -122,10 +125,8 @@ def admin_queues():
             queue = queue_manager().create_queue(
                 actor(), name=form.name.data, slug=form.slug.data or None
             )
-        except ValidationFailed as error:
+        except (ValidationFailed, Conflict) as error:
             show_field_errors(form, error)
-        except Conflict as error:
-            form.name.errors.append(error.detail)
         else:
             flash(f"Queue {queue.name} added.", "success")
             return redirect(url_for("web.admin_queues"))
@@ -133,3 +134,60 @@ def admin_queues():
     return render_template("admin/queues.html", title="Queues", form=form, queues=queues), (
         422 if form.errors else 200
     )
+
+
+@bp.route("/admin/queues/<int:queue_id>", methods=["GET", "POST"])
+@admin_page
+def admin_queue(queue_id: int):
+    """Rename a queue or change its slug; the way to delete it."""
+    manager = queue_manager()
+    queue = manager.get_queue(actor(), queue_id)
+    form = QueueEditForm(obj=queue)
+    if setting := manager.setting_naming(queue):
+        form.slug.render_kw = {"readonly": True}
+        form.slug.description = f"The {setting} setting finds this queue by its slug: it stays."
+    if form.validate_on_submit():
+        try:
+            manager.rename_queue(actor(), queue_id, name=form.name.data, slug=form.slug.data)
+        except (ValidationFailed, Conflict) as error:
+            show_field_errors(form, error)
+        else:
+            flash(f"Queue {queue.name} saved.", "success")
+            return redirect(url_for("web.admin_queues"))
+    return render_template(
+        "admin/queue.html", title=f"Edit {queue.name}", form=form, queue=queue, setting=setting
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/admin/queues/<int:queue_id>/delete")
+@admin_page
+def confirm_delete_queue(queue_id: int):
+    """What deleting the queue means and the button that does it, or why it cannot go."""
+    manager = queue_manager()
+    try:
+        queue, refused = manager.queue_to_delete(actor(), queue_id), None
+    except Conflict as error:
+        queue, refused = manager.get_queue(actor(), queue_id), error.detail
+    return render_template(
+        "admin/delete_queue.html",
+        title=f"Delete {queue.name}",
+        queue=queue,
+        refused=refused,
+        form=QueueDeleteForm(),
+    )
+
+
+@bp.post("/admin/queues/<int:queue_id>/delete")
+@admin_page
+def delete_queue(queue_id: int):
+    """Delete an empty queue."""
+    if not QueueDeleteForm().validate_on_submit():
+        flash("That request could not be read; please try again.", "error")
+        return redirect(url_for("web.confirm_delete_queue", queue_id=queue_id))
+    try:
+        queue = queue_manager().delete_queue(actor(), queue_id)
+    except Conflict as error:
+        flash(error.detail, "error")
+        return redirect(url_for("web.confirm_delete_queue", queue_id=queue_id))
+    flash(f"Queue {queue.name} deleted.", "success")
+    return redirect(url_for("web.admin_queues"))

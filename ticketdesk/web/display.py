@@ -114,8 +114,8 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
                 return f"unassigned {_name(names['users'], old)}"
             return f"assigned the ticket to {_name(names['users'], new)}"
         case EventKind.QUEUE:
-            queues = names["queues"]
-            return f"moved the ticket from {_name(queues, old)} to {_name(queues, new)}"
+            queues, gone = names["queues"], "a deleted queue"
+            return f"moved the ticket from {_name(queues, old, gone)} to {_name(queues, new, gone)}"
         case EventKind.TITLE:
             return "edited the title"
         case EventKind.DESCRIPTION:
@@ -143,8 +143,8 @@ def file_limit_attributes() -> dict[str, object]:
     }
 
 
-def _name(names: dict[str, str], key: str | None) -> str:
-    return names.get(key or "", f"#{key}")
+def _name(names: dict[str, str], key: str | None, gone: str | None = None) -> str:
+    return names.get(key or "", gone or f"#{key}")
 
 
 def init_app(app: Flask) -> None:

@@ -376,3 +376,13 @@ class QueueForm(Form):
         description="Used in addresses; made from the name when left empty.",
     )
     submit = SubmitField("Add queue")
+
+
+class QueueEditForm(QueueForm):
+    submit = SubmitField("Save changes")
+
+
+class QueueDeleteForm(Form):
+    """Only the CSRF token: the queue is named in the URL."""
+
+    submit = SubmitField("Delete queue")

@@ -7,13 +7,18 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ticketdesk.services.attachments import Upload, attachment_limits
-from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.storage import StorageUnavailable
 
 
-def show_field_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """Put a service's field errors next to the matching inputs (or on the form)."""
-    for name, messages in error.errors.items():
+def show_field_errors(form: FlaskForm, error: ValidationFailed | Conflict) -> None:
+    """Put a service's field errors, or the field a conflict names, next to the matching
+    inputs (or on the form)."""
+    if isinstance(error, Conflict):
+        errors = {error.field or "": [error.detail]}
+    else:
+        errors = error.errors
+    for name, messages in errors.items():
         field = form._fields.get(name)
         if field is None:
             form.form_errors.extend(messages)
