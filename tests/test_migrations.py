@@ -12,7 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import MIGRATIONS_DIR, db
-from ticketdesk.models import Base, EventKind, Priority, Queue, Role, Ticket, TicketStatus, User
+from ticketdesk.models import (
+    Base,
+    EventKind,
+    Priority,
+    Queue,
+    Role,
+    SecurityEventKind,
+    Ticket,
+    TicketStatus,
+    User,
+)
 from ticketdesk.services import ticket_manager, user_manager
 from ticketdesk.services.listing import TicketFilter
 from ticketdesk.services.search_index import index_all
@@ -232,6 +242,18 @@ def test_upgraded_history_accepts_mail_events(bare_app):
                 "INSERT INTO ticket_events (ticket_id, kind, at) VALUES (1, 'bogus', '2026-01-01')"
             )
         )
+
+
+def test_upgraded_security_log_accepts_address_changes_and_every_other_kind(bare_app):
+    """The security event kinds the models know are the ones the migrated CHECK allows."""
+    initialise_database()
+    record = text("INSERT INTO security_events (kind, at) VALUES (:kind, :now)")
+    with db.engine.begin() as connection:
+        connection.execute(record, {"kind": SecurityEventKind.EMAIL_CHANGED.value, "now": NOW})
+        for kind in SecurityEventKind:
+            connection.execute(record, {"kind": kind.value, "now": NOW})
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(record, {"kind": "bogus", "now": NOW})
 
 
 # Each engine's index is tuned by its own DDL (models/search.py): SQLite's FTS5 merges

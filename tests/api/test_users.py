@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ApiClient
+from tests.factories import PASSWORD, ApiClient
 from ticketdesk.models import Role
 
 USERS = "/api/v1/users"
@@ -77,8 +77,10 @@ def test_admin_cannot_demote_or_deactivate_self(as_admin, admin):
 
 
 @pytest.mark.parametrize(
-    "payload", [{"email": "x@example.com"}, {"role": None}, {"active": "maybe"}, {"id": 3}]
-)
+    "payload",
+    [{"password": "a new long secret"}, {"email": None}, {"role": None}, {"active": "maybe"},
+     {"id": 3}],
+)  # fmt: skip
 def test_user_patch_allows_only_known_fields(as_admin, customer, payload):
     assert as_admin.patch(f"{USERS}/{customer.id}", json=payload).status_code == 422
 
@@ -88,6 +90,56 @@ def test_only_admins_change_users(app, request, client_name, other_customer):
     client = request.getfixturevalue(client_name)
     response = client.patch(f"{USERS}/{other_customer.id}", json={"role": "admin"})
     assert response.status_code == 403
+
+
+def test_admin_corrects_an_address_which_then_signs_in(client, factory, as_admin, customer):
+    secret = factory.token(customer)
+    response = as_admin.patch(f"{USERS}/{customer.id}", json={"email": " Carla.New@Example.COM"})
+    assert response.status_code == 200
+    assert response.json["email"] == "carla.new@example.com"
+    new = {"email": "carla.new@example.com", "password": PASSWORD}
+    assert client.post("/api/v1/auth/tokens", json=new).status_code == 201
+    old = {"email": customer.email, "password": PASSWORD}
+    assert client.post("/api/v1/auth/tokens", json=old).status_code == 401
+    assert ApiClient(client, secret).get("/api/v1/me").status_code == 200  # tokens go on
+
+
+def test_an_address_someone_has_whatever_its_case_is_a_conflict(as_admin, customer, other_customer):
+    taken = other_customer.email.upper()
+    response = as_admin.patch(f"{USERS}/{customer.id}", json={"email": taken})
+    assert response.status_code == 409
+    assert [error["field"] for error in response.json["errors"]] == ["email"]
+    assert as_admin.get(f"{USERS}/{customer.id}").json["email"] == customer.email
+    same = as_admin.patch(f"{USERS}/{customer.id}", json={"email": customer.email.upper()})
+    assert same.status_code == 200  # their own address, in capitals, is no change
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [("not-an-address", "must have an @-sign"), ("a@b", "It should have a period"),
+     ("x" * 250 + "@example.com", "too long")],
+)  # fmt: skip
+def test_an_invalid_address_is_a_field_error(as_admin, customer, address, says):
+    response = as_admin.patch(f"{USERS}/{customer.id}", json={"email": address})
+    assert response.status_code == 422
+    [error] = response.json["errors"]
+    assert error["field"] == "email" and says in error["detail"]
+
+
+@pytest.mark.parametrize("client_name", ["as_staff", "as_customer"])
+def test_only_admins_change_addresses_even_their_own(request, as_admin, client_name):
+    client = request.getfixturevalue(client_name)
+    me = client.get("/api/v1/me").json
+    response = client.patch(f"{USERS}/{me['id']}", json={"email": "mine@example.com"})
+    assert response.status_code == 403
+    assert as_admin.get(f"{USERS}/{me['id']}").json["email"] == me["email"]
+
+
+def test_people_are_found_by_their_new_address_only(as_admin, as_staff, customer):
+    as_admin.patch(f"{USERS}/{customer.id}", json={"email": "carla@newdomain.example"})
+    found = as_staff.get(f"{USERS}?q=newdomain").json["items"]
+    assert [user["id"] for user in found] == [customer.id]
+    assert as_staff.get(f"{USERS}?q={customer.email.split('@')[0]}").json["items"] == []
 
 
 def test_user_tickets_lists_requested_and_assigned(as_staff, factory, customer, staff):

@@ -139,6 +139,8 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.admin_users"): web(F, F, F, A),
     ("POST", "web.admin_user_role"): web(F, F, F, A),
     ("POST", "web.admin_user_active"): web(F, F, F, A),
+    ("GET", "web.admin_user"): web(F, F, F, A),
+    ("POST", "web.admin_user"): web(F, F, F, A),
     ("GET", "web.admin_queues"): web(F, F, F, A),
     ("POST", "web.admin_queues"): web(F, F, F, A),
     ("GET", "web.admin_queue"): web(F, F, F, A),
@@ -288,6 +290,7 @@ FORM_BODIES = {
     },
     "web.admin_user_role": lambda w, role: {"role": "staff"},
     "web.admin_user_active": lambda w, role: {"active": "0"},
+    "web.admin_user": lambda w, role: {"name": "Renamed", "email": f"{role}-edit@example.com"},
     "web.admin_queues": lambda w, role: {"name": f"Queue {role}"},
     "web.admin_queue": lambda w, role: {"name": f"Queue {role}", "slug": "general"},
 }

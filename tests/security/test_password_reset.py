@@ -154,3 +154,13 @@ def assert_dead_link(response) -> None:
     assert "<h1>This link does not work</h1>" in html
     assert 'href="/forgot-password"' in html
     assert 'name="new_password"' not in html
+
+
+def test_a_changed_address_voids_the_links_mailed_to_the_old_one(app, client, as_admin, customer):
+    client.post(RESET, json={"email": customer.email})
+    token = mailed_token(app, customer.email)
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@elsewhere.example"})
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW})
+    assert response.status_code == 422
+    unchanged = {"email": "carla@elsewhere.example", "password": PASSWORD}
+    assert client.post("/api/v1/auth/tokens", json=unchanged).status_code == 201

@@ -54,3 +54,14 @@ def test_log_pages_newest_first(as_admin, client, customer):
     ).json
     ids = [e["id"] for e in first["items"] + second["items"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+
+
+def test_address_changes_are_logged_with_both_addresses(as_admin, admin, customer):
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@elsewhere.example"})
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@elsewhere.example"})
+    [changed] = events(as_admin, "email_changed")
+    assert (changed["actor_id"], changed["subject_id"], changed["detail"]) == (
+        admin.id,
+        customer.id,
+        f"{customer.email} -> carla@elsewhere.example",
+    )

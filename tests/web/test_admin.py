@@ -166,6 +166,66 @@ def test_the_people_page_pages_through_a_search(admin_web, factory, monkeypatch)
     assert "Quill 2" in second and "Quill 0" not in second
 
 
+def _email(app, user_id: int) -> str:
+    with app.app_context():
+        email = db.session.get(User, user_id).email
+        db.session.remove()
+    return email
+
+
+def test_admin_corrects_a_name_and_address_from_the_people_page(app, admin_web, customer):
+    page = f"/admin/users/{customer.id}"
+    assert f'href="{page}"' in admin_web.html("/admin/users")
+    assert f'value="{customer.email}"' in admin_web.html(page)
+    response = admin_web.post(page, {"name": "Carla Cortez", "email": "Carla@Cortez.example"})
+    assert response.location == "/admin/users"
+    html = admin_web.html("/admin/users")
+    assert "Carla Cortez: Saved." in html and "carla@cortez.example" in html
+    assert _email(app, customer.id) == "carla@cortez.example"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [("TAKEN", "An account with that email address exists already."),
+     ("carla@localhost", "The part after the @-sign is not valid.")],
+)  # fmt: skip
+def test_a_refused_address_is_explained_by_the_email_field(
+    app, admin_web, customer, other_customer, address, message
+):
+    address = other_customer.email.upper() if address == "TAKEN" else address
+    response = admin_web.post(f"/admin/users/{customer.id}", {"name": "Carla", "email": address})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="email-error">{message}' in html
+    assert '<h1 id="edit-person-heading">Edit Carla Customer</h1>' in html
+    assert _email(app, customer.id) == customer.email
+
+
+def test_an_edit_made_from_a_search_returns_to_it(app, admin_web, factory):
+    zed = factory.user(name="Zed Quill", email="zq@example.org")
+    page = f"/admin/users/{zed.id}?q=quill"
+    assert f'href="{page}"' in admin_web.html("/admin/users?q=quill")
+    response = admin_web.submit(page, page, {"name": "Zed Quill", "email": "zed@example.org"})
+    assert response.location == "/admin/users?q=quill"
+
+
+@pytest.mark.parametrize("who", ["staff_web", "customer_web"])
+def test_only_admins_edit_people(app, request, other_customer, who):
+    browser = request.getfixturevalue(who)
+    page = f"/admin/users/{other_customer.id}"
+    assert browser.get(page).status_code == 403
+    token = browser.csrf_token("/account/password")
+    changed = {"csrf_token": token, "name": "Mine", "email": "mine@example.com"}
+    assert browser.client.post(page, data=changed).status_code == 403
+    assert _email(app, other_customer.id) == other_customer.email
+
+
+def test_editing_a_person_needs_a_csrf_token(app, admin_web, customer):
+    changed = {"name": "Mine", "email": "mine@example.com"}
+    assert admin_web.client.post(f"/admin/users/{customer.id}", data=changed).status_code == 400
+    assert _email(app, customer.id) == customer.email
+
+
 # --- renaming and deleting queues ---------------------------------------------
 
 

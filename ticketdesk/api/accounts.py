@@ -186,9 +186,12 @@ def get_user(user_id: int):
 @bp.auth_required(auth)
 @bp.input(UserPatch, arg_name="body")
 @bp.output(UserOut)
-@bp.doc(tags=["Users"], responses={403: "Admins only", 404: "No such user", 409: "Not on yourself"})
+@bp.doc(
+    tags=["Users"],
+    responses={403: "Admins only", 404: "No such user", 409: "Email taken; not on yourself"},
+)
 def update_user(user_id: int, body: UserPatch):
-    """Change a name, role or active flag (admins)."""
+    """Change a name, email address, role or active flag (admins)."""
     return user_manager().update_user(current_user(), user_id, body.model_dump(exclude_unset=True))
 
 

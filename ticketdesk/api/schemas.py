@@ -125,6 +125,10 @@ class UserPatch(In):
     """Only the fields present are changed; none may be null."""
 
     name: Name = optional()
+    email: Email = optional(
+        description="Unique, whatever its case. Reset links mailed to the old address stop "
+        "working; sessions and tokens go on."
+    )
     role: Role = optional()
     active: bool = optional()
 

@@ -23,6 +23,7 @@ class SecurityEventKind(enum.StrEnum):
     TOKEN_REVOKED = "token_revoked"
     RESET_REQUESTED = "reset_requested"
     USER_CREATED = "user_created"
+    EMAIL_CHANGED = "email_changed"
 
 
 class SecurityEvent(Base):

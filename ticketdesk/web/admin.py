@@ -1,5 +1,5 @@
-"""Admin pages: people (create, change role, deactivate, reactivate) and queues (add,
-rename, delete)."""
+"""Admin pages: people (create, correct name and address, change role, deactivate,
+reactivate) and queues (add, rename, delete)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ticketdesk.web.forms import (
     QueueForm,
     UserActiveForm,
     UserCreateForm,
+    UserEditForm,
     UserRoleForm,
 )
 from ticketdesk.web.session import actor, admin_page
@@ -98,10 +99,43 @@ def admin_user_active(user_id: int):
     return redirect(_back_to_people())
 
 
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_page
+def admin_user(user_id: int):
+    """Correct someone's name or email address."""
+    manager = user_manager()
+    user = manager.get_user(actor(), user_id)
+    name, email = user.name, user.email  # as stored, whatever a refused change left
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        changes = {"name": form.name.data, "email": form.email.data}
+        try:
+            user = manager.update_user(actor(), user_id, changes)
+        except (ValidationFailed, Conflict) as error:
+            show_field_errors(form, error)
+        else:
+            flash(f"{user.name}: Saved.", "success")
+            return redirect(_back_to_people())
+    return render_template(
+        "admin/user.html",
+        title=f"Edit {name}",
+        form=form,
+        name=name,
+        email=email,
+        user_id=user_id,
+        here=_people_page(),
+    ), (422 if form.errors else 200)
+
+
+def _people_page() -> dict:
+    """The search and page of the people page a change was made from."""
+    q = request.args.get("q", "")[:200] or None
+    return {"q": q, "after": request.args.get("after", type=int)}
+
+
 def _back_to_people() -> str:
     """The people page as the change was made from: the same search and page."""
-    q = request.args.get("q", "")[:200] or None
-    return url_for("web.admin_users", q=q, after=request.args.get("after", type=int))
+    return url_for("web.admin_users", **_people_page())
 
 
 def _update_user(user_id: int, changes: dict, done: str) -> None:

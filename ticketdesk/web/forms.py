@@ -357,6 +357,17 @@ class UserCreateForm(Form):
     submit = SubmitField("Create user")
 
 
+class UserEditForm(Form):
+    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
+    email = EmailField(
+        "Email",
+        [InputRequired(), Length(max=EMAIL_MAX)],
+        description="They sign in with it. Reset links already mailed to the old address "
+        "stop working; they stay signed in.",
+    )
+    submit = SubmitField("Save changes")
+
+
 class UserRoleForm(Form):
     role = CompactSelectField("Role", choices=options(ROLE_CHOICES))
     submit = SubmitField("Change role")
