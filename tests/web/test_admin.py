@@ -271,6 +271,20 @@ def test_the_default_queues_slug_is_read_only_and_says_why(app, admin_web):
     assert _queue_id(app, "general") is not None
 
 
+def test_the_default_queue_is_renamed_whatever_its_configured_slug_looks_like(app, admin_web):
+    """DEFAULT_QUEUE_SLUG is stored as configured, even where slugify would change it."""
+    general = _queue_id(app, "general")
+    with app.app_context():
+        db.session.get(Queue, general).slug = "Help_Desk"
+        db.session.commit()
+        db.session.remove()
+    app.config["DEFAULT_QUEUE_SLUG"] = "Help_Desk"
+    page = f"/admin/queues/{general}"
+    response = admin_web.submit(page, page, {"name": "Helpdesk", "slug": "Help_Desk"})
+    assert response.location == "/admin/queues"
+    assert _queue_id(app, "Help_Desk") == general
+
+
 def test_admin_deletes_an_empty_queue_after_confirming(app, admin_web):
     billing = _add_billing(app, admin_web)
     confirm = f"/admin/queues/{billing}/delete"

@@ -74,7 +74,8 @@ class QueueManager:
         begin_write(self.session)
         queue = self.get_queue(actor, queue_id)
         new_name = queue.name if name is None else _checked_name(name)
-        new_slug = queue.slug if slug is None else _checked_slug(slug, new_name)
+        unchanged = slug is None or slug == queue.slug  # stored as the settings name it
+        new_slug = queue.slug if unchanged else _checked_slug(slug, new_name)
         setting = self.setting_naming(queue)
         if new_slug != queue.slug and setting:
             raise Conflict(

@@ -14,12 +14,9 @@ from ticketdesk.storage import StorageUnavailable
 def show_field_errors(form: FlaskForm, error: ValidationFailed | Conflict) -> None:
     """Put a service's field errors, or the field a conflict names, next to the matching
     inputs (or on the form)."""
-    if isinstance(error, Conflict):
-        errors = {error.field or "": [error.detail]}
-    else:
-        errors = error.errors
+    errors = error.errors if isinstance(error, ValidationFailed) else {error.field: [error.detail]}
     for name, messages in errors.items():
-        field = form._fields.get(name)
+        field = form._fields.get(name)  # None for a conflict that names no field
         if field is None:
             form.form_errors.extend(messages)
         else:
