@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models import NAME_MAX, Queue, Ticket, TicketQueueCount, User
 from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ticketdesk.services.ticket_fields import refuse_nul
 from ticketdesk.services.transactions import begin_write
 
 DEFAULT_QUEUE_NAME = "General"
@@ -174,6 +175,7 @@ def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
+    refuse_nul("name", name)
     return name
 
 
