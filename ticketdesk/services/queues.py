@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models import NAME_MAX, Queue, Ticket, TicketQueueCount, User
 from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from ticketdesk.services.ticket_fields import refuse_nul
 from ticketdesk.services.transactions import begin_write
+from ticketdesk.services.users import check_name
 
 DEFAULT_QUEUE_NAME = "General"
 TAKEN = "A queue with that name or slug exists already."
@@ -61,7 +61,7 @@ class QueueManager:
     def create_queue(self, actor: User, *, name: str, slug: str | None = None) -> Queue:
         """Admins add queues; names and slugs are unique."""
         _require_admin(actor)
-        name = _checked_name(name)
+        name = check_name(name)
         slug = _checked_slug(slug, name)
         return self._add(name, slug)
 
@@ -74,7 +74,7 @@ class QueueManager:
         _require_admin(actor)
         begin_write(self.session)
         queue = self.get_queue(actor, queue_id)
-        new_name = queue.name if name is None else _checked_name(name)
+        new_name = queue.name if name is None else check_name(name)
         unchanged = slug is None or slug == queue.slug  # stored as the settings name it
         new_slug = queue.slug if unchanged else _checked_slug(slug, new_name)
         setting = self.setting_naming(queue)
@@ -169,14 +169,6 @@ class QueueManager:
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only admins can manage queues.")
-
-
-def _checked_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > NAME_MAX:
-        raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
-    refuse_nul("name", name)
-    return name
 
 
 def _checked_slug(slug: str | None, name: str) -> str:

@@ -74,6 +74,7 @@ def normalise_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
+    """A person's or a queue's name, stripped: required, and short enough to show."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
