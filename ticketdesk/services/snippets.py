@@ -18,6 +18,7 @@ from ticketdesk.services.search_sql import MARK_END, MARK_START
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 # What opens a line: a heading's hashes, a quote's >, a bullet or a number of a list.
+_LINE_OPENERS = frozenset(" \t#>-*+0123456789")
 _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
 # Emphasis and strike-through: a run that opens before a word or closes after one,
 # never one inside a word or between spaces.
@@ -36,7 +37,8 @@ def plain_words(markdown: str) -> str:
         text = _LINK.sub(r"\1", text)
     if "<" in text:
         text = _AUTOLINK.sub(r"\1", text)
-    text = _LINE_MARK.sub("", text)
+    if "\n" in text or text[:1] in _LINE_OPENERS:
+        text = _LINE_MARK.sub("", text)
     if "*" in text or "_" in text or "~" in text:
         text = _EMPHASIS.sub("", text)
     if "`" in text:
