@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
+from flask import abort
 from werkzeug.routing import IntegerConverter
 
 from ticketdesk import __version__, security
@@ -22,6 +23,7 @@ from ticketdesk.extensions import (
     track_read_only_transactions,
 )
 from ticketdesk.jsonio import TicketdeskJSONProvider, TicketdeskRequest
+from ticketdesk.models import ID_MAX
 from ticketdesk.text_input import refuse_nul_in_query
 from ticketdesk.web.views import allow_uploads
 
@@ -38,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         docs_path=None,  # our own page: ticketdesk/api/docs_assets.py
     )
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_value_preprocessor(refuse_ids_past_columns)
     app.request_class = TicketdeskRequest
     app.json = TicketdeskJSONProvider(app)
     load_config(app, config)
@@ -49,10 +52,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """`<int:...>` limited to what a database integer can hold: bigger ids are simply 404."""
+    """`<int:...>` of at most ten digits, enough for any id (`refuse_ids_past_columns`
+    turns away the rest). A `max` here would make Werkzeug answer 405 for a too-large id
+    on a path that has a rule for another method."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
-        super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+    regex = r"\d{1,10}"
+
+
+def refuse_ids_past_columns(endpoint: str | None, values: dict | None) -> None:
+    """An id in a path beyond what an id column holds names nothing (404); PostgreSQL
+    would refuse to compare with it."""
+    if values and any(type(value) is int and value > ID_MAX for value in values.values()):
+        abort(404)
 
 
 def register_extensions(app: APIFlask) -> None:

@@ -23,6 +23,7 @@ from ticketdesk.storage import FileMissing, StorageUnavailable
 from ticketdesk.text_input import NUL_IN_REQUEST
 
 RETRY_AFTER_SECONDS = "5"
+NUMBER_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
 
 
 def register_error_handlers(app: APIFlask) -> None:
@@ -110,6 +111,10 @@ def _database_error(error: DBAPIError) -> Response:
         # Text read straight from a request, past the schemas and forms that refuse it.
         discard_session()
         return _respond(400, NUL_IN_REQUEST)
+    if getattr(error.orig, "sqlstate", None) == NUMBER_OUT_OF_RANGE:
+        # A number read straight from a request, past the bounds its schema or form sets.
+        discard_session()
+        return _respond(400, "A number in the request is out of range.")
     return _unexpected(error)
 
 

@@ -123,6 +123,28 @@ def test_huge_numbers_in_queries_are_refused_not_crashes(as_admin, path):
     assert_problem(as_admin.get(path), 422)
 
 
+PAST_INT = 2**31  # one more than any id column holds (PostgreSQL's INTEGER)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("get", f"{TICKETS}/{PAST_INT}", None, 404),
+        ("patch", f"/api/v1/queues/{2**53}", {"name": "Big"}, 404),
+        ("delete", f"/api/v1/queues/{PAST_INT}", None, 404),
+        ("patch", f"/api/v1/users/{PAST_INT}", {"name": "Big"}, 404),
+        ("get", f"{TICKETS}?queue_id={PAST_INT}", None, 422),
+        ("get", f"/api/v1/users?cursor={PAST_INT}", None, 422),
+        ("post", TICKETS, {"title": "t", "description": "d", "queue_id": PAST_INT}, 422),
+        ("patch", f"{TICKETS}/1", {"assignee_id": PAST_INT}, 422),
+    ],
+)
+def test_ids_past_what_a_column_holds_name_nothing(as_admin, ticket, method, path, body, status):
+    """PostgreSQL's ids are 32 bits: a bigger one reached it, which refused it (a 500)."""
+    response = getattr(as_admin, method)(path, **({"json": body} if body else {}))
+    assert_problem(response, status)
+
+
 # PostgreSQL cannot store a NUL in text (psycopg refused it, and the request was a 500);
 # SQLite kept it silently. Both now refuse it where the request is read.
 NUL_BODIES = [

@@ -348,3 +348,17 @@ def test_after_a_queue_is_deleted_the_sidebar_and_history_still_read_well(
     assert "Billing" not in html
     history = staff_web.html(f"/tickets/{ticket.id}")
     assert "moved the ticket from a deleted queue to General" in history
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/admin/queues/{2**31}", f"/admin/queues/{2**31}/delete", f"/admin/users/{2**31}"],
+)
+def test_an_id_past_what_a_column_holds_is_not_found(admin_web, path):
+    assert admin_web.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["/admin/users", "/admin/outbox"])
+def test_a_cursor_past_what_a_column_holds_starts_from_the_first_page(admin_web, page):
+    html = admin_web.html(f"{page}?after={2**31}&before={2**31}")
+    assert "<h1>" in html

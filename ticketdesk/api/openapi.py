@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ticketdesk.api.problems import PROBLEM_TYPE, Problem
+from ticketdesk.models import ID_MAX
 from ticketdesk.services.idempotency import KEY_MAX
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -21,7 +22,6 @@ COMMON_ERRORS = {
     "503": "Temporarily unavailable; see Retry-After",
 }
 BODY_ERRORS = ("400", "413", "415", "422")
-MAX_ID = 2**63 - 1
 
 FILE_PARTS = {
     "type": "array",
@@ -146,4 +146,4 @@ def _bound_path_ids(operation: dict) -> None:
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
         if parameter.get("in") == "path" and schema.get("type") == "integer":
-            schema.update(minimum=1, maximum=MAX_ID)
+            schema.update(minimum=1, maximum=ID_MAX)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from ticketdesk.models import (
     EMAIL_MAX,
+    ID_MAX,
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -31,7 +32,7 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Text = Annotated[str, StringConstraints(min_length=1, max_length=TEXT_MAX)]
 Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
-Id = Annotated[int, Field(ge=1, le=2**53)]
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 # Replies (or history entries) per page, and in a ticket's own answer.
 CONVERSATION_PAGE = 100
 NextCursor = Annotated[
@@ -142,7 +143,7 @@ class UserQuery(In):
         "Carla, `example` finds ann@example.com. Any other characters are plain text.",
     )
     limit: int = Field(default=100, ge=1, le=100)
-    cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
+    cursor: Id | None = Field(default=None, description="From a previous page.")
 
 
 class UserPage(Out):
@@ -334,9 +335,7 @@ class ConversationQuery(In):
     """A page of a ticket's replies or history, oldest first."""
 
     limit: int = Field(default=CONVERSATION_PAGE, ge=1, le=CONVERSATION_PAGE)
-    cursor: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="From a previous page."
-    )
+    cursor: Id | None = Field(default=None, description="From a previous page.")
 
 
 class TicketQuery(In):

@@ -5,7 +5,15 @@ what lives in `ticketdesk.services`.
 """
 
 from ticketdesk.models.attachments import Attachment
-from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Base, utcnow
+from ticketdesk.models.base import (
+    EMAIL_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    Base,
+    utcnow,
+)
 from ticketdesk.models.counters import TicketAssigneeCount, TicketQueueCount, TicketStatusCount
 from ticketdesk.models.mail import (
     FailedMail,
@@ -40,6 +48,7 @@ __all__ = [
     "TicketQueueCount",
     "TicketStatusCount",
     "EMAIL_MAX",
+    "ID_MAX",
     "NAME_MAX",
     "TEXT_MAX",
     "TITLE_MAX",

@@ -12,6 +12,9 @@ TITLE_MAX = 200
 TEXT_MAX = 50_000
 NAME_MAX = 120
 EMAIL_MAX = 254
+# The largest id a row can have: ids are SQL INTEGER columns, 32 bits on PostgreSQL. A
+# bigger number from outside names nothing, and PostgreSQL refuses to compare with it.
+ID_MAX = 2**31 - 1
 
 
 def utcnow() -> datetime:

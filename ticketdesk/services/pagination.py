@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Select, bindparam, tuple_
 
-from ticketdesk.models import Priority, Ticket
+from ticketdesk.models import ID_MAX, Priority, Ticket
 from ticketdesk.services.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -136,6 +136,6 @@ def _parse_key(key: str, value, invalid: ValidationFailed):
         if not isinstance(value, int) or isinstance(value, bool) or value not in by_rank:
             raise invalid
         return by_rank[value]
-    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > ID_MAX:
         raise invalid
     return value

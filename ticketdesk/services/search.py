@@ -26,6 +26,7 @@ import json
 from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import Session
 
+from ticketdesk.models import ID_MAX
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.listing import TicketSummary, summaries, with_people
 from ticketdesk.services.pagination import Page, TicketSort, cursor_values, ticket_cursor
@@ -133,6 +134,6 @@ def _rank_cursor_values(cursor: str) -> dict[str, object]:
         raise invalid from None
     if kind != "relevance" or not isinstance(rank, int | float) or isinstance(rank, bool):
         raise invalid
-    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or abs(ticket_id) > 2**62:
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or abs(ticket_id) > ID_MAX:
         raise invalid
     return {"after_rank": float(rank), "after_id": ticket_id}

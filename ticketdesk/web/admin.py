@@ -20,7 +20,7 @@ from ticketdesk.web.forms import (
     UserRoleForm,
 )
 from ticketdesk.web.session import actor, admin_page
-from ticketdesk.web.views import show_field_errors
+from ticketdesk.web.views import id_arg, show_field_errors
 
 USERS_PER_PAGE = 50
 
@@ -48,7 +48,7 @@ def admin_users():
             return redirect(url_for("web.admin_users"))
     search = PeopleSearchForm(request.args)
     text = (search.q.data or "").strip() if search.validate() else ""
-    after = request.args.get("after", type=int)
+    after = id_arg("after")
     users = user_manager().list_users(
         actor(), text=text or None, limit=USERS_PER_PAGE + 1, after_id=after
     )
@@ -130,7 +130,7 @@ def admin_user(user_id: int):
 def _people_page() -> dict:
     """The search and page of the people page a change was made from."""
     q = request.args.get("q", "")[:200] or None
-    return {"q": q, "after": request.args.get("after", type=int)}
+    return {"q": q, "after": id_arg("after")}
 
 
 def _back_to_people() -> str:

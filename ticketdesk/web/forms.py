@@ -22,7 +22,16 @@ from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional, 
 from wtforms.widgets import HiddenInput, Input, Select
 from wtforms.widgets.core import clean_key
 
-from ticketdesk.models import EMAIL_MAX, NAME_MAX, TEXT_MAX, TITLE_MAX, Priority, Role, TicketStatus
+from ticketdesk.models import (
+    EMAIL_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    Priority,
+    Role,
+    TicketStatus,
+)
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
 from ticketdesk.text_input import NUL_REFUSED, holds_nul
@@ -244,6 +253,8 @@ def ticket_ref(value) -> tuple[int, int | None]:
     """A ticket ticked on the staff list: `id:version`, the version the list showed (a
     bare id, from a client that knows none, is changed whatever its version)."""
     ticket_id, _, version = str(value).partition(":")
+    if not 0 < int(ticket_id) <= ID_MAX:
+        raise ValueError("not a ticket's id")
     return int(ticket_id), int(version) if version else None
 
 

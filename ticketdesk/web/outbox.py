@@ -10,6 +10,7 @@ from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import Form
 from ticketdesk.web.session import actor, admin_page
+from ticketdesk.web.views import id_arg
 
 MESSAGES_PER_PAGE = 50
 SHOWN_STATUSES = ("pending", "dead", "sent")
@@ -26,7 +27,7 @@ def admin_outbox():
     status = request.args.get("status", "dead")
     if status not in SHOWN_STATUSES:
         status = "dead"
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     messages = outbox_manager().list_messages(
         actor(), status=OutboxStatus(status), limit=MESSAGES_PER_PAGE + 1, before_id=before
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from ticketdesk.models import Ticket, TicketStatus
@@ -30,7 +30,8 @@ from ticketdesk.web.forms import (
 from ticketdesk.web.session import actor
 from ticketdesk.web.views import (
     accepts_uploads,
-    choice_value,
+    as_id,
+    id_arg,
     show_field_errors,
     show_files_not_stored,
     uploads_from,
@@ -155,7 +156,7 @@ def update_ticket(ticket_id: int):
         "status": form.status.data,
         "priority": form.priority.data,
         "queue_id": form.queue_id.data,
-        "assignee_id": choice_value(form.assignee_id.data),
+        "assignee_id": as_id(form.assignee_id.data),
     }
     return _apply(ticket_id, changes, form.version.data, "Ticket updated.")
 
@@ -254,7 +255,7 @@ def _window(after, latest, args: tuple[str, str]) -> tuple[list, dict[str, int |
     with the ids to show the earlier and the later ones from (None: there are none).
 
     `after(limit=, after_id=)` and `latest(limit=, before_id=)` fetch the rows."""
-    before, since = (_id_arg(name) for name in args)
+    before, since = (id_arg(name) for name in args)
     if since is not None:
         rows = after(limit=SHOWN + 1, after_id=since)
         shown = rows[:SHOWN]
@@ -265,14 +266,6 @@ def _window(after, latest, args: tuple[str, str]) -> tuple[list, dict[str, int |
     earlier = shown[0].id if len(rows) > SHOWN else None
     later = (shown[-1].id if shown else before - 1) if before is not None else None
     return shown, {"earlier": earlier, "later": later}
-
-
-def _id_arg(name: str) -> int | None:
-    """A row id from the query string, or None for anything that is not one."""
-    value = request.args.get(name, "")
-    if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        return None
-    return int(value) if 0 < int(value) < 2**31 else None
 
 
 def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:

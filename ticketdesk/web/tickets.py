@@ -29,7 +29,7 @@ from ticketdesk.web.forms import (
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
     accepts_uploads,
-    choice_value,
+    as_id,
     show_field_errors,
     show_files_not_stored,
     uploads_from,
@@ -194,8 +194,8 @@ def _filters_from(form: FilterForm, requester) -> TicketFilter:
     return TicketFilter(
         statuses=statuses,
         priority=Priority(form.priority.data) if form.priority.data else None,
-        queue_id=choice_value(form.queue.data),
-        assignee_id=actor().id if assignee == "me" else choice_value(assignee),
+        queue_id=as_id(form.queue.data),
+        assignee_id=actor().id if assignee == "me" else as_id(assignee),
         unassigned=assignee == "none",
         requester_id=requester.id if requester else None,
         text=(form.q.data or "").strip() or None,

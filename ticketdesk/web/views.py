@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ticketdesk.models import ID_MAX
 from ticketdesk.services.attachments import Upload, attachment_limits
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.storage import StorageUnavailable
@@ -32,9 +33,18 @@ def show_files_not_stored(form: FlaskForm, error: StorageUnavailable) -> int:
     return 503
 
 
-def choice_value(value: str | None) -> int | None:
-    """A select's value as an id, or None for the empty choice."""
-    return int(value) if value and value.isdigit() else None
+def as_id(value: str | None) -> int | None:
+    """Text as a row id (a select's value, a query argument), or None for the empty choice
+    and for anything that is not an id a row can have."""
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= ID_MAX else None
+
+
+def id_arg(name: str) -> int | None:
+    """A row id from the query string, or None for anything that is not one."""
+    return as_id(request.args.get(name))
 
 
 def uploads_from(field) -> list[Upload]:
