@@ -1,7 +1,7 @@
 """Every page type, as each role sees it, passes axe-core's WCAG 2.1 A and AA rules.
 
-Issue 3's promise: usable on a phone-width screen, every input labelled, colour never the
-only sign of status. One seeded app and one signed-in
+Issue 3's promise: usable on a phone-width screen and with the keyboard alone, every
+input labelled, colour never the only sign of status. One seeded app and one signed-in
 browser context per role serve every audit, so the whole module takes seconds.
 """
 
@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from tests.browser.accessibility import axe_violations, describe
+from tests.browser.accessibility import axe_violations, border_contrast, describe, ring_contrast
 from tests.browser.conftest import STAFF_PASSWORD, Problems
 from tests.mailbox import mailed_token
 from ticketdesk.extensions import db
@@ -24,6 +24,7 @@ from ticketdesk.services import queue_manager, registrations, ticket_manager
 from ticketdesk.services.attachments import Upload, attachment_manager
 
 PEOPLE = {"customer": "dev@example.com", "staff": "sam@example.com", "admin": "ada@example.com"}
+KEYBOARD_TICKET = "Docking station hums"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
@@ -59,6 +60,7 @@ def _seed_audited_things(app) -> dict[str, object]:
         tickets.add_comment(customer, ticket_id, body="The `HDMI 2` port, at the back.")
         tickets.add_comment(staff, ticket_id, body="Known cable batch: swap it.", internal=True)
         tickets.update_ticket(staff, ticket_id, {"assignee_id": staff.id})
+        tickets.create_ticket(customer, title=KEYBOARD_TICKET, description="A low hum.")
         spare = queue_manager().create_queue(users["admin"], name="Spare parts")
         default = db.session.scalar(select(Queue).where(Queue.id != spare.id))
         registrations().register(name="Nell Newcomer", email="nell@example.com")
@@ -252,3 +254,88 @@ def test_the_audit_names_each_broken_rule_and_where(page_of, console):
     report = str(failure.value)
     assert "label (critical)" in report and "#unnamed" in report
     assert "link-name (serious)" in report and "#empty" in report
+
+
+# Fields on every kind of form: text, email, password, select, textarea, file.
+FORMS = [
+    (None, "/register"),
+    ("customer", "/account/password"),
+    ("staff", "/tickets/new"),
+    ("staff", "/tickets/{ticket}"),
+    ("staff", "/tickets"),
+    ("admin", "/admin/users"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), FORMS)
+def test_form_fields_stand_out_from_the_page(page_of, places, artifacts, who, path):
+    """WCAG 1.4.11: a field is found by its border, so the border has 3:1 contrast."""
+    page = page_of(who)
+    page.set_viewport_size(DESKTOP)
+    page.goto(path.format(**places))
+    shot = re.sub(r"\W+", "-", f"fields-{who}{path}").strip("-")
+    page.screenshot(path=str(artifacts / f"{shot}.png"), full_page=True)
+    fields = page.locator("main .input:visible")
+    assert fields.count() > 0
+    ratios = {
+        fields.nth(i).evaluate("el => el.name"): round(border_contrast(fields.nth(i)), 2)
+        for i in range(fields.count())
+    }
+    assert {name: ratio for name, ratio in ratios.items() if ratio < 3} == {}, "under 3:1"
+
+
+def _tab_to(page, target, *, most: int = 60) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would, checking on
+    the way that each element focused shows a ring with 3:1 contrast (WCAG 2.4.7, 1.4.11)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        _assert_focus_shown(page)
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{most} presses of Tab never reached {target}")
+
+
+def _assert_focus_shown(page) -> None:
+    ring, ratio = ring_contrast(page)
+    focused = page.evaluate("document.activeElement.outerHTML.slice(0, 100)")
+    assert ratio >= 3, f"focus ring {ring} has contrast {ratio:.2f} on {focused}"
+
+
+def test_staff_take_and_answer_a_ticket_with_the_keyboard_alone(page_of, artifacts):
+    page = page_of("staff")
+    page.set_viewport_size(DESKTOP)
+    page.goto("/tickets")
+    page.wait_for_load_state("load")  # app.js (deferred) has set up the "/" shortcut
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Search")
+    expect(search).to_be_focused()
+    _assert_focus_shown(page)
+    page.screenshot(path=str(artifacts / "keyboard-search-focused.png"))
+    page.keyboard.type("docking")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=docking"))
+
+    _tab_to(page, page.get_by_role("link", name=re.compile(KEYBOARD_TICKET)))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(KEYBOARD_TICKET)
+
+    _tab_to(page, page.get_by_role("button", name="Assign to me"))
+    page.screenshot(path=str(artifacts / "keyboard-assign-focused.png"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_have_text("Done: You own this ticket.")
+    expect(page.locator(".details")).to_contain_text("Sam Staff")
+
+    _tab_to(page, page.get_by_label("Priority"))
+    page.keyboard.press("ArrowDown")  # Normal, then High
+    _tab_to(page, page.get_by_role("button", name="Save changes"))
+    page.keyboard.press("Space")
+    expect(page.locator(".flash-success")).to_have_text("Done: Ticket updated.")
+    expect(page.locator(".details")).to_contain_text("High")
+
+    _tab_to(page, page.get_by_label("Message"))
+    page.keyboard.type("Swapped the dock's cable: the hum is gone.")
+    _tab_to(page, page.get_by_role("button", name="Send reply"))
+    page.screenshot(path=str(artifacts / "keyboard-reply-focused.png"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_have_text("Done: Reply sent.")
+    expect(page.locator(".thread")).to_contain_text("the hum is gone")
