@@ -25,6 +25,8 @@ dev: $(VENV)/.installed-dev
 
 ## run: install, create or upgrade the SQLite database, add demo data if new, serve with
 ## gunicorn, and deliver mail (to instance/outbox/*.eml unless SMTP is configured)
+# Links in mail (sign-up, password, files) point at this server unless told otherwise.
+run: export TICKETDESK_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/ticketdesk init
 	$(BIN)/ticketdesk demo --if-new
