@@ -46,7 +46,8 @@ class BackupReport:
     database: Path
     copied: int = 0
     already_there: int = 0
-    missing: list[str] = field(default_factory=list)  # keys a row names, not in storage
+    removed_meanwhile: int = 0  # files deleted with their rows after the snapshot
+    missing: list[str] = field(default_factory=list)  # keys a row still names, not in storage
 
 
 def back_up(app: Flask, destination: Path) -> BackupReport:
@@ -54,7 +55,10 @@ def back_up(app: Flask, destination: Path) -> BackupReport:
     `destination` (created if need be)."""
     destination = destination.resolve()
     _refuse_live_folders(app, destination)
-    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupRefused(f"Cannot make {destination}: {error.strerror}.") from None
     engine = db.engine
     if engine.dialect.name == "sqlite":
         database, keys = _copy_sqlite(engine, destination)
@@ -62,32 +66,37 @@ def back_up(app: Flask, destination: Path) -> BackupReport:
         database, keys = _dump_postgres(engine, destination)
     report = BackupReport(database)
     _copy_files(storage_for(app), LocalStorage(destination / "attachments"), keys, report)
+    if report.missing:
+        _set_aside_removed(report)
     secret_key = Path(app.instance_path) / SECRET_KEY_FILE
     if secret_key.exists():
-        _copy_private(secret_key, destination / SECRET_KEY_FILE)
+        _private_file(destination / SECRET_KEY_FILE).write_bytes(secret_key.read_bytes())
     return report
 
 
 def _refuse_live_folders(app: Flask, destination: Path) -> None:
-    """A backup written over the live database or into the live files would ruin both."""
-    live = {Path(app.instance_path).resolve()}
-    if db.engine.dialect.name == "sqlite" and db.engine.url.database:
-        live.add(Path(db.engine.url.database).resolve().parent)
+    """A backup written over the live database or among the live files would ruin both;
+    one anywhere in the instance folder would live and die with it."""
+    folders = [Path(app.instance_path).resolve()]
     storage = storage_for(app)
     if isinstance(storage, LocalStorage):
-        root = storage.root.resolve()
-        if destination == root or root in destination.parents:
-            raise BackupRefused(f"{destination} is inside the attachment folder {root}.")
-    if destination in live:
-        raise BackupRefused(f"{destination} is the folder the app runs from; choose another.")
+        folders.append(storage.root.resolve())
+    inside = next((f for f in folders if f == destination or f in destination.parents), None)
+    if db.engine.dialect.name == "sqlite" and db.engine.url.database:
+        database_folder = Path(db.engine.url.database).resolve().parent
+        inside = inside or (database_folder if destination == database_folder else None)
+    if inside is not None:
+        raise BackupRefused(
+            f"{destination} is in {inside}, which the app runs from: choose a folder"
+            " elsewhere, ideally on another disk."
+        )
 
 
 def _copy_sqlite(engine: Engine, destination: Path) -> tuple[Path, list[str]]:
     """SQLite's online backup of the whole file in one step: a consistent snapshot,
     taken while other connections go on writing (WAL)."""
     target = destination / SQLITE_FILE
-    partial = destination / f".{SQLITE_FILE}.partial"
-    partial.unlink(missing_ok=True)
+    partial = _private_file(destination / f".{SQLITE_FILE}.partial")
     source = engine.raw_connection()
     try:
         with contextlib.closing(sqlite3.connect(partial)) as copy:
@@ -108,7 +117,7 @@ def _dump_postgres(engine: Engine, destination: Path) -> tuple[Path, list[str]]:
     if pg_dump is None:
         raise BackupRefused("pg_dump is not on PATH: install PostgreSQL's client tools.")
     target = destination / PG_DUMP_FILE
-    partial = destination / f".{PG_DUMP_FILE}.partial"
+    partial = _private_file(destination / f".{PG_DUMP_FILE}.partial")
     url = engine.url.set(drivername="postgresql")
     environment = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
@@ -145,20 +154,37 @@ def _copy_files(source: Storage, target: LocalStorage, keys: Iterable[str], repo
             report.copied += 1
 
 
+def _set_aside_removed(report: BackupReport) -> None:
+    """Files deleted with their attachments since the snapshot are not missing: only the
+    keys the live database still names are."""
+    named = set(report.missing)
+    still = {
+        key
+        for row in db.session.execute(
+            _KEYS.where(Attachment.storage_key.in_(named) | Attachment.preview_key.in_(named))
+        )
+        for key in row
+        if key in named
+    }
+    db.session.rollback()
+    report.removed_meanwhile = len(named - still)
+    report.missing = [key for key in report.missing if key in still]
+
+
+def _private_file(path: Path) -> Path:
+    """A new empty file only its owner may read: the database holds password hashes and
+    every conversation."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return path
+
+
 def _keys(rows) -> list[str]:
     return [key for row in rows for key in row if key]
 
 
 def _sql(statement) -> str:
     return str(statement.compile(compile_kwargs={"literal_binds": True}))
-
-
-def _copy_private(source: Path, target: Path) -> None:
-    """Copy a secret readable by its owner alone, as the original is (0600)."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(source.read_bytes())
-    os.chmod(target, 0o600)
 
 
 def _sync(path: Path) -> None:

@@ -202,6 +202,11 @@ def backup_command(destination: Path):
         f"Backed up the database to {report.database}; copied {report.copied} file(s),"
         f" {report.already_there} were there already."
     )
+    if report.removed_meanwhile:
+        click.echo(
+            f"{report.removed_meanwhile} file(s) were removed while the backup ran; the"
+            " backup lists them, and a copy restored from it shows them as removed."
+        )
     if report.missing:
         raise click.ClickException(
             f"{len(report.missing)} file(s) that attachments name are not in the storage"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import subprocess
 
@@ -18,6 +17,7 @@ from sqlalchemy import make_url
 from tests.attachments.test_attachments import PNG, fetch, upload
 from tests.conftest import scratch_postgres_database
 from tests.factories import ApiClient, Factory
+from ticketdesk import backup
 from ticketdesk.app import create_app
 from ticketdesk.cli import backup_command
 from ticketdesk.extensions import db
@@ -123,26 +123,55 @@ def test_a_file_missing_from_storage_fails_the_backup_but_keeps_the_rest(
     assert len(list((tmp_path / "backup" / "attachments").glob("??/*"))) == 1
 
 
-def test_a_backup_over_the_instance_folder_is_refused(app, ticket):
-    result = back_up(app, app.instance_path)
+def test_a_file_removed_while_the_backup_runs_is_not_missing(
+    app, as_customer, as_staff, ticket, tmp_path, monkeypatch
+):
+    upload(as_customer, ticket.id, ("kept.txt", b"kept", "text/plain"))
+    removed = upload(as_customer, ticket.id, ("gone.txt", b"gone", "text/plain")).json[0]["id"]
+    copy_files = backup._copy_files
 
-    assert result.exit_code != 0
-    assert "is the folder the app runs from; choose another" in result.output
+    def removed_after_the_snapshot(*args):
+        assert as_staff.delete(f"/api/v1/attachments/{removed}").status_code == 204
+        copy_files(*args)
 
-
-@pytest.mark.parametrize("app_config", ["local"], indirect=True)
-def test_a_backup_into_the_attachment_folder_is_refused(app, ticket):
-    result = back_up(app, os.path.join(app.instance_path, "attachments", "copy"))
-
-    assert result.exit_code != 0
-    assert "is inside the attachment folder" in result.output
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_without_pg_dump_the_backup_says_what_to_install(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(backup, "_copy_files", removed_after_the_snapshot)
 
     result = back_up(app, tmp_path / "backup")
 
+    assert result.exit_code == 0, result.output
+    assert "1 file(s) were removed while the backup ran" in result.output
+
+
+@pytest.mark.parametrize("folder", ["instance", "instance/backups"])
+def test_a_backup_in_the_instance_folder_is_refused(app, ticket, tmp_path, folder):
+    result = back_up(app, tmp_path / folder)
+
     assert result.exit_code != 0
-    assert "pg_dump is not on PATH" in result.output
+    assert "which the app runs from: choose a folder elsewhere" in result.output
+    assert not (tmp_path / "instance" / "backups").exists()
+
+
+@pytest.mark.parametrize("app_config", ["local"], indirect=True)
+def test_a_backup_among_the_attachment_files_is_refused(app, ticket, tmp_path):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "files")
+
+    result = back_up(app, tmp_path / "files" / "copy")
+
+    assert result.exit_code != 0
+    assert f"is in {tmp_path / 'files'}, which the app runs from" in result.output
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(app, ticket, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+
+    result = back_up(app, tmp_path / "a-file" / "backup")
+
+    assert result.exit_code != 0
+    assert result.output.startswith(f"Error: Cannot make {tmp_path / 'a-file' / 'backup'}: ")
+
+
+def test_the_database_copy_is_for_its_owner_alone(app, ticket, tmp_path):
+    assert back_up(app, tmp_path / "backup").exit_code == 0
+
+    (copy,) = [p for p in (tmp_path / "backup").iterdir() if p.name.startswith("ticketdesk.")]
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
