@@ -14,18 +14,29 @@ import re
 
 from ticketdesk.services.search_sql import MARK_END, MARK_START
 
-# [text](address) and ![alt](address): the words people read, not the address.
+# A character Markdown escapes with a backslash (`\*`) is a character, never a mark: it is
+# held behind ESCAPE while the marks are taken out.
+ESCAPE = "\ue00f"
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# [text](address) and ![alt](address): the words people read, not the address; and the
+# two ends of a link the snippet cut through.
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+_CUT_LINK_END = re.compile(r"\]\([^)\s]*\)?")
+_CUT_LINK_START = re.compile(r"!?\[(?=[^\]]*$)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 # What opens a line: a heading's hashes, a quote's >, a bullet or a number of a list.
 _LINE_OPENERS = frozenset(" \t#>-*+0123456789")
 _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
-# Emphasis and strike-through: a run that opens before a word or closes after one,
-# never one inside a word or between spaces.
+# Emphasis and strike-through: a run that opens before a word or closes after one, never
+# one inside a word (the engine's markers around a word found are part of it) or between
+# spaces, nor an escaped one.
+_IN_WORD = rf"\w*_~{MARK_START}{MARK_END}{ESCAPE}"
 _EMPHASIS = re.compile(
-    r"(?<![\w*_~])(?:\*{1,3}|_{1,3}|~~)(?=[^\s*_~])|(?<=[^\s*_~])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"
+    rf"(?<![{_IN_WORD}])(?:\*{{1,3}}|_{{1,3}}|~~)(?=[^\s*_~])"
+    rf"|(?<=[^\s*_~{ESCAPE}])(?:\*{{1,3}}|_{{1,3}}|~~)(?![{_IN_WORD}])"
 )
-_CODE = re.compile(r"`+")
+_CODE = re.compile(rf"(?<!{ESCAPE})`+")
+_MARKERS = re.compile(f"([{MARK_START}{MARK_END}])")
 
 
 def plain_words(markdown: str) -> str:
@@ -33,8 +44,10 @@ def plain_words(markdown: str) -> str:
     # Each pass only where its mark occurs: most snippets hold none, and a page of
     # search results makes 25 of them.
     text = markdown
+    if "\\" in text:
+        text = _ESCAPED.sub(ESCAPE + r"\1", text)
     if "](" in text:
-        text = _LINK.sub(r"\1", text)
+        text = _CUT_LINK_START.sub("", _CUT_LINK_END.sub("", _LINK.sub(r"\1", text)))
     if "<" in text:
         text = _AUTOLINK.sub(r"\1", text)
     if "\n" in text or text[:1] in _LINE_OPENERS:
@@ -43,10 +56,18 @@ def plain_words(markdown: str) -> str:
         text = _EMPHASIS.sub("", text)
     if "`" in text:
         text = _CODE.sub("", text)
-    return " ".join(text.split())
+    return " ".join(text.replace(ESCAPE, "").split())
 
 
 def render_snippet(raw: str) -> str:
-    """The engine's snippet as HTML: plain words, escaped, its markers as <mark> tags."""
-    escaped = html.escape(plain_words(raw), quote=True)
-    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    """The engine's snippet as HTML: plain words, escaped, the words found in <mark> tags,
+    which always pair up (a text may hold the markers' characters itself)."""
+    parts, marking = [], False
+    for part in _MARKERS.split(plain_words(raw)):
+        if part == MARK_START or part == MARK_END:
+            if marking != (part == MARK_START):
+                parts.append("<mark>" if part == MARK_START else "</mark>")
+                marking = not marking
+        else:
+            parts.append(html.escape(part, quote=True))
+    return "".join(parts) + ("</mark>" if marking else "")
