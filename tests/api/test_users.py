@@ -360,3 +360,18 @@ def test_a_deleted_queues_id_is_never_given_to_another(as_admin):
     deleted = as_admin.post(QUEUES, json={"name": "Billing"}).json
     assert as_admin.delete(f"{QUEUES}/{deleted['id']}").status_code == 204
     assert as_admin.post(QUEUES, json={"name": "Sales"}).json["id"] > deleted["id"]
+
+
+@pytest.mark.parametrize("name", ["Line One\r\nBcc: evil@example.com", "ro\u202eot", "Tab\tbed"])
+def test_a_name_is_one_line_shown_as_stored(as_admin, customer, name):
+    response = as_admin.patch(f"/api/v1/users/{customer.id}", json={"name": name})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json["errors"]] == ["name"]
+    assert as_admin.get(f"/api/v1/users/{customer.id}").json["name"] == "Carla Customer"
+
+
+def test_a_callers_name_is_one_line_too(as_staff):
+    body = {"title": "t", "description": "d", "requester_email": "walk@example.org"}
+    response = as_staff.post("/api/v1/tickets", json={**body, "requester_name": "A\nB"})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json["errors"]] == ["requester_name"]

@@ -18,6 +18,7 @@ from ticketdesk.models import (
     Role,
     ThreadRule,
     Ticket,
+    User,
 )
 from ticketdesk.services import queue_manager
 
@@ -167,6 +168,16 @@ def test_message_without_id_is_deduplicated_by_content(receive, inspect_db):
     assert receive(raw).outcome == "ticket"
     assert receive(b"Received: from mx2\n" + raw).outcome == "duplicate"
     assert count(inspect_db, Ticket) == 1
+
+
+def test_a_sender_name_that_reorders_text_is_cleaned_not_refused(receive, inspect_db):
+    result = receive(message('"Sam \u202eloot" <sam@example.net>'))
+
+    assert result.outcome == "ticket"
+    names = inspect_db(
+        lambda s: s.scalars(select(User.name).where(User.email == "sam@example.net"))
+    )
+    assert list(names) == ["Sam loot"]
 
 
 def test_unknown_sender_is_rejected_when_accounts_are_not_created(mail_app, receive, inspect_db):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
+    NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
     EventKind,
@@ -49,7 +50,7 @@ from ticketdesk.models import (
 from ticketdesk.services.attachments import AttachmentManager, Upload
 from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied, TooLarge
 from ticketdesk.services.tickets import TicketManager
-from ticketdesk.services.users import UserManager
+from ticketdesk.services.users import UserManager, clean_name
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ class MailIntake:
         )
 
     def _create_customer(self, mail: ParsedMail) -> User:
-        name = (mail.sender_name.strip() or mail.sender.partition("@")[0])[:120]
+        name = clean_name(mail.sender_name) or mail.sender.partition("@")[0][:NAME_MAX]
         try:
             return self.users.create_user_unchecked(
                 name=name, email=mail.sender, password=None, role=Role.CUSTOMER

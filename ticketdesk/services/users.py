@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,6 +62,12 @@ class UserSettings:
     token_touch_interval: timedelta = timedelta(seconds=60)
 
 
+# Not in a name: control characters (a line break would start a new line in a mail that
+# greets someone by name) and the bidirectional overrides and isolates, which show a
+# name in another order than it is stored ("toor" for "root").
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def normalise_email(email: str) -> str:
     """The stored form of an address: validated, lower-cased, or a field error."""
     try:
@@ -74,12 +81,21 @@ def normalise_email(email: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """A person's or a queue's name, stripped: required, and short enough to show."""
+    """A person's or a queue's name, stripped: required, short enough to show, one line."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
     refuse_nul("name", name)
+    if _NOT_IN_NAMES.search(name):
+        raise ValidationFailed.field(
+            "name", "Must not contain line breaks, tabs or characters that reorder text."
+        )
     return name
+
+
+def clean_name(name: str) -> str:
+    """A name from a machine (a mail's From) made one `check_name` takes, where it can be."""
+    return " ".join(_NOT_IN_NAMES.sub(" ", name).split())[:NAME_MAX]
 
 
 def check_password(password: str, *, field: str = "password") -> str:
