@@ -9,6 +9,7 @@ import pytest
 
 from ticketdesk.extensions import db
 from ticketdesk.models import Ticket
+from ticketdesk.text_input import NUL_REFUSED
 
 TICKETS = "/api/v1/tickets"
 
@@ -160,7 +161,7 @@ def test_a_nul_in_json_text_is_refused_naming_the_field(app, as_customer, path, 
     response = as_customer.post(path, json=body)
     assert_problem(response, 422)
     assert [error["field"] for error in response.json["errors"]] == [field]
-    assert "NUL" in response.json["errors"][0]["detail"]
+    assert response.json["errors"][0]["detail"] == NUL_REFUSED
     with app.app_context():
         assert db.session.query(Ticket).count() == 0
 

@@ -220,6 +220,16 @@ def test_a_persons_tickets_lead_to_a_new_ticket_for_them(staff_web, customer):
     assert f'name="requester_email" type="email" value="{customer.email}"' in form
 
 
+@pytest.mark.parametrize("page", ["/tickets?requester={id}", "/tickets?q=Carla"])
+def test_a_deactivated_person_is_offered_no_new_ticket(staff_web, factory, customer, page):
+    factory.deactivate(customer)
+
+    html = staff_web.html(page.format(id=customer.id))
+
+    assert "deactivated" in html
+    assert "ew ticket for them" not in html
+
+
 def test_staff_ticket_page_has_controls_history_and_requester(staff_web, ticket):
     html = staff_web.html(f"/tickets/{ticket.id}")
     assert "<title>#1 Printer on fire · Ticketdesk</title>" in html

@@ -57,7 +57,7 @@ class RepeatableQueryAdapter(PydanticAdapter):
             raise _ValidationError(
                 current_app.config["VALIDATION_ERROR_STATUS_CODE"],
                 current_app.config["VALIDATION_ERROR_DESCRIPTION"],
-                {location: _format_pydantic_errors(error.errors())},
+                {location: _messages(error)},
             ) from error
 
     def serialize_output(self, data: t.Any, many: bool = False) -> EncodedJSON:
@@ -71,6 +71,16 @@ class RepeatableQueryAdapter(PydanticAdapter):
         if not isinstance(data, self.model_class):
             data = self.model_class.model_validate(data)
         return EncodedJSON(data.model_dump_json(by_alias=True).encode())
+
+
+def _messages(error: ValidationError) -> dict[str, list[str]]:
+    """pydantic's messages by field, without the "Value error, " its own validators'
+    messages (ours, such as `In._refuse_nul`'s) arrive with."""
+    by_field = _format_pydantic_errors(error.errors())
+    return {
+        field: [message.removeprefix("Value error, ") for message in messages]
+        for field, messages in by_field.items()
+    }
 
 
 @functools.cache

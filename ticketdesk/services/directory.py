@@ -53,8 +53,8 @@ _ACTIVE_STAFF = _STAFF.where(User.active.is_(True))
 
 
 def person(actor: User, *, user_id: int | None = None, email: str | None = None) -> Row | None:
-    """Whoever has this id or email address, as (id, name, email), or None: for staff,
-    to list one person's tickets."""
+    """Whoever has this id or email address, as (id, name, email, active), or None: for
+    staff, to list one person's tickets."""
     if not actor.is_staff:
         raise PermissionDenied("Only staff can look people up.")
     if user_id is not None:
@@ -66,12 +66,12 @@ def person(actor: User, *, user_id: int | None = None, email: str | None = None)
     return db.session.execute(_PERSON.where(User.email == address)).first()
 
 
-_PERSON = select(User.id, User.name, User.email)
+_PERSON = select(User.id, User.name, User.email, User.active)
 
 
 def people_named(actor: User, text: str, *, limit: int) -> list[Row]:
     """The newest `limit` people whose name or address has words starting with the
-    words of `text`, as (id, name, email, role): for staff searching tickets, whose
+    words of `text`, as (id, name, email, role, active): for staff searching tickets, whose
     words may be someone's name. Newest rather than by name, so that a short word
     found in thousands of names costs only the first few."""
     if not actor.is_staff:
@@ -79,6 +79,6 @@ def people_named(actor: User, text: str, *, limit: int) -> list[Row]:
     words = words_of(text)
     if not words:
         return []
-    query = select(User.id, User.name, User.email, User.role)
+    query = select(User.id, User.name, User.email, User.role, User.active)
     found, user_id = people_matching(query, words, db.session.get_bind().dialect.name)
     return list(db.session.execute(found.order_by(user_id.desc()).limit(limit)))
