@@ -189,9 +189,17 @@ def test_staff_open_a_ticket_for_a_caller_new_to_the_helpdesk(staff_web, staff, 
     assert response.status_code == 302
     html = staff_web.html(response.location)
     assert "is open for Cal Caller (cal@example.com)" in html
-    assert "Opened by Cal Caller" in html
+    assert "Opened by Sam Staff for Cal Caller" in html
     assert re.search(r'history-who">Sam Staff</span> opened the ticket', html)
     assert factory.account("cal@example.com").name == "Cal Caller"
+
+
+def test_a_callers_ticket_shows_whose_words_its_description_is(staff_web, customer_web, customer):
+    staff_web.post("/tickets/new", phoned_in(requester_email=customer.email))
+
+    for html in (staff_web.html("/tickets/1"), customer_web.html("/tickets/1")):
+        assert "Opened by Sam Staff for Carla Customer" in html
+        assert re.search(r"<strong>Sam Staff</strong> <span[^>]*>opened the ticket for Carla", html)
 
 
 def test_a_deactivated_requester_is_explained_beside_the_field(staff_web, customer, factory):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
-from ticketdesk.models import Comment, EventKind, Queue, Ticket, TicketEvent
+from ticketdesk.models import Comment, EventKind, Queue, Ticket, TicketEvent, User
 
 # History entries only staff see: internal notes, how each mail was threaded, and files
 # removed (which may have been on an internal note).
@@ -25,6 +25,14 @@ _CONVERSATION = (
     .where(Comment.ticket_id == bindparam("ticket_id"))
 )
 _HISTORY = select(TicketEvent).where(TicketEvent.ticket_id == bindparam("ticket_id"))
+# Who opened a ticket: the actor of its first history entry.
+OPENER = (
+    select(User.id, User.name)
+    .join(TicketEvent, TicketEvent.actor_id == User.id)
+    .where(TicketEvent.ticket_id == bindparam("ticket_id"), TicketEvent.kind == EventKind.CREATED)
+    .order_by(TicketEvent.id)
+    .limit(1)
+)
 
 
 def _pages(query, row, public) -> dict:

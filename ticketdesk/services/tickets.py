@@ -163,6 +163,13 @@ class TicketManager:
         pages = queries.CONVERSATION
         return self._page_of(actor, ticket_id, pages, limit, newest=True, before_id=before_id)
 
+    def opened_for(self, ticket: Ticket):
+        """Who opened `ticket` (one the caller may read) for its requester, as (id, name):
+        staff, for a caller, whose words the description is; None when the requester
+        opened it."""
+        opener = self.session.execute(queries.OPENER, {"ticket_id": ticket.id}).first()
+        return opener if opener is not None and opener.id != ticket.requester_id else None
+
     def get_events(
         self, actor: User, ticket_id: int, *, limit: int, after_id: int = 0
     ) -> list[TicketEvent]:

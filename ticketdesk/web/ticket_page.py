@@ -222,6 +222,7 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
         files[attachment.comment_id].append(attachment)
     context = {
         "ticket": ticket,
+        "opener": manager.opened_for(ticket),
         "title": f"#{ticket.id} {ticket.title}",
         "comments": comments,
         "comments_around": comments_around,
