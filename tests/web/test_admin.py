@@ -20,6 +20,18 @@ def _user(app, user_id: int) -> tuple[str, bool]:
     return state
 
 
+def test_people_page_tells_who_has_no_password_yet(admin_web, as_staff, customer):
+    body = {"title": "t", "description": "d", "requester_email": "walk@example.org"}
+    assert as_staff.post("/api/v1/tickets", json=body).status_code == 201
+
+    html = admin_web.html("/admin/users")
+
+    rows = html.split("<tr")
+    walk_in = next(row for row in rows if "walk@example.org" in row)
+    carla = next(row for row in rows if customer.email in row)
+    assert "no password yet" in walk_in and "no password yet" not in carla
+
+
 def test_people_page_lists_accounts_with_labelled_role_selects(admin_web, admin, customer):
     html = admin_web.html("/admin/users")
     assert "<title>People · Ticketdesk</title>" in html
