@@ -37,6 +37,7 @@ _EMPHASIS = re.compile(
 )
 _CODE = re.compile(rf"(?<!{ESCAPE})`+")
 _MARKERS = re.compile(f"([{MARK_START}{MARK_END}])")
+_PAIRED = [MARK_START, MARK_END] * 64
 
 
 def plain_words(markdown: str) -> str:
@@ -44,7 +45,8 @@ def plain_words(markdown: str) -> str:
     # Each pass only where its mark occurs: most snippets hold none, and a page of
     # search results makes 25 of them.
     text = markdown
-    if "\\" in text:
+    escaped = "\\" in text
+    if escaped:
         text = _ESCAPED.sub(ESCAPE + r"\1", text)
     if "](" in text:
         text = _CUT_LINK_START.sub("", _CUT_LINK_END.sub("", _LINK.sub(r"\1", text)))
@@ -56,18 +58,41 @@ def plain_words(markdown: str) -> str:
         text = _EMPHASIS.sub("", text)
     if "`" in text:
         text = _CODE.sub("", text)
-    return " ".join(text.replace(ESCAPE, "").split())
+    return " ".join((text.replace(ESCAPE, "") if escaped else text).split())
 
 
 def render_snippet(raw: str) -> str:
     """The engine's snippet as HTML: plain words, escaped, the words found in <mark> tags,
     which always pair up (a text may hold the markers' characters itself)."""
+    text = html.escape(plain_words(raw), quote=True)
+    if _as_the_engine_made_them(text):
+        return text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    return _paired_marks(text)
+
+
+def _as_the_engine_made_them(text: str) -> bool:
+    """Whether the markers pair up as an engine writes them (as good as certain when the
+    text itself holds none); four scans in C, where checking each would cost more than
+    the rest of the snippet."""
+    opened = text.count(MARK_START)
+    if opened != text.count(MARK_END):
+        return False
+    return opened == 0 or (
+        text.find(MARK_START) < text.find(MARK_END)
+        and text.rfind(MARK_START) < text.rfind(MARK_END)
+        and (opened == 1 or _MARKERS.findall(text) == _PAIRED[: 2 * opened])
+    )
+
+
+def _paired_marks(text: str) -> str:
+    """<mark> tags from markers that do not pair up: each opens or closes only where that
+    makes sense."""
     parts, marking = [], False
-    for part in _MARKERS.split(plain_words(raw)):
+    for part in _MARKERS.split(text):
         if part == MARK_START or part == MARK_END:
             if marking != (part == MARK_START):
                 parts.append("<mark>" if part == MARK_START else "</mark>")
                 marking = not marking
         else:
-            parts.append(html.escape(part, quote=True))
+            parts.append(part)
     return "".join(parts) + ("</mark>" if marking else "")
