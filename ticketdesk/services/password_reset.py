@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import Envelope, compose, render_bodies
@@ -95,17 +95,45 @@ class PasswordResets:
     def reset_password(self, secret: str, new_password: str) -> User:
         """Set a password with a live link; every other link and session of the user ends."""
         check_password(new_password, field="new_password")
+        if self.link_owner(secret) is None:  # refused before paying for bcrypt
+            raise ValidationFailed.field("token", INVALID_LINK)
+        password_hash = hash_password(new_password, rounds=self.settings.bcrypt_rounds)
         begin_write(self.session)
-        user = self.link_owner(secret)
+        user = self._redeem(secret)
         if user is None:
+            self.session.rollback()  # a link whose owner was deactivated meanwhile stays unused
             raise ValidationFailed.field("token", INVALID_LINK)
         detail = "reset" if user.password_hash else "first password"
-        user.password_hash = hash_password(new_password, rounds=self.settings.bcrypt_rounds)
+        user.password_hash = password_hash
         user.session_generation += 1
         void_reset_links(self.session, user, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=user, subject=user, detail=detail)
         self.session.commit()
         return user
+
+    def _redeem(self, secret: str) -> User | None:
+        """Use a live link up and lock its active owner; None if it is not live (any more).
+
+        One statement checks and uses the link, so of many requests redeeming it at once
+        only one gets its owner: on PostgreSQL the others wait on the row's lock, then
+        find it used; on SQLite the write lock orders them.
+        """
+        now = utcnow()
+        owner_id = self.session.scalar(
+            update(PasswordReset)
+            .where(
+                PasswordReset.secret_hash == hash_token(secret[:200]),
+                PasswordReset.used_at.is_(None),
+                PasswordReset.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(PasswordReset.user_id)
+        )
+        if owner_id is None:
+            return None
+        # Locked, and read afresh: a deactivation committed meanwhile is seen, or waits.
+        user = self.session.get(User, owner_id, with_for_update=True, populate_existing=True)
+        return user if user.active else None
 
     def _send(self, user: User, letter: Letter, secret: str, lifetime: timedelta) -> None:
         link = f"{self.settings.base_url.rstrip('/')}/reset-password/{secret}"
