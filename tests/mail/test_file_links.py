@@ -8,6 +8,9 @@ import re
 import time
 from datetime import timedelta
 
+from itsdangerous import URLSafeTimedSerializer
+
+from ticketdesk.extensions import db
 from ticketdesk.services.file_links import FileLinks
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -122,12 +125,63 @@ def test_a_new_ticket_links_its_files_for_staff_but_not_back_to_its_requester(
     assert links_in(notice) == []
 
 
-def test_a_link_stops_working_when_its_lifetime_is_over():
+def test_a_link_stops_working_when_its_lifetime_is_over(app, customer):
     links = FileLinks("secret", timedelta(days=30))
-    token = links.token(7, 3)
-    assert links.holder(token, 7) == 3
-    assert links.holder(token, 8) is None
-    assert FileLinks("another secret").holder(token, 7) is None
+    token = links.token(7, customer.id, customer.email)
+
+    def reader(links: FileLinks, attachment_id: int = 7) -> int | None:
+        with app.app_context():
+            user = links.reader(db.session, token, attachment_id)
+            db.session.remove()
+        return user and user.id
+
+    assert reader(links) == customer.id
+    assert reader(links, 8) is None
+    assert reader(FileLinks("another secret")) is None
 
     time.sleep(1.1)  # itsdangerous stamps whole seconds
-    assert FileLinks("secret", timedelta(seconds=0)).holder(token, 7) is None
+    assert reader(FileLinks("secret", timedelta(seconds=0))) is None
+
+
+def test_a_link_ends_when_an_admin_changes_its_readers_address(
+    mail_app, client, deliver, smtp_server, as_staff, as_admin, factory, customer
+):
+    """The mail may have gone to someone else's mailbox: why else correct an address?"""
+    link = file_link_mailed_to(customer, factory, as_staff, deliver, smtp_server)
+    assert opened(client, link).status_code == 200
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"name": "Carla C. Customer"})
+    assert opened(client, link).status_code == 200
+
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@elsewhere.example"})
+    refused = opened(client, link)
+    assert refused.status_code == 404 and "sign in" in refused.get_data(as_text=True)
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": customer.email})
+    assert opened(client, link).status_code == 200, "back at the address it was mailed to"
+
+
+def test_a_link_mailed_before_links_named_an_address_works_until_the_address_changes(
+    mail_app, client, deliver, smtp_server, as_staff, as_admin, factory, customer
+):
+    """Links already in mailboxes keep working (their readers may have no password), but
+    not once the address has changed after they were made."""
+    file_id = int(
+        file_link_mailed_to(customer, factory, as_staff, deliver, smtp_server).split("/")[2]
+    )
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@elsewhere.example"})
+    time.sleep(1.1)  # itsdangerous stamps whole seconds
+    old_format = URLSafeTimedSerializer("test-secret", salt="ticketdesk.file-link")
+    link = f"/files/{file_id}/{old_format.dumps([file_id, customer.id])}"
+    assert opened(client, link).status_code == 200, "mailed after the change, to the new address"
+
+    as_admin.patch(f"/api/v1/users/{customer.id}", json={"email": "carla@third.example"})
+    assert opened(client, link).status_code == 404
+
+
+def file_link_mailed_to(person, factory, as_staff, deliver, smtp_server) -> str:
+    """The link to a file in a staff reply on a new ticket of `person`'s, as mailed to them."""
+    ticket = factory.ticket(person)
+    send(as_staff, f"/api/v1/tickets/{ticket.id}/comments", ("a.txt", b"A"), body="File")
+    deliver()
+    [mail] = [m for m in smtp_server.to(person.email) if m["Subject"].startswith("Re:")]
+    [link] = links_in(mail)
+    return link

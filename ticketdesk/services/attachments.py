@@ -219,9 +219,8 @@ class AttachmentManager:
     def get_linked_attachment(self, links: FileLinks, token: str, attachment_id: int) -> Attachment:
         """A file opened from a notification's link, as the user the link was made for
         (see `services.file_links`): the same check as `get_attachment`, as them."""
-        holder = links.holder(token, attachment_id)
-        user = self.session.get(User, holder) if holder is not None else None
-        if user is None or not user.active:
+        user = links.reader(self.session, token, attachment_id)
+        if user is None:
             raise NotFound("This link to a file is not valid or has expired: sign in to get it.")
         return self.get_attachment(user, attachment_id)
 

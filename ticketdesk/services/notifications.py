@@ -234,7 +234,7 @@ def _linked_files(
         LinkedFile(
             item.filename,
             item.size,
-            f"{settings.base_url}/files/{item.id}/{links.token(item.id, reader)}"
+            f"{settings.base_url}/files/{item.id}/{links.token(item.id, reader, row.recipient)}"
             if reader is not None
             else ticket_page,
         )

@@ -358,8 +358,9 @@ class UserManager:
 
     def _change_email(self, actor: User, user: User, email: str) -> None:
         """A new address, unique as every address is. The reset links mailed to the old
-        one stop working: it may be the reason for the change (a mailbox lost, or never
-        theirs). Sessions and tokens go on: they hang on the password, not the address."""
+        one stop working, as do its file links (they name it: `services.file_links`): it
+        may be the reason for the change (a mailbox lost, or never theirs). Sessions and
+        tokens go on: they hang on the password, not the address."""
         if email == user.email:
             return
         taken = select(User.id).where(User.email == email, User.id != user.id)
