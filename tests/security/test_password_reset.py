@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, ApiClient
-from tests.mailbox import mailed_token
+from tests.mailbox import mailed_token, mails_to
 from tests.web.conftest import WebUser
 from ticketdesk.extensions import db
 from ticketdesk.models import OutboxMessage, PasswordReset, SecurityEvent, utcnow
@@ -16,6 +16,7 @@ from ticketdesk.models import OutboxMessage, PasswordReset, SecurityEvent, utcno
 RESET = "/api/v1/auth/password-reset"
 CONFIRM = "/api/v1/auth/password-reset/confirm"
 NEW = "a fresh long password"
+RESET_KIND = "password_reset"
 
 
 def expire_links(app) -> None:
@@ -164,3 +165,18 @@ def test_a_changed_address_voids_the_links_mailed_to_the_old_one(app, client, as
     assert response.status_code == 422
     unchanged = {"email": "carla@elsewhere.example", "password": PASSWORD}
     assert client.post("/api/v1/auth/tokens", json=unchanged).status_code == 201
+
+
+def test_a_reset_mail_says_what_it_leaves_as_it_is(app, client, as_staff, customer):
+    """An account made for a caller (or by mail) has no password to keep."""
+    made = {"title": "Called in", "description": "d", "requester_email": "caller@example.com"}
+    assert as_staff.post("/api/v1/tickets", json=made).status_code == 201
+    for address in (customer.email, "caller@example.com"):
+        client.post(RESET, json={"email": address})
+    [kept] = mails_to(app, customer.email)
+    assert "your password stays as it is" in kept.words
+    assert "no password yet" not in kept.words
+    [caller] = [mail for mail in mails_to(app, "caller@example.com") if mail.kind == RESET_KIND]
+    assert "which has no password yet" in caller.words
+    assert "password stays" not in caller.words
+    assert "nobody can sign in to the account until a password is chosen" in caller.words

@@ -99,7 +99,7 @@ def test_a_known_address_is_mailed_a_way_in_and_its_account_is_kept(app, client,
     client.post(REGISTER, json={"name": "Mallory", "email": customer.email})
     [mail] = mails_to(app, customer.email)
     assert (mail.kind, mail.subject) == ("account_exists", "You already have a Ticketdesk account")
-    assert "Carla Customer" in mail.to and "within 1 hour" in mail.words
+    assert mail.to == customer.email and "within 1 hour" in mail.words
     assert account(app, customer.email).name == "Carla Customer"
     assert (
         client.post(TOKENS, json={"email": customer.email, "password": PASSWORD}).status_code == 201
@@ -157,6 +157,28 @@ def test_a_customer_made_by_mail_gets_in_by_registering(app, client, receive_mai
     assert done.location == "/"
     assert "Broken kettle" in browser.html("/tickets")
     assert account(app, "ann@example.com").name == "ann"
+
+
+SCAM = "URGENT: your account is locked, call +1 555 0100"
+
+
+@pytest.mark.parametrize("has_password", [False, True], ids=["passwordless", "with password"])
+def test_a_name_typed_at_sign_up_never_reaches_the_addresss_owner_in_mail(
+    app, client, has_password
+):
+    """Anyone may sign up with anyone's address, and then have mail sent to it at will."""
+    client.post(REGISTER, json={"name": SCAM, "email": "victim@example.com"})
+    if has_password:  # its owner chose a password without ever being shown the name
+        token = mailed_token(app, "victim@example.com", "welcome")
+        client.post(CONFIRM, json={"token": token, "new_password": NEW})
+        assert account(app, "victim@example.com").name == SCAM
+    client.post(REGISTER, json={"name": SCAM, "email": "victim@example.com"})
+    client.post("/api/v1/auth/password-reset", json={"email": "victim@example.com"})
+    mails = mails_to(app, "victim@example.com")
+    assert [mail.kind for mail in mails][-2:] == ["account_exists", "password_reset"]
+    for mail in mails:
+        assert mail.to == "victim@example.com"
+        assert "555" not in mail.text and mail.text.startswith("Hello,")
 
 
 def test_a_welcome_link_sets_the_password_to_sign_in_with(app, client):

@@ -35,8 +35,11 @@ class Letter:
     """A mail that carries a link to set a password: its templates (and outbox kind) and subject.
 
     A welcome goes to an address nobody has proved yet, for an account with nothing in
-    it: its link lives longer, and it names no one, since the name was typed by whoever
-    signed up, who may not own the address.
+    it: its link lives longer. None of them names anyone, in its greeting or its To
+    header: anyone who types an address can have them sent, and the account's name may
+    have been typed by a stranger too (signing up with someone else's address, or as the
+    display name of a mail that made the account), even where a password has been set
+    since without its owner ever being shown the name.
     """
 
     kind: str
@@ -137,11 +140,15 @@ class PasswordResets:
 
     def _send(self, user: User, letter: Letter, secret: str, lifetime: timedelta) -> None:
         link = f"{self.settings.base_url.rstrip('/')}/reset-password/{secret}"
-        context = {"recipient": user, "link": link, "valid_for": readable_lifetime(lifetime)}
+        context = {
+            "link": link,
+            "valid_for": readable_lifetime(lifetime),
+            "has_password": user.password_hash is not None,
+        }
         text, html = render_bodies(letter.kind, context)
         domain = parseaddr(self.settings.from_address)[1].rpartition("@")[2] or "localhost"
         envelope = Envelope(
-            recipient_name="" if letter.welcome else user.name,
+            recipient_name="",
             recipient_email=user.email,
             subject=letter.subject,
             # From `secrets`, not email.utils.make_msgid: its randomness is the `random`
