@@ -143,7 +143,7 @@ def test_registering_someone_elses_address_lets_only_its_owner_in(app, receive_m
         assert token.status_code == 401
     victim = WebUser(app.test_client())
     page = f"/reset-password/{mailed_token(app, 'victim@example.com', 'welcome')}"
-    victim.post(page, {"new_password": NEW, "confirm": NEW})
+    victim.post(page, {"name": "Victor", "new_password": NEW, "confirm": NEW})
     assert "Payroll question" in victim.html("/tickets")
 
 
@@ -153,7 +153,7 @@ def test_a_customer_made_by_mail_gets_in_by_registering(app, client, receive_mai
     register_web(client, "ann@example.com", name="Someone Else")
     page = f"/reset-password/{mailed_token(app, 'ann@example.com', 'account_exists')}"
     assert "<h1>Choose your password</h1>" in browser.html(page)
-    done = browser.post(page, {"new_password": NEW, "confirm": NEW})
+    done = browser.post(page, {"name": "ann", "new_password": NEW, "confirm": NEW})
     assert done.location == "/"
     assert "Broken kettle" in browser.html("/tickets")
     assert account(app, "ann@example.com").name == "ann"
@@ -179,6 +179,55 @@ def test_a_name_typed_at_sign_up_never_reaches_the_addresss_owner_in_mail(
     for mail in mails:
         assert mail.to == "victim@example.com"
         assert "555" not in mail.text and mail.text.startswith("Hello,")
+
+
+def test_the_first_password_page_has_the_mailboxs_owner_confirm_the_name(app, client):
+    client.post(REGISTER, json={"name": SCAM, "email": "nina@example.com"})
+    browser = WebUser(client)
+    page = f"/reset-password/{mailed_token(app, 'nina@example.com', 'welcome')}"
+    html = browser.html(page)
+    assert "<h1>Choose your password</h1>" in html
+    assert f'name="name" required type="text" value="{SCAM}"' in html
+    done = browser.post(page, {"name": "  Nina New ", "new_password": NEW, "confirm": NEW})
+    assert done.location == "/"
+    assert account(app, "nina@example.com").name == "Nina New"
+
+
+def test_a_reset_page_asks_for_no_name(app, client, customer):
+    client.post("/api/v1/auth/password-reset", json={"email": customer.email})
+    html = WebUser(client).html(f"/reset-password/{mailed_token(app, customer.email)}")
+    assert "<h1>Choose a new password</h1>" in html and 'name="name"' not in html
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 121, "Nina\x00", "Nina\nNew"])
+def test_a_bad_name_with_a_first_password_is_a_field_error_and_sets_nothing(app, client, name):
+    client.post(REGISTER, json={"name": "Nina New", "email": "nina@example.com"})
+    token = mailed_token(app, "nina@example.com", "welcome")
+    page = f"/reset-password/{token}"
+    refused = WebUser(client).post(page, {"name": name, "new_password": NEW, "confirm": NEW})
+    assert refused.status_code == 422 and 'id="name-error"' in refused.get_data(as_text=True)
+    answer = client.post(CONFIRM, json={"token": token, "new_password": NEW, "name": name})
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json["errors"]] == ["name"]
+    assert account(app, "nina@example.com").password_hash is None
+
+
+def test_the_api_takes_a_name_with_a_first_password_only(app, client, customer):
+    client.post(REGISTER, json={"name": SCAM, "email": "nina@example.com"})
+    welcome = mailed_token(app, "nina@example.com", "welcome")
+    body = {"token": welcome, "new_password": NEW, "name": "Nina New"}
+    assert client.post(CONFIRM, json=body).status_code == 204
+    assert account(app, "nina@example.com").name == "Nina New"
+
+    client.post("/api/v1/auth/password-reset", json={"email": customer.email})
+    reset = mailed_token(app, customer.email)
+    body = {"token": reset, "new_password": NEW, "name": "Someone Else"}
+    refused = client.post(CONFIRM, json=body)
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json["errors"]] == ["name"]
+    assert account(app, customer.email).name == "Carla Customer"
+    del body["name"]
+    assert client.post(CONFIRM, json=body).status_code == 204, "the link is still unused"
 
 
 def test_a_welcome_link_sets_the_password_to_sign_in_with(app, client):

@@ -113,7 +113,8 @@ def test_visitor_registers_with_a_mailed_link_and_is_signed_in(app, visitor):
     assert visitor.get("/tickets").status_code == 302
     page = f"/reset-password/{mailed_token(app, 'rita@example.com', 'welcome')}"
     assert "<h1>Choose your password</h1>" in visitor.html(page)
-    done = visitor.post(page, {"new_password": "long enough pw", "confirm": "long enough pw"})
+    password = "long enough pw"
+    done = visitor.post(page, {"name": "Rita Reg", "new_password": password, "confirm": password})
     assert done.location == "/"
     html = visitor.html("/tickets")
     assert "Rita Reg" in html

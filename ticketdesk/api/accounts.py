@@ -104,9 +104,10 @@ def request_password_reset(body: ResetRequestIn):
 def confirm_password_reset(body: ResetConfirmIn):
     """Set a password with the token from a mailed link; every session of the account ends.
 
-    The link is a reset link, or the one mailed on registering.
+    The link is a reset link, or the one mailed on registering. With a first password,
+    `name` corrects the name typed when the account was asked for (422 with a reset).
     """
-    password_resets().reset_password(body.token, body.new_password)
+    password_resets().reset_password(body.token, body.new_password, name=body.name)
     return ""
 
 

@@ -158,6 +158,11 @@ class ResetRequestIn(In):
 class ResetConfirmIn(In):
     token: Annotated[str, Field(min_length=1, max_length=200, description="From the mailed link.")]
     new_password: Password
+    name: Name | None = Field(
+        default=None,
+        description="With a first password only (the account has none yet): the name to "
+        "keep instead of the one typed when the account was asked for.",
+    )
 
 
 class Accepted(BaseModel):

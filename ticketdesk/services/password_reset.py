@@ -16,7 +16,7 @@ from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.users import check_password, void_reset_links
+from ticketdesk.services.users import check_name, check_password, void_reset_links
 
 INVALID_LINK = "This link is invalid, used or expired; ask for a new one."
 
@@ -95,17 +95,25 @@ class PasswordResets:
         user = self.session.get(User, reset.user_id)
         return user if user.active else None
 
-    def reset_password(self, secret: str, new_password: str) -> User:
-        """Set a password with a live link; every other link and session of the user ends."""
+    def reset_password(self, secret: str, new_password: str, *, name: str | None = None) -> User:
+        """Set a password with a live link; every other link and session of the user ends.
+
+        With a first password, a `name` replaces the one the account was made with: the
+        mailbox's owner confirms or corrects what whoever made it typed.
+        """
         check_password(new_password, field="new_password")
+        name = check_name(name) if name is not None else None
         if self.link_owner(secret) is None:  # refused before paying for bcrypt
             raise ValidationFailed.field("token", INVALID_LINK)
         password_hash = hash_password(new_password, rounds=self.settings.bcrypt_rounds)
         begin_write(self.session)
         user = self._redeem(secret)
-        if user is None:
-            self.session.rollback()  # a link whose owner was deactivated meanwhile stays unused
-            raise ValidationFailed.field("token", INVALID_LINK)
+        refusal = _refusal(user, name)
+        if refusal is not None:
+            self.session.rollback()  # the link stays unused
+            raise refusal
+        if name is not None:
+            user.name = name
         detail = "reset" if user.password_hash else "first password"
         user.password_hash = password_hash
         user.session_generation += 1
@@ -167,6 +175,17 @@ class PasswordResets:
                 content=compose(self.settings.from_address, envelope, text, html),
             )
         )
+
+
+def _refusal(user: User | None, name: str | None) -> ValidationFailed | None:
+    """Why a redeemed link sets no password: it was not live, or a name came with a reset."""
+    if user is None:  # unknown, used, expired, or its owner deactivated meanwhile
+        return ValidationFailed.field("token", INVALID_LINK)
+    if name is not None and user.password_hash is not None:
+        return ValidationFailed.field(
+            "name", "A name goes only with a first password; ask the helpdesk to change yours."
+        )
+    return None
 
 
 def readable_lifetime(lifetime: timedelta) -> str:

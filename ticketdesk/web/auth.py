@@ -11,6 +11,7 @@ from ticketdesk.services import password_resets, registrations, user_manager
 from ticketdesk.services.errors import AuthenticationFailed, ValidationFailed
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import (
+    FirstPasswordForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordForm,
@@ -139,10 +140,11 @@ def reset_password(token: str):
         return render_template("auth/link_invalid.html"), 404
     # A welcome link, or a reset link for an account made by mail intake: nothing to reset.
     first = owner.password_hash is None
-    form = ResetPasswordForm()
+    form = FirstPasswordForm(name=owner.name) if first else ResetPasswordForm()
     if form.validate_on_submit():
+        name = form.name.data if first else None
         try:
-            user = password_resets().reset_password(token, form.new_password.data)
+            user = password_resets().reset_password(token, form.new_password.data, name=name)
         except ValidationFailed as error:
             show_field_errors(form, error)
         else:

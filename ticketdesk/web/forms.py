@@ -166,6 +166,17 @@ class ResetPasswordForm(Form):
     submit = SubmitField("Set password")
 
 
+class FirstPasswordForm(ResetPasswordForm):
+    """A first password, with the name the account was made with for the mailbox's owner
+    to confirm or correct: whoever made it (signing up, or mailing in) typed that name."""
+
+    name = StringField(
+        "Your name",
+        [InputRequired(), Length(max=NAME_MAX)],
+        description="As it was given when this account was asked for: correct it if need be.",
+    )
+
+
 class PasswordForm(Form):
     current_password = PasswordField("Current password", [InputRequired()])
     new_password = _password("New password")
