@@ -19,6 +19,8 @@ from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.users import check_name, check_password, void_reset_links
 
 INVALID_LINK = "This link is invalid, used or expired; ask for a new one."
+# Where the mail built for an address that gets none is addressed (it is never stored).
+_NOBODY = "nobody@example.invalid"
 
 
 @dataclass(frozen=True)
@@ -71,19 +73,26 @@ class PasswordResets:
         )
         if user is not None and user.active:
             self.mail_link(user, RESET)
+        else:
+            self.mail_nobody(RESET)
         self.session.commit()
 
     def mail_link(self, user: User, letter: Letter) -> None:
         """Store a new link for the user and mail it in the caller's transaction (the caller
         commits)."""
-        lifetime = self.settings.welcome_lifetime if letter.welcome else self.settings.lifetime
         secret = new_token_secret()
+        expires_at = utcnow() + self._lifetime(letter)
         self.session.add(
-            PasswordReset(
-                user_id=user.id, secret_hash=hash_token(secret), expires_at=utcnow() + lifetime
-            )
+            PasswordReset(user_id=user.id, secret_hash=hash_token(secret), expires_at=expires_at)
         )
-        self._send(user, letter, secret, lifetime)
+        self.session.add(
+            self._message(letter, user.email, secret, has_password=user.password_hash is not None)
+        )
+
+    def mail_nobody(self, letter: Letter) -> None:
+        """Build a mail with a link, and drop it: for an address that gets none, so that its
+        answer takes as long as one that does, but for storing two rows (no link, no mail)."""
+        self._message(letter, _NOBODY, new_token_secret(), has_password=True)
 
     def link_owner(self, secret: str) -> User | None:
         """The active owner of a live link; None for a link unknown, used or expired."""
@@ -146,18 +155,24 @@ class PasswordResets:
         user = self.session.get(User, owner_id, with_for_update=True, populate_existing=True)
         return user if user.active else None
 
-    def _send(self, user: User, letter: Letter, secret: str, lifetime: timedelta) -> None:
+    def _lifetime(self, letter: Letter) -> timedelta:
+        return self.settings.welcome_lifetime if letter.welcome else self.settings.lifetime
+
+    def _message(
+        self, letter: Letter, address: str, secret: str, *, has_password: bool
+    ) -> OutboxMessage:
+        """The outbox row of a mail with a link, rendered and composed, not yet added."""
         link = f"{self.settings.base_url.rstrip('/')}/reset-password/{secret}"
         context = {
             "link": link,
-            "valid_for": readable_lifetime(lifetime),
-            "has_password": user.password_hash is not None,
+            "valid_for": readable_lifetime(self._lifetime(letter)),
+            "has_password": has_password,
         }
         text, html = render_bodies(letter.kind, context)
         domain = parseaddr(self.settings.from_address)[1].rpartition("@")[2] or "localhost"
         envelope = Envelope(
             recipient_name="",
-            recipient_email=user.email,
+            recipient_email=address,
             subject=letter.subject,
             # From `secrets`, not email.utils.make_msgid: its randomness is the `random`
             # module's, whose state anything in the process may set (the fuzz tests do).
@@ -165,15 +180,13 @@ class PasswordResets:
             reply_to=parseaddr(self.settings.from_address)[1],
             thread_ids=(),
         )
-        self.session.add(
-            OutboxMessage(
-                ticket_id=None,
-                kind=letter.kind,
-                recipient=user.email,
-                subject=envelope.subject,
-                message_id=envelope.message_id,
-                content=compose(self.settings.from_address, envelope, text, html),
-            )
+        return OutboxMessage(
+            ticket_id=None,
+            kind=letter.kind,
+            recipient=address,
+            subject=envelope.subject,
+            message_id=envelope.message_id,
+            content=compose(self.settings.from_address, envelope, text, html),
         )
 
 

@@ -55,6 +55,8 @@ class Registrations:
             self.log.record(SecurityEventKind.RESET_REQUESTED, subject=user, detail="registration")
             if user.active:
                 self.links.mail_link(user, ACCOUNT_EXISTS)
+            else:  # as slow as mailing, so that the answer's time does not tell
+                self.links.mail_nobody(ACCOUNT_EXISTS)
         self.session.commit()
 
     def _account_at(self, address: str) -> User | None:
