@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.factories import ApiClient
+from tests.web.conftest import WebUser
 
 
 def test_token_guessing_is_limited_per_account(client, customer):
@@ -85,3 +86,19 @@ def test_anonymous_api_calls_are_limited_by_address(app, client):
     app.config["RATELIMIT_API"] = "2 per minute"
     codes = [ApiClient(client, None).get("/api/v1/me").status_code for _ in range(3)]
     assert codes == [401, 401, 429]
+
+
+def test_mail_to_one_address_is_limited_across_every_route_that_sends_it(client):
+    """Sign-ups and reset requests, web and API, each mail the address: one count for all."""
+    victim = {"name": "N", "email": "victim@example.com"}
+    browser = WebUser(client)
+    sends = [
+        lambda ip: client.post("/api/v1/auth/register", json=victim, environ_base=ip),
+        lambda ip: client.post(
+            "/api/v1/auth/password-reset", json={"email": "Victim@Example.com"}, environ_base=ip
+        ),
+        lambda ip: browser.post("/register", victim, environ_base=ip),
+        lambda ip: browser.post("/forgot-password", {"email": victim["email"]}, environ_base=ip),
+    ]
+    codes = [sends[n % 4]({"REMOTE_ADDR": f"192.0.2.{n}"}).status_code for n in range(8)]
+    assert 429 not in codes[:5] and codes[5:] == [429] * 3, codes

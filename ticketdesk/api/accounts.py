@@ -27,7 +27,13 @@ from ticketdesk.api.schemas import (
     UserQuery,
 )
 from ticketdesk.extensions import limiter
-from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
+from ticketdesk.security.limits import (
+    account_key,
+    address_key,
+    mail_to_account_limit,
+    sign_in_limit,
+    sign_up_limit,
+)
 from ticketdesk.services import (
     password_resets,
     queue_manager,
@@ -41,7 +47,7 @@ REGISTRATION_SENT = "Check your inbox: we sent a link to set your password."
 
 @bp.post("/auth/register")
 @limiter.limit(sign_up_limit, key_func=address_key)
-@limiter.limit(sign_up_limit, key_func=account_key)
+@mail_to_account_limit()
 @bp.input(RegisterIn, arg_name="body")
 @bp.output(Accepted, status_code=202, description="The same answer for every address")
 @bp.doc(tags=["Accounts"], responses={403: "Registration is closed"})
@@ -86,7 +92,7 @@ def create_token(body: TokenIn):
 
 @bp.post("/auth/password-reset")
 @limiter.limit(sign_up_limit, key_func=address_key)
-@limiter.limit(sign_up_limit, key_func=account_key)
+@mail_to_account_limit()
 @bp.input(ResetRequestIn, arg_name="body")
 @bp.output(Accepted, status_code=202)
 @bp.doc(tags=["Accounts"])

@@ -47,6 +47,14 @@ def account_key() -> str:
     return "account:" + (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
+def mail_to_account_limit():
+    """The limit on mail to one address: a sign-up and a reset request, on the web and in
+    the API, each mail the address asked for, so all four count against one allowance."""
+    return limiter.shared_limit(
+        sign_up_limit, scope="account-mail", key_func=account_key, methods=["POST"]
+    )
+
+
 def caller_key() -> str:
     """Per bearer token for API callers, per address for anonymous ones."""
     header = request.headers.get("Authorization", "")

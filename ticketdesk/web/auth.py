@@ -6,7 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ticketdesk.extensions import limiter
-from ticketdesk.security.limits import account_key, address_key, sign_in_limit, sign_up_limit
+from ticketdesk.security.limits import (
+    account_key,
+    address_key,
+    mail_to_account_limit,
+    sign_in_limit,
+    sign_up_limit,
+)
 from ticketdesk.services import password_resets, registrations, user_manager
 from ticketdesk.services.errors import AuthenticationFailed, ValidationFailed
 from ticketdesk.web.blueprint import bp
@@ -64,7 +70,7 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(sign_up_limit, key_func=address_key, methods=["POST"])
-@limiter.limit(sign_up_limit, key_func=account_key, methods=["POST"])
+@mail_to_account_limit()
 def register():
     """Ask for a customer account; the answer never tells whether the address has one."""
     if not current_app.config["REGISTRATION_ENABLED"]:
@@ -120,7 +126,7 @@ def _render(form, template: str, title: str):
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(sign_up_limit, key_func=address_key, methods=["POST"])
-@limiter.limit(sign_up_limit, key_func=account_key, methods=["POST"])
+@mail_to_account_limit()
 def forgot_password():
     """Ask for a reset link; the answer never tells whether the address has an account."""
     form = ForgotPasswordForm()
