@@ -153,8 +153,8 @@ class UserManager:
         found = self.session.scalar(select(User).where(User.email == address))
         if found is not None:
             return found
-        name = check_name((name or "").strip() or address.partition("@")[0])
-        user = User(name=name, email=address, role=Role.CUSTOMER, active=True)
+        name = (name or "").strip() or address.partition("@")[0]
+        user = new_user(name=name, email=address, role=Role.CUSTOMER)
         try:
             with self.session.begin_nested():
                 self.session.add(user)
@@ -344,7 +344,7 @@ class UserManager:
             )
         begin_write(self.session)
         if self.session.scalar(select(User.id).where(User.email == user.email)) is not None:
-            raise Conflict("An account with that email address exists already.")
+            raise Conflict(EMAIL_TAKEN)
         self.session.add(user)
         if actor is not None:
             self.session.flush()
@@ -353,7 +353,7 @@ class UserManager:
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
-            raise Conflict("An account with that email address exists already.") from None
+            raise Conflict(EMAIL_TAKEN) from None
         return user
 
     def _change_email(self, actor: User, user: User, email: str) -> None:
