@@ -97,6 +97,13 @@ def test_customer_cannot_open_ticket_for_an_address(app, as_customer, factory):
     assert factory.account(CALLER) is None
 
 
+def test_customer_may_name_their_own_address_as_by_their_own_id(app, as_customer, customer):
+    response = phoned(as_customer, requester_email=" " + customer.email.upper())
+    assert response.status_code == 201
+    assert response.json["requester_id"] == customer.id
+    assert count_rows(app, User) == 1
+
+
 def test_ticket_that_fails_validation_leaves_no_account(as_staff, factory):
     response = as_staff.post(
         TICKETS, json={"title": "   ", "description": "x", "requester_email": CALLER}

@@ -34,6 +34,12 @@ class ContactAccounts(Protocol):
     def contact_for(self, actor: User, *, email: str, name: str | None = None) -> User: ...
 
 
+def is_the_actor(actor: User, contact: Contact, *, requester_id: int | None) -> bool:
+    """Whether a contact names the actor's own address and nothing else: anyone may name
+    themselves, by address as by id (a customer's client may always send its own)."""
+    return requester_id is None and contact.email.lower() == actor.email
+
+
 def check_contact(actor: User, contact: Contact, *, requester_id: int | None) -> None:
     """Before the write: only staff name a contact, by address, and in one way only."""
     if not actor.is_staff:

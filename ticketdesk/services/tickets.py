@@ -31,7 +31,13 @@ from ticketdesk.models import (
 )
 from ticketdesk.services import ticket_fields as fields
 from ticketdesk.services import ticket_queries as queries
-from ticketdesk.services.contacts import Contact, ContactAccounts, check_contact, contact_account
+from ticketdesk.services.contacts import (
+    Contact,
+    ContactAccounts,
+    check_contact,
+    contact_account,
+    is_the_actor,
+)
 from ticketdesk.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
 from ticketdesk.services.listing import (
@@ -501,6 +507,8 @@ class TicketManager:
         self, actor: User, requester_id: int | None, contact: Contact | None
     ) -> User | None:
         """The requester, or None when `contact` names them (found inside the write)."""
+        if contact is not None and is_the_actor(actor, contact, requester_id=requester_id):
+            return actor
         if contact is not None:
             check_contact(actor, contact, requester_id=requester_id)
             return None
