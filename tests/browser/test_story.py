@@ -15,8 +15,8 @@ from sqlalchemy import select
 from tests.browser.conftest import STAFF_PASSWORD
 from tests.mailbox import mailed_token
 from ticketdesk.extensions import db
-from ticketdesk.models import User
-from ticketdesk.services import ticket_manager
+from ticketdesk.models import Role, User
+from ticketdesk.services import ticket_manager, user_manager
 
 
 def large_photo() -> bytes:
@@ -356,6 +356,45 @@ def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):
     expect(
         page.locator("details.by-assignee").get_by_role("link", name=re.compile("Sam Staff"))
     ).to_be_visible()
+
+
+def test_people_page_wraps_addresses_after_their_at_sign(new_page, live_app, artifacts):
+    long_address = "firstname.middlename.lastname@subdivision.bigcorporation-example.com"
+    with live_app.app_context():
+        user_manager().create_user_unchecked(
+            name="Maximiliana Lastname-Longname",
+            email=long_address,
+            password=None,
+            role=Role.CUSTOMER,
+        )
+        db.session.remove()
+    page = new_page()
+    sign_in(page, "ada@example.com", STAFF_PASSWORD)
+    page.goto("/admin/users")
+    page.screenshot(path=str(artifacts / "admin-people-addresses.png"), full_page=True)
+    table = page.locator("table.people")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    # Where each address's lines begin: an address breaks after its "@" or not at all,
+    # unless one part alone is wider than its column (the long one).
+    breaks = page.evaluate(
+        """() => [...document.querySelectorAll('td[data-label="Email"]')].map((cell) => {
+            const text = cell.textContent, range = document.createRange(), starts = [];
+            let offset = 0, top = null;
+            for (const child of cell.childNodes) {
+              if (child.nodeType !== Node.TEXT_NODE) continue;
+              for (let i = 0; i < child.length; i++, offset++) {
+                range.setStart(child, i); range.setEnd(child, i + 1);
+                const y = range.getBoundingClientRect().top;
+                if (top !== null && y > top + 1) starts.push(offset);
+                top = y;
+              }
+            }
+            return [text, starts];
+        })"""
+    )
+    for address, starts in breaks:
+        if address != long_address:
+            assert starts in ([], [address.index("@") + 1]), (address, starts)
 
 
 def test_admin_adds_a_staff_member_and_a_queue(new_page, artifacts):

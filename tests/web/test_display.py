@@ -8,6 +8,7 @@ from ticketdesk.models import Priority, TicketStatus
 from ticketdesk.web.display import (
     PRIORITY_LABELS,
     STATUS_LABELS,
+    email_address,
     format_time,
     priority_badge,
     status_badge,
@@ -56,3 +57,15 @@ def test_a_label_shows_its_text_and_class_for_a_member_or_a_stored_value(
 @pytest.mark.parametrize("priority", list(Priority))
 def test_only_high_and_urgent_priorities_carry_an_arrow(priority):
     assert ("▲" in priority_badge(priority)) == (priority in (Priority.HIGH, Priority.URGENT))
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("carla@example.com", "carla@<wbr>example.com"),
+        ('"a<b"@example.com', "&#34;a&lt;b&#34;@<wbr>example.com"),
+        ("no-at-sign", "no-at-sign"),
+    ],
+)
+def test_an_address_may_wrap_after_its_at_sign_only_and_is_escaped(address, shown):
+    assert email_address(address) == shown

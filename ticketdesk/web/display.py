@@ -89,6 +89,13 @@ _PRIORITY_BADGES = {
 }
 
 
+def email_address(value: str) -> Markup:
+    """An address that may wrap after its "@" but not inside either part, so that a narrow
+    column shows "carla@" over "example.com" rather than "example.co" over "m"."""
+    local, at, domain = value.rpartition("@")
+    return Markup(f"{escape(local)}@<wbr>{escape(domain)}") if at else escape(value)
+
+
 def ticket_link_prefix() -> str:
     """What a ticket's id follows in url_for("web.ticket_detail", ticket_id=…).
 
@@ -155,6 +162,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_badge, "status_badge")
     app.add_template_filter(priority_badge, "priority_badge")
     app.add_template_filter(readable_size, "file_size")
+    app.add_template_filter(email_address, "email_address")
     app.add_template_test(shows_inline, "inline_image")
     app.add_template_global(describe_event, "describe_event")
     app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
