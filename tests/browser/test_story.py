@@ -311,6 +311,30 @@ def test_sign_in_and_reply_with_the_keyboard_alone(new_page):
     expect(search).to_have_value("printer")
 
 
+def test_the_slash_shortcut_can_be_turned_off_for_this_browser(new_page):
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.get_by_role("link", name="Sam Staff", exact=True).click()
+    switch = page.get_by_role("checkbox", name="Press / to jump to a list's search box")
+    expect(switch).to_be_checked()
+    switch.uncheck()
+    expect(page.locator("#shortcuts-saved")).to_have_text("Shortcuts are off in this browser.")
+
+    page.goto("/tickets")
+    page.wait_for_load_state("load")
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Search")
+    expect(search).not_to_be_focused()
+
+    page.goto("/account/password")
+    expect(switch).not_to_be_checked()  # as this browser keeps it
+    switch.check()
+    page.goto("/tickets")
+    page.wait_for_load_state("load")
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+
+
 def test_staff_list_fits_a_phone_screen(new_page, artifacts):
     page = new_page(width=390, height=844)
     sign_in(page, "sam@example.com", STAFF_PASSWORD)

@@ -37,13 +37,37 @@
     refresh();
   }
 
+  // Whether the one-key shortcuts are on in this browser: someone who speaks to their
+  // computer, or presses keys by accident, turns them off (WCAG 2.1.4) on the account page.
+  var SHORTCUTS_KEY = "ticketdesk.shortcuts";
+
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (e) { return true; }
+  }
+
+  function setUpShortcutSwitch() {
+    var box = document.getElementById("shortcuts-on");
+    if (!box) return;
+    var said = document.getElementById("shortcuts-saved");
+    box.checked = shortcutsOn();
+    box.closest("[hidden]").hidden = false;
+    box.addEventListener("change", function () {
+      try {
+        window.localStorage.setItem(SHORTCUTS_KEY, box.checked ? "on" : "off");
+        said.textContent = box.checked ? "Shortcuts are on in this browser." : "Shortcuts are off in this browser.";
+      } catch (e) {
+        said.textContent = "This browser keeps no settings, so shortcuts stay on.";
+      }
+    });
+  }
+
   function setUpShortcuts() {
     // "/" jumps to the page's search box (the staff list's filters, a customer's own
     // search, the people page), unless the user is typing in a field.
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
-      if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || !shortcutsOn()) return;
       if (event.key === "/") {
         var search = document.querySelector("form[role=search] input[type=search]");
         if (search) { event.preventDefault(); search.focus(); }
@@ -246,6 +270,7 @@
     foldOnPhones();
     setUpBulkSelection();
     setUpShortcuts();
+    setUpShortcutSwitch();
     setUpFileLimits();
     setUpPastedFiles();
     setUpWayBackToTheList();
