@@ -26,6 +26,20 @@ def test_token_guessing_is_limited_per_account(client, customer):
     assert int(limited.headers["Retry-After"]) > 0
 
 
+def test_an_account_is_one_allowance_however_its_address_is_written(client, factory):
+    factory.user(email="jose@exämple.com")
+    forms = ["jose@exämple.com", "JOSE@xn--exmple-cua.com", "jose@exa\u0308mple.com"]
+    codes = [
+        client.post(
+            "/api/v1/auth/tokens",
+            json={"email": forms[n % 3], "password": f"guess number {n}"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(11)
+    ]
+    assert codes == [401] * 10 + [429]
+
+
 def test_token_guessing_is_limited_per_address(client):
     codes = [
         client.post(

@@ -13,6 +13,9 @@ from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 
 from ticketdesk.extensions import limiter
+from ticketdesk.models import EMAIL_MAX
+from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.services.users import normalise_email
 
 
 def init_app(app: Flask) -> None:
@@ -41,10 +44,16 @@ def address_key() -> str:
 
 
 def account_key() -> str:
-    """The account being tried, whichever address the attempts come from."""
+    """The account being tried, whichever address the attempts come from, and however its
+    address is written: each form that reaches one account (a domain in Unicode or in
+    Punycode, accents composed or not) shares that account's allowance."""
     body = request.get_json(silent=True) if request.is_json else None
     email = body.get("email") if isinstance(body, dict) else request.form.get("email")
-    return "account:" + (email if isinstance(email, str) else "").strip().lower()[:254]
+    typed = email.strip() if isinstance(email, str) else ""
+    try:
+        return "account:" + normalise_email(typed[: EMAIL_MAX + 1])
+    except ValidationFailed:  # the route refuses it too, but it is counted all the same
+        return "account:" + typed[:EMAIL_MAX].lower()
 
 
 def mail_to_account_limit():
