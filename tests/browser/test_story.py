@@ -8,6 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -371,6 +372,24 @@ def test_a_long_unbroken_title_wraps_instead_of_widening_the_pages(new_page, liv
     assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
     expect(page.locator("#bulk-status")).to_have_count(1)
     expect(page.get_by_label("Set status")).to_have_attribute("id", "bulk-status")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_line_of_code_scrolls_in_its_own_box(new_page, live_app, artifacts, width):
+    code = "```\n" + "x = 1 " * 60 + "\n```"
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        tickets = ticket_manager()
+        ticket = tickets.create_ticket(customer, title="Log attached", description=code)
+        tickets.add_comment(customer, ticket.id, body="And again:\n\n" + code)
+        db.session.remove()
+    page = new_page(width=width, height=900)
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.goto(f"/tickets/{ticket.id}")
+    page.screenshot(path=str(artifacts / f"ticket-long-code-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for block in page.locator(".prose pre").all():
+        assert block.evaluate("pre => pre.scrollWidth > pre.clientWidth")  # it scrolls
 
 
 def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):
