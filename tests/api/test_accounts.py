@@ -93,6 +93,23 @@ def test_inactive_user_gets_no_token_and_old_tokens_stop(client, factory, custom
     assert ApiClient(client, secret).get("/api/v1/me").status_code == 401
 
 
+@pytest.mark.parametrize("written", ["JOSE@xn--exmple-cua.com", " jose@exa\u0308mple.com"])
+def test_an_address_signs_in_however_it_is_written(client, factory, written):
+    factory.user(email="jose@exämple.com")
+    answer = client.post(TOKENS, json={"email": written, "password": PASSWORD})
+    assert answer.status_code == 201
+
+
+def test_reactivating_an_account_does_not_wake_its_old_tokens(client, as_admin, customer, factory):
+    secret = factory.token(customer)
+    for active in (False, True):
+        answer = as_admin.patch(f"/api/v1/users/{customer.id}", json={"active": active})
+        assert answer.status_code == 200
+    assert ApiClient(client, secret).get("/api/v1/me").status_code == 401
+    fresh = client.post(TOKENS, json={"email": customer.email, "password": PASSWORD})
+    assert ApiClient(client, fresh.json["token"]).get("/api/v1/me").status_code == 200
+
+
 def test_revoked_token_stops_working(as_customer):
     token_id = as_customer.client.post(
         TOKENS, json={"email": as_customer.get("/api/v1/me").json["email"], "password": PASSWORD}

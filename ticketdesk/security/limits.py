@@ -13,9 +13,7 @@ from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 
 from ticketdesk.extensions import limiter
-from ticketdesk.models import EMAIL_MAX
-from ticketdesk.services.errors import ValidationFailed
-from ticketdesk.services.users import normalise_email
+from ticketdesk.services.users import address_as_stored
 
 
 def init_app(app: Flask) -> None:
@@ -49,11 +47,7 @@ def account_key() -> str:
     Punycode, accents composed or not) shares that account's allowance."""
     body = request.get_json(silent=True) if request.is_json else None
     email = body.get("email") if isinstance(body, dict) else request.form.get("email")
-    typed = email.strip() if isinstance(email, str) else ""
-    try:
-        return "account:" + normalise_email(typed[: EMAIL_MAX + 1])
-    except ValidationFailed:  # the route refuses it too, but it is counted all the same
-        return "account:" + typed[:EMAIL_MAX].lower()
+    return "account:" + address_as_stored(email if isinstance(email, str) else "")
 
 
 def mail_to_account_limit():

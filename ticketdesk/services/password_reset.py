@@ -16,7 +16,12 @@ from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.users import check_name, check_password, void_reset_links
+from ticketdesk.services.users import (
+    address_as_stored,
+    check_name,
+    check_password,
+    void_reset_links,
+)
 
 INVALID_LINK = "This link is invalid, used or expired; ask for a new one."
 # Where the mail built for an address that gets none is addressed (it is never stored).
@@ -65,7 +70,7 @@ class PasswordResets:
     def request_reset(self, email: str) -> None:
         """Mail a reset link if an active account has this address; say nothing either way."""
         begin_write(self.session)
-        user = self.session.scalar(select(User).where(User.email == email.strip().lower()[:254]))
+        user = self.session.scalar(select(User).where(User.email == address_as_stored(email)))
         self.log.record(
             SecurityEventKind.RESET_REQUESTED,
             subject=user,

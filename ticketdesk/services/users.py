@@ -80,6 +80,16 @@ def normalise_email(email: str) -> str:
     return normalised
 
 
+def address_as_stored(email: str) -> str:
+    """The form an address is stored in, for finding its account however it was written
+    (a domain in Punycode, accents written apart); text that is no address, lower-cased,
+    simply finds no one."""
+    try:
+        return normalise_email(email[: EMAIL_MAX + 1])
+    except ValidationFailed:
+        return email.strip().lower()[:EMAIL_MAX]
+
+
 def check_name(name: str) -> str:
     """A person's or a queue's name, stripped: required, short enough to show, one line."""
     name = name.strip()
@@ -227,6 +237,10 @@ class UserManager:
         if "active" in changes and bool(changes["active"]) != user.active:
             user.active = bool(changes["active"])
             self._end_sessions(user)
+            if not user.active:  # a token handed to a script must not wake with the account
+                self.session.execute(
+                    update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True)
+                )
             self.log.record(
                 SecurityEventKind.ACTIVATION_CHANGED,
                 actor=actor,
@@ -271,7 +285,7 @@ class UserManager:
 
     def authenticate(self, *, email: str, password: str) -> User:
         """The active user with these credentials; one error for every failure."""
-        user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
+        user = self.session.scalar(select(User).where(User.email == address_as_stored(email)))
         password_ok = verify_password(
             password, user.password_hash if user else None, rounds=self.settings.bcrypt_rounds
         )
