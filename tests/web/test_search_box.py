@@ -116,7 +116,7 @@ def test_an_unknown_address_is_searched_and_an_unknown_requester_ignored(
         "Mail from nobody@example.com bounced"
     ]
     ignored = staff_web.html("/tickets?requester=999999")
-    assert "Some filters were not understood" in ignored
+    assert "Not understood, so ignored: Person." in ignored
     assert listed_titles(ignored) == ["Mail from nobody@example.com bounced"]
 
 

@@ -144,8 +144,32 @@ def test_broken_cursor_restarts_from_the_first_page(staff_web):
 def test_unknown_filter_values_are_ignored_not_errors(staff_web, customer, factory, query):
     factory.ticket(customer, title="Visible")
     html = staff_web.html(f"/tickets?{query}")
-    assert "Some filters were not understood" in html
+    assert "Not understood, so ignored:" in html
     assert _rows(html) == ["Visible"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ("queue=999", "Queue"),
+        ("assignee=999", "Assignee"),
+        ("sort=sideways", "Sort"),
+        ("requester=999", "Person"),
+    ],
+)
+def test_a_filter_not_understood_is_dropped_and_the_others_still_apply(
+    staff_web, customer, factory, bad, named
+):
+    factory.ticket(customer, title="Urgent one", priority=Priority.URGENT)
+    factory.ticket(customer, title="Normal one")
+    html = staff_web.html(f"/tickets?priority=urgent&{bad}")
+    assert _rows(html) == ["Urgent one"]
+    assert f"Not understood, so ignored: {named}." in html
+    assert '<option value="urgent" selected>' in html  # the form shows the list as it is
+    field = bad.partition("=")[0]
+    if field in ("queue", "assignee", "sort"):
+        select = re.search(rf'<select[^>]* id="{field}".*?</select>', html, re.S).group()
+        assert '<option value="" selected>' in select
 
 
 def test_saving_the_controls_unchanged_says_there_was_nothing_to_save(

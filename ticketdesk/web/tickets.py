@@ -42,6 +42,8 @@ PER_PAGE_CHOICES = frozenset(value for value, _ in PAGE_SIZES)
 PEOPLE_SHOWN = 5
 # A ticket's number as the pages show it: "#123".
 TICKET_NUMBER = re.compile(r"#\s*(\d{1,12})")
+# How the page names a hidden filter it could not read.
+IGNORED_NAMES = {"requester": "Person", "cursor": "Page"}
 # Typed into the staff's search box, an address of someone known lists their tickets.
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -65,15 +67,14 @@ def ticket_list():
     form.assignee.choices = options(_assignee_filter_choices(team))
     form.offer_sorts()
     _fill_in_remembered_page_size(form)
-    requester = _requester(form, user) if form.validate() else None
-    if not form.errors:
-        filters = _filters_from(form, requester)
-        if form.sort.data:
-            sort = TicketSort(form.sort.data)
-        else:
-            sort = None if filters.text else TicketSort.NEWEST  # None: best matches first
+    form.validate()
+    requester = _requester(form, user)
+    ignored = _ignore_filters_not_understood(form)
+    filters = _filters_from(form, requester)
+    if form.sort.data:
+        sort = TicketSort(form.sort.data)
     else:
-        filters, sort = TicketFilter(statuses=ACTIVE_STATUSES), TicketSort.NEWEST
+        sort = None if filters.text else TicketSort.NEWEST  # None: best matches first
     try:
         page = ticket_manager().get_tickets(
             user, filters, sort=sort, limit=_page_size(form), cursor=form.cursor.data or None
@@ -87,6 +88,7 @@ def ticket_list():
         "tickets/staff_list.html",
         title="Tickets",
         form=form,
+        ignored=ignored,
         bulk=bulk,
         page=page,
         counts=team_counts(user),
@@ -128,10 +130,22 @@ def _people_searched(user, filters: TicketFilter, requester, cursor: str | None)
     return people_named(user, filters.text, limit=PEOPLE_SHOWN + 1)
 
 
+def _ignore_filters_not_understood(form: FilterForm) -> list[str]:
+    """Each filter the list cannot read (a deleted queue, a sort that never was) goes back
+    to its default, and the others still apply: the form shows the list as it is, and
+    the page names what it ignored."""
+    ignored = []
+    for field in form:
+        if field.errors:
+            field.data = field.default
+            ignored.append(IGNORED_NAMES.get(field.name, field.label.text))
+    return ignored
+
+
 def _requester(form: FilterForm, user):
     """The person whose tickets the list is narrowed to, or None; one who does not exist
     is a filter not understood."""
-    if not form.requester.data:
+    if form.requester.errors or not form.requester.data:
         return None
     found = person(user, user_id=int(form.requester.data))
     if found is None:
