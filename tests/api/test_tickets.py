@@ -327,6 +327,22 @@ def test_garbage_if_match_is_a_failed_precondition(as_staff, ticket):
     assert response.status_code == 412
 
 
+def test_a_weak_if_match_never_matches(as_staff, ticket):
+    response = patch(as_staff, ticket.id, {"status": "waiting"}, headers={"If-Match": 'W/"1"'})
+    assert response.status_code == 412
+
+
+def test_if_match_and_a_body_version_that_disagree_are_refused(as_staff, ticket):
+    assert patch(as_staff, ticket.id, {"priority": "high"}).status_code == 200
+    both = {"priority": "low", "version": 1}
+    response = patch(as_staff, ticket.id, both, headers={"If-Match": '"2"'})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "version"
+    assert as_staff.get(f"{TICKETS}/{ticket.id}").json["priority"] == "high"
+    agreeing = {"priority": "low", "version": 2}
+    assert patch(as_staff, ticket.id, agreeing, headers={"If-Match": '"2"'}).status_code == 200
+
+
 def test_a_comment_does_not_make_an_edit_stale(as_staff, as_customer, ticket):
     as_customer.post(f"{TICKETS}/{ticket.id}/comments", json={"body": "any news?"})
     response = patch(as_staff, ticket.id, {"status": "waiting"}, headers={"If-Match": '"1"'})

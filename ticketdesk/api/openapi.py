@@ -65,12 +65,15 @@ IF_MATCH = {
     "in": "header",
     "required": False,
     "description": "The ETag you read (the ticket's version): the change is refused with 412"
-    " if the ticket changed since. `*` matches any version.",
+    " if the ticket changed since, or if the tag is weak (`W/…`: If-Match compares strongly)."
+    " `*` matches any version. Sent with the body's `version`, the two must agree (else 422).",
     "schema": {"type": "string"},
 }
 ETAG = {
     "ETag": {
-        "description": "The ticket's version, for If-Match.",
+        "description": "The version of the ticket's own fields (title, status, …), for"
+        " If-Match: replies and notes do not change it, so an edit is not refused because"
+        " someone replied meanwhile.",
         "schema": {"type": "string"},
     }
 }

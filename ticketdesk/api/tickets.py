@@ -28,7 +28,7 @@ from ticketdesk.jsonio import EncodedJSON
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.attachments import StoredFiles
 from ticketdesk.services.contacts import Contact
-from ticketdesk.services.errors import StaleVersion
+from ticketdesk.services.errors import StaleVersion, ValidationFailed
 from ticketdesk.services.idempotency import IdempotencyKey
 from ticketdesk.services.listing import TicketSummary
 from ticketdesk.services.pagination import Page
@@ -246,14 +246,19 @@ def _ticket_headers(ticket) -> dict[str, str]:
 
 
 def _expected_version(body_version: int | None) -> int | None:
-    """The version the client read: If-Match wins over the body's `version`."""
+    """The version the client read, from If-Match or the body's `version`; sent both
+    ways, the two must agree."""
     header = request.headers.get("If-Match")
     if header is None:
         return body_version
     value = header.strip()
     if value == "*":
-        return None
-    value = value.removeprefix("W/").strip('"')
+        return body_version
+    if value.startswith("W/"):  # If-Match compares strongly: a weak tag never matches
+        raise StaleVersion()
+    value = value.strip('"')
     if not value.isdigit() or len(value) > 15:
         raise StaleVersion()
+    if body_version is not None and body_version != int(value):
+        raise ValidationFailed.field("version", "If-Match names another version.")
     return int(value)
