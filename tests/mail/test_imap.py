@@ -30,8 +30,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def _dovecot_config(root, port: int) -> str:
-    if os.geteuid() == 0:  # mail processes may not run as root
-        uid, gid, run_as = 65534, 65534, ""
+    if os.geteuid() == 0:  # mail processes may not run as root; nor need the package's users
+        uid, gid = 65534, 65534
+        run_as = "default_internal_user = nobody\ndefault_login_user = nobody\n"
         os.chown(root / "home", uid, gid)
     else:
         me = pwd.getpwuid(os.geteuid()).pw_name
