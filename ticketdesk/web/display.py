@@ -7,12 +7,12 @@ from datetime import datetime
 from flask import Flask, current_app, url_for
 from markupsafe import Markup, escape
 
+from ticketdesk.markdown import render_markdown
 from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStatus
 from ticketdesk.security.downloads import shows_inline
 from ticketdesk.services.attachments import attachment_limits
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.sizes import readable_size
-from ticketdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
     TicketStatus.OPEN: "Open",

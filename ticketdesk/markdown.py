@@ -1,5 +1,8 @@
 """Markdown for descriptions and comments: CommonMark rendered, then sanitised.
 
+One pipeline for both places that show what someone wrote: the web pages and the
+HTML part of notification mail.
+
 markdown-it-py escapes any HTML the author typed (`html=False`); nh3 (Ammonia)
 then keeps only an allow-list of tags and attributes, so nothing a user writes
 ever runs in another user's browser.

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ticketdesk.web.markdown import render_markdown
+from ticketdesk.markdown import render_markdown
 
 
 def test_markdown_renders_common_formatting():
