@@ -67,3 +67,10 @@ def test_an_image_is_a_link_named_by_its_alt_text_and_never_loaded():
     assert '<a href="https://pics.example/e42.png" rel="noopener noreferrer nofollow">' in html
     assert "printer error</a>" in html
     assert "<img" not in html
+
+
+def test_pages_get_no_inline_styles_which_the_csp_would_refuse():
+    # Mail's HTML styles code, tables and quotes inline; the web's must not.
+    html = render_markdown("| a |\n|---|\n| 1 |\n\n```\ncode\n```\n\n> quote")
+    assert "<table>" in html and "<pre>" in html and "<blockquote>" in html
+    assert "style=" not in html

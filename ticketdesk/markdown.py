@@ -36,9 +36,9 @@ def _parser() -> MarkdownIt:
 
 
 def _image_as_link(renderer, tokens, idx, options, env) -> str:
-    """An image as a link to it, named by its alt text: a page never loads a picture from
-    elsewhere (the CSP forbids it, and it would tell that server who read the ticket), and
-    dropping the tag dropped the words too."""
+    """An image as a link to it, named by its alt text: a page or a mail never loads a
+    picture from elsewhere (the CSP forbids it, and it would tell that server who read the
+    ticket, and when: a tracking pixel), and dropping the tag dropped the words too."""
     token = tokens[idx]
     name = renderer.renderInlineAsText(token.children or [], options, env) or "image"
     href = escapeHtml(token.attrGet("src") or "")
@@ -46,7 +46,37 @@ def _image_as_link(renderer, tokens, idx, options, env) -> str:
 
 
 def render_markdown(text: str | None) -> Markup:
-    """Safe HTML for a user's Markdown."""
+    """Safe HTML for a user's Markdown, for a web page (styled by the site's CSS)."""
+    return _render(text)
+
+
+# Mail clients drop <style> blocks and classes unevenly, so the few elements that read
+# badly unstyled carry their style inline. nh3 sets these after sanitising, replacing
+# any value from the source, so an author can never style anything.
+MAIL_STYLES = {
+    "pre": {
+        "style": "white-space: pre-wrap; overflow-wrap: anywhere; word-wrap: break-word;"
+        " background: #f5f5f5; padding: 8px; font-size: 13px;"
+    },
+    "blockquote": {
+        "style": "margin: 0 0 0 4px; padding-left: 8px; border-left: 3px solid #ccc; color: #555;"
+    },
+    "table": {"style": "border-collapse: collapse;"},
+    "th": {"style": "border: 1px solid #ccc; padding: 4px 8px; text-align: left;"},
+    "td": {"style": "border: 1px solid #ccc; padding: 4px 8px;"},
+}
+
+
+def render_markdown_for_mail(text: str | None) -> Markup:
+    """Safe HTML for a user's Markdown, for the HTML part of a mail.
+
+    The web's HTML, with inline styles, and without relative links: in a mail they
+    would point at the reader's webmail, so they keep their words and lose the link.
+    """
+    return _render(text, set_tag_attribute_values=MAIL_STYLES, url_relative="deny")
+
+
+def _render(text: str | None, **options) -> Markup:
     html = _parser().render(text or "")
     clean = nh3.clean(
         html,
@@ -54,5 +84,6 @@ def render_markdown(text: str | None) -> Markup:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+        **options,
     )
     return Markup(clean)  # noqa: S704  (sanitised just above)

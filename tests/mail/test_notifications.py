@@ -27,13 +27,20 @@ def test_new_ticket_acknowledges_requester_and_tells_staff(
     ]
 
 
-def phoned_in(mail_app, factory, staff, *, email: str = "cal@example.com") -> int:
+def phoned_in(
+    mail_app,
+    factory,
+    staff,
+    *,
+    email: str = "cal@example.com",
+    description: str = "Smoke from the tray.",
+) -> int:
     """The id of a ticket staff open for a caller, by address."""
     with mail_app.app_context():
         ticket = ticket_manager().create_ticket(
             factory.load(staff),
             title="Printer on fire",
-            description="Smoke from the tray.",
+            description=description,
             contact=Contact(email, "Cal Caller"),
         )
         return ticket.id

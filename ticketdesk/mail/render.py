@@ -1,7 +1,9 @@
 """Rendering notifications: plain text and HTML from templates, headers that thread.
 
-User text (titles, comments) reaches HTML only through Jinja's autoescaping, and
-reaches headers only with line breaks folded away.
+User text reaches HTML only through Jinja's autoescaping (names, titles) or the web's
+Markdown renderer and sanitiser (descriptions, replies: shown as the ticket page shows
+them), and reaches headers only with line breaks folded away. The plain-text part keeps
+the Markdown as written.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from email.policy import SMTPUTF8, compat32
 from email.utils import format_datetime, formataddr, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 
+from ticketdesk.markdown import render_markdown_for_mail
 from ticketdesk.models import utcnow
 from ticketdesk.sizes import readable_size
 
@@ -50,15 +52,10 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["paragraphs"] = _paragraphs
+    env.filters["markdown"] = render_markdown_for_mail
     # Sizes in the units the limits are written in (see web/display.py).
     env.filters["file_size"] = readable_size
     return env
-
-
-def _paragraphs(text: str) -> Markup:
-    """Escaped text with its line breaks kept as <br>."""
-    return Markup("<br>\n").join(escape(line) for line in text.splitlines())
 
 
 def one_line(text: str, limit: int = 200) -> str:
