@@ -107,6 +107,12 @@ def test_subject_token_threads_last(receive, customer, factory):
     assert (result.outcome, result.ticket_id, result.rule) == ("comment", ticket.id, "subject")
 
 
+def test_subject_number_past_the_id_column_names_no_ticket(receive, customer, factory):
+    factory.ticket(customer)
+    result = receive(message(customer.email, "Re: [#2147483648] Order 1"))
+    assert (result.outcome, result.rule) == ("ticket", ThreadRule.NEW)
+
+
 def test_stranger_reply_starts_their_own_ticket(
     receive, inspect_db, customer, other_customer, factory
 ):

@@ -137,6 +137,22 @@ def test_round_trip_reply_from_another_staff_member_by_mail(
     assert (comment.ticket_id, comment.body) == (ticket.id, "I will take this one.")
 
 
+@pytest.mark.parametrize("number", ["2147483648", "99999999999"])
+def test_lmtp_subject_number_past_the_id_column_opens_a_new_ticket(
+    lmtp, inspect_db, customer, factory, number
+):
+    factory.ticket(customer)
+    raw = (
+        f"From: zed@example.com\nTo: {SUPPORT}\nSubject: Re: [#{number}] order status\n"
+        f"Message-ID: <big-{number}@example.com>\n\nWhere is my order?\n"
+    ).encode()
+    lmtp(raw, sender="zed@example.com")
+    opened = inspect_db(
+        lambda s: [(t.requester.email, t.description) for t in s.scalars(select(Ticket))]
+    )
+    assert opened[1:] == [("zed@example.com", "Where is my order?")]
+
+
 def test_same_message_delivered_concurrently_makes_one_ticket(lmtp, inspect_db):
     raw = corpus("plain.eml")
     errors: list[BaseException] = []

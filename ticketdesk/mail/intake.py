@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
+    ID_MAX,
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -146,17 +147,23 @@ class MailIntake:
         candidates = [ticket_from_address(key, address) for address in mail.recipients]
         candidates += [ticket_from_message_id(key, mid) for mid in mail.references]
         for ticket_id in candidates:
-            ticket = self.session.get(Ticket, ticket_id) if ticket_id else None
+            ticket = self._ticket(ticket_id)
             if ticket is not None:
                 return ticket, ThreadRule.TOKEN
         ticket = self._ticket_by_references(mail.references)
         if ticket is not None:
             return ticket, ThreadRule.REFERENCES
         match = _SUBJECT_TOKEN.search(mail.subject)
-        ticket = self.session.get(Ticket, int(match.group(1))) if match else None
+        ticket = self._ticket(int(match.group(1))) if match else None
         if ticket is not None:
             return ticket, ThreadRule.SUBJECT
         return None, ThreadRule.NEW
+
+    def _ticket(self, ticket_id: int | None) -> Ticket | None:
+        """The ticket with this id; a number past the id column names none (as the web's)."""
+        if ticket_id is None or not 0 < ticket_id <= ID_MAX:
+            return None
+        return self.session.get(Ticket, ticket_id)
 
     def _ticket_by_references(self, references: tuple[str, ...]) -> Ticket | None:
         if not references:
