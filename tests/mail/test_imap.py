@@ -10,14 +10,17 @@ import socket
 import subprocess
 import tempfile
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.mail.conftest import corpus, free_port
-from ticketdesk.mail.imap import ImapSettings, fetch_mail
-from ticketdesk.models import Comment, Role, Ticket
+from ticketdesk.mail.imap import Fetched, ImapSettings, fetch_mail
+from ticketdesk.mail.intake import IntakeUnavailable, MailIntake
+from ticketdesk.models import Comment, FailedMail, Role, Ticket
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "support", "imap-test-password"
@@ -133,13 +136,7 @@ def test_fetch_mail_command_turns_the_mailbox_into_tickets(
         corpus("auto_reply.eml", ticket_id=ticket.id),
         corpus("malformed.eml") + b"\r\n",
     )
-    mail_app.config.update(
-        IMAP_HOST=imap_server.host,
-        IMAP_PORT=imap_server.port,
-        IMAP_TLS=False,
-        IMAP_USER=imap_server.user,
-        IMAP_PASSWORD=imap_server.password,
-    )
+    use_mailbox(mail_app, imap_server)
     result = mail_app.test_cli_runner().invoke(args=["fetch-mail"])
     assert result.exit_code == 0, result.output
     assert "Fetched 4 message(s)." in result.output
@@ -152,15 +149,131 @@ def test_fetch_mail_command_turns_the_mailbox_into_tickets(
     assert "Fetched 0 message(s)." in again.output
 
 
-def test_message_stays_unseen_when_intake_fails(imap_server):
-    append(imap_server, corpus("plain.eml"))
+def use_mailbox(app, settings: ImapSettings, **config) -> None:
+    app.config.update(
+        IMAP_HOST=settings.host,
+        IMAP_PORT=settings.port,
+        IMAP_TLS=False,
+        IMAP_USER=settings.user,
+        IMAP_PASSWORD=settings.password,
+        **config,
+    )
 
-    def broken(raw: bytes):
-        raise RuntimeError("database unavailable")
 
-    with pytest.raises(RuntimeError):
-        fetch_mail(imap_server, broken)
-    assert unseen(imap_server) == 1
+def subject_of(raw: bytes) -> str:
+    return message_from_bytes(raw)["Subject"]
+
+
+def test_a_temporary_failure_leaves_the_message_unseen_and_ends_the_run(imap_server):
+    append(imap_server, corpus("plain.eml"), corpus("html_only.eml"))
+    tried = []
+
+    def unavailable(raw: bytes):
+        tried.append(raw)
+        raise IntakeUnavailable("database unavailable")
+
+    with pytest.raises(IntakeUnavailable):
+        fetch_mail(imap_server, unavailable)
+    assert (len(tried), unseen(imap_server)) == (1, 2)
     received = []
-    assert fetch_mail(imap_server, received.append) == 1
+    assert fetch_mail(imap_server, received.append) == Fetched(handled=2)
     assert b"Printer on fire" in received[0]
+
+
+def test_an_error_on_one_message_leaves_it_unseen_and_goes_on(imap_server):
+    append(imap_server, corpus("plain.eml"), corpus("html_only.eml"))
+    received = []
+
+    def broken_on_the_printer(raw: bytes):
+        if subject_of(raw) == "Printer on fire":
+            raise RuntimeError("cannot take this one")
+        received.append(subject_of(raw))
+
+    assert fetch_mail(imap_server, broken_on_the_printer) == Fetched(handled=1, left=1)
+    assert received == ["Login page broken"] and unseen(imap_server) == 1
+
+
+@pytest.fixture
+def poison(monkeypatch):
+    """Processing a message with this subject fails as a bug would (a DataError, say)."""
+    route = MailIntake._route
+
+    def failing(intake, mail):
+        if mail.subject == "Printer on fire":
+            raise ValueError("a bug meeting this message")
+        return route(intake, mail)
+
+    monkeypatch.setattr(MailIntake, "_route", failing)
+
+
+def test_fetch_mail_keeps_a_message_it_cannot_process_and_fetches_the_rest(
+    mail_app, imap_server, inspect_db, poison
+):
+    append(imap_server, corpus("html_only.eml"), corpus("plain.eml"))
+    append(imap_server, corpus("no_message_id.eml"))
+    use_mailbox(mail_app, imap_server)
+    result = mail_app.test_cli_runner().invoke(args=["fetch-mail"])
+    assert result.exit_code == 0, result.output
+    assert "Fetched 3 message(s)." in result.output
+    titles = inspect_db(lambda s: sorted(s.scalars(select(Ticket.title))))
+    assert titles == ["Login page broken", "No message id here"]
+    failed = inspect_db(lambda s: [(f.reason, f.raw) for f in s.scalars(select(FailedMail))])
+    assert [reason for reason, _ in failed] == ["could not be processed: ValueError (see the log)"]
+    assert b"the printer on floor 3 is on fire" in failed[0][1]
+    assert unseen(imap_server) == 0
+
+
+class StopPolling(Exception):
+    pass
+
+
+def test_fetch_mail_loop_carries_on_after_the_database_was_unavailable(
+    mail_app, imap_server, inspect_db, monkeypatch
+):
+    append(imap_server, corpus("plain.eml"))
+    use_mailbox(mail_app, imap_server, IMAP_POLL_SECONDS=0)
+    route = MailIntake._route
+    polls = []
+
+    def database_down_at_first(intake, mail):
+        if len(polls) == 0:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return route(intake, mail)
+
+    def sleep(seconds):
+        polls.append(seconds)
+        if len(polls) == 2:
+            raise StopPolling
+
+    monkeypatch.setattr(MailIntake, "_route", database_down_at_first)
+    monkeypatch.setattr("ticketdesk.mail.cli.time.sleep", sleep)
+    result = mail_app.test_cli_runner().invoke(args=["fetch-mail", "--loop"])
+    assert isinstance(result.exception, StopPolling), result.output
+    assert "Fetched 1 message(s)." in result.output
+    assert inspect_db(lambda s: list(s.scalars(select(Ticket.title)))) == ["Printer on fire"]
+    assert inspect_db(lambda s: s.scalars(select(FailedMail)).all()) == []
+
+
+def test_fetch_mail_without_loop_says_the_database_is_unavailable(
+    mail_app, imap_server, monkeypatch
+):
+    append(imap_server, corpus("plain.eml"))
+    use_mailbox(mail_app, imap_server)
+
+    def database_down(intake, mail):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(MailIntake, "_route", database_down)
+    result = mail_app.test_cli_runner().invoke(args=["fetch-mail"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: mail intake unavailable: OperationalError")
+    assert unseen(imap_server) == 1
+
+
+def test_fetch_mail_names_a_missing_folder_in_one_line(mail_app, imap_server):
+    use_mailbox(mail_app, imap_server, IMAP_FOLDER="Tickets")
+    for args in (["fetch-mail"], ["fetch-mail", "--loop"]):
+        result = mail_app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1
+        assert result.output.startswith('Error: IMAP folder "Tickets" cannot be opened: ')
+        assert "exist" in result.output and result.output.count("\n") == 1

@@ -8,10 +8,12 @@ from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.mail.conftest import SUPPORT, corpus, free_port
+from ticketdesk.mail.intake import MailIntake
 from ticketdesk.mail.lmtp import lmtp_controller
-from ticketdesk.models import Comment, InboundMessage, Role, ThreadRule, Ticket
+from ticketdesk.models import Comment, FailedMail, InboundMessage, Role, ThreadRule, Ticket
 
 
 @pytest.fixture
@@ -51,8 +53,6 @@ def test_lmtp_accepts_and_drops_a_bounce(lmtp, inspect_db):
 def test_lmtp_keeps_malformed_mail(lmtp, inspect_db):
     lmtp(corpus("malformed.eml"))
     assert inspect_db(lambda s: s.scalars(select(InboundMessage)).all()) == []
-    from ticketdesk.models import FailedMail
-
     assert len(inspect_db(lambda s: s.scalars(select(FailedMail)).all())) == 1
 
 
@@ -151,6 +151,33 @@ def test_lmtp_subject_number_past_the_id_column_opens_a_new_ticket(
         lambda s: [(t.requester.email, t.description) for t in s.scalars(select(Ticket))]
     )
     assert opened[1:] == [("zed@example.com", "Where is my order?")]
+
+
+def fail_processing_with(monkeypatch, error: Exception) -> None:
+    def failing(intake, mail):
+        raise error
+
+    monkeypatch.setattr(MailIntake, "_route", failing)
+
+
+def test_lmtp_keeps_a_message_it_cannot_process_and_accepts_it(lmtp, inspect_db, monkeypatch):
+    fail_processing_with(monkeypatch, ValueError("a bug meeting this message"))
+    lmtp(corpus("plain.eml"), sender="alice@customer.example.com")  # 250: no retries
+    kept = inspect_db(lambda s: [(f.reason, f.raw) for f in s.scalars(select(FailedMail))])
+    assert [reason for reason, _ in kept] == ["could not be processed: ValueError (see the log)"]
+    assert b"the printer on floor 3 is on fire" in kept[0][1]
+    assert inspect_db(lambda s: s.scalars(select(Ticket)).all()) == []
+
+
+def test_lmtp_answers_451_while_the_database_is_unavailable(lmtp, inspect_db, monkeypatch):
+    fail_processing_with(monkeypatch, OperationalError("SELECT 1", {}, Exception("refused")))
+    with pytest.raises(smtplib.SMTPDataError) as deferred:
+        lmtp(corpus("plain.eml"), sender="alice@customer.example.com")
+    assert deferred.value.smtp_code == 451
+    assert inspect_db(lambda s: s.scalars(select(FailedMail)).all()) == []
+    monkeypatch.undo()
+    lmtp(corpus("plain.eml"), sender="alice@customer.example.com")  # the MTA's next try
+    assert inspect_db(lambda s: list(s.scalars(select(Ticket.title)))) == ["Printer on fire"]
 
 
 def test_same_message_delivered_concurrently_makes_one_ticket(lmtp, inspect_db):

@@ -40,8 +40,8 @@ def worker_command(once, interval, batch):
 @with_appcontext
 def fetch_mail_command(loop):
     """Turn unseen mail in the IMAP mailbox into tickets and comments."""
-    from ticketdesk.mail.imap import ImapSettings, fetch_mail
-    from ticketdesk.mail.intake import mail_intake
+    from ticketdesk.mail.imap import FolderMissing, ImapSettings, fetch_mail
+    from ticketdesk.mail.intake import IntakeUnavailable, mail_intake
 
     config = current_app.config
     if not config.get("IMAP_HOST"):
@@ -63,13 +63,21 @@ def fetch_mail_command(loop):
 
     while True:
         try:
-            count = fetch_mail(settings, receive)
-        except (OSError, imaplib.IMAP4.error) as error:
+            fetched = fetch_mail(settings, receive)
+        except FolderMissing as error:  # a setting to fix: polling again will not help
+            raise click.ClickException(str(error)) from None
+        except (OSError, imaplib.IMAP4.error, IntakeUnavailable) as error:
+            what = "mail intake unavailable" if isinstance(error, IntakeUnavailable) else "IMAP"
             if not loop:
-                raise click.ClickException(f"IMAP: {error}") from None
-            logging.getLogger(__name__).warning("IMAP fetch failed: %s", error)
+                raise click.ClickException(f"{what}: {error}") from None
+            logging.getLogger(__name__).warning("fetch-mail: %s: %s", what, error)
         else:
-            click.echo(f"Fetched {count} message(s).")
+            click.echo(f"Fetched {fetched.handled} message(s).")
+            if fetched.left:
+                message = f"{fetched.left} message(s) left unseen after an error (see the log)."
+                if not loop:
+                    raise click.ClickException(message + " They are tried again next run.")
+                click.echo(message, err=True)
         if not loop:
             return
         time.sleep(float(config["IMAP_POLL_SECONDS"]))

@@ -14,6 +14,12 @@ The rule is kept on the message's InboundMessage row, which commits in the same
 transaction as the ticket or comment it made; its unique key (the Message-ID, or
 a content hash) makes a second delivery of the same message a no-op.
 Auto-replies and bounces are logged and dropped: no ticket, no notification.
+
+Errors: a database or storage that cannot be reached now raises IntakeUnavailable
+(LMTP answers 451, fetch-mail leaves the message unseen), since the same message
+will go through once it is back. Any other error is one that this message will
+meet again on every try: it is logged with its traceback and the message is kept
+whole in failed_mail, so that one message can never block the others.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
@@ -55,8 +62,16 @@ from ticketdesk.services.users import UserManager, clean_name
 
 log = logging.getLogger(__name__)
 
+# Errors of the moment, not of the message: connection lost, database locked or
+# restarting, serialization failures, pool exhausted, disk full.
+_TEMPORARY_ERRORS = (OperationalError, InterfaceError, PoolTimeout, OSError)
+
 _SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+class IntakeUnavailable(Exception):
+    """The intake cannot work now (database or storage unreachable): try the message later."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +113,21 @@ class MailIntake:
     def receive(
         self, raw: bytes, *, envelope_sender: str | None = None, recipients=()
     ) -> IntakeResult:
-        """Process one message, exactly once however often it is delivered."""
+        """Process one message, exactly once however often it is delivered.
+
+        Raises IntakeUnavailable for a temporary problem; keeps the message as failed
+        mail when anything else goes wrong with it.
+        """
+        try:
+            return self._receive(raw, envelope_sender, recipients)
+        except _TEMPORARY_ERRORS as error:
+            raise IntakeUnavailable(f"{type(error).__name__}: {error}".splitlines()[0]) from error
+        except Exception as error:
+            log.exception("mail could not be processed")
+            # The type only: an error's text may hold SQL and the message's data.
+            return self._fail(raw, f"could not be processed: {type(error).__name__} (see the log)")
+
+    def _receive(self, raw: bytes, envelope_sender: str | None, recipients) -> IntakeResult:
         if len(raw) > self.settings.max_bytes:
             return self._fail(raw, f"message larger than {self.settings.max_bytes} bytes")
         try:

@@ -2,9 +2,10 @@
 
 Each message is handed to the mail intake in a worker thread, inside an app
 context. LMTP answers once per recipient: 250 when the message is taken care
-of (ticket, comment, dropped auto-reply, duplicate, or kept as failed mail),
-550 with the reason when it is refused (so the MTA bounces it to the sender),
-451 when something temporary broke (so the MTA tries again later).
+of (ticket, comment, dropped auto-reply, duplicate, or kept as failed mail, as
+is a message the intake meets an unexpected error on), 550 with the reason when
+it is refused (so the MTA bounces it to the sender), 451 when something temporary
+broke, such as the database (so the MTA tries again later).
 """
 
 from __future__ import annotations
