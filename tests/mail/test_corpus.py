@@ -128,7 +128,9 @@ def test_corpus_reply_becomes_trimmed_comment(
     assert comment == body
 
 
-@pytest.mark.parametrize("name", ["auto_reply.eml", "bounce.eml", "bulk.eml"])
+@pytest.mark.parametrize(
+    "name", ["auto_reply.eml", "bounce.eml", "bulk.eml", "out_of_office_exchange.eml"]
+)
 def test_corpus_machine_mail_is_ignored_without_notifications(
     mail_app, receive, inspect_db, alice_ticket, name
 ):

@@ -198,10 +198,10 @@ def poison(monkeypatch):
     """Processing a message with this subject fails as a bug would (a DataError, say)."""
     route = MailIntake._route
 
-    def failing(intake, mail):
+    def failing(intake, mail, **options):
         if mail.subject == "Printer on fire":
             raise ValueError("a bug meeting this message")
-        return route(intake, mail)
+        return route(intake, mail, **options)
 
     monkeypatch.setattr(MailIntake, "_route", failing)
 
@@ -235,10 +235,10 @@ def test_fetch_mail_loop_carries_on_after_the_database_was_unavailable(
     route = MailIntake._route
     polls = []
 
-    def database_down_at_first(intake, mail):
+    def database_down_at_first(intake, mail, **options):
         if len(polls) == 0:
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
-        return route(intake, mail)
+        return route(intake, mail, **options)
 
     def sleep(seconds):
         polls.append(seconds)
@@ -260,7 +260,7 @@ def test_fetch_mail_without_loop_says_the_database_is_unavailable(
     append(imap_server, corpus("plain.eml"))
     use_mailbox(mail_app, imap_server)
 
-    def database_down(intake, mail):
+    def database_down(intake, mail, **options):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     monkeypatch.setattr(MailIntake, "_route", database_down)

@@ -337,6 +337,95 @@ def test_our_own_notification_coming_back_is_ignored(
     assert count(inspect_db, Ticket) == 1 and ticket.id
 
 
+def test_list_reply_from_the_requester_becomes_a_comment(receive, outbox, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    before = len(outbox())
+    raw = message(customer.email, f"Re: [#{ticket.id}] x", precedence="list", list_id="<l.x.com>")
+    result = receive(raw)
+    assert (result.outcome, result.ticket_id) == ("comment", ticket.id)
+    assert [r["kind"] for r in outbox()[before:]] == ["comment_added"]  # to staff only
+    assert all(r["recipient"] != customer.email for r in outbox()[before:])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"list_id": "<l.x.com>"},
+        {"precedence": "list", "list_id": "<l.x.com>"},
+    ],
+)
+def test_new_ticket_from_list_mail_sends_no_acknowledgement(receive, outbox, headers):
+    result = receive(message("member@example.com", "Help", **headers))
+    assert result.outcome == "ticket"
+    assert [r for r in outbox() if r["kind"] == "ticket_created"] == []
+
+
+@pytest.mark.parametrize(
+    "headers, reason",
+    [
+        ({"precedence": "bulk"}, "Precedence: bulk"),
+        ({"precedence": "junk"}, "Precedence: junk"),
+        (
+            {"precedence": "list", "auto_submitted": "auto-replied"},
+            "Auto-Submitted: auto-replied",
+        ),
+        ({"precedence": "list", "x_autoreply": "yes"}, "X-Autoreply header"),
+    ],
+)
+def test_machine_mail_is_still_ignored_list_or_not(receive, inspect_db, headers, reason):
+    result = receive(message("robot@example.com", "Hi", **headers))
+    assert (result.outcome, result.reason) == ("ignored", reason)
+    assert count(inspect_db, Ticket) == 0
+
+
+def test_our_notification_back_through_a_list_that_dropped_auto_submitted_is_ignored(
+    receive, outbox, inspect_db, customer, factory
+):
+    factory.ticket(customer)
+    ours = outbox(kind="ticket_created")[0]["content"]
+    relayed = ours.replace("Auto-Submitted: auto-generated", "Precedence: list")
+    assert "Auto-Submitted" not in relayed
+    result = receive(relayed.encode())
+    assert (result.outcome, result.reason) == ("ignored", "our own notification")
+    assert count(inspect_db, Ticket) == 1 and count(inspect_db, Comment) == 0
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Out of Office AutoReply: [#{id}] Printer",
+        "Automatic reply: [#{id}] Printer",
+        "Abwesenheitsnotiz: [#{id}] Printer",
+        "Automatische Antwort: [#{id}] Printer",
+        "Réponse automatique : [#{id}] Printer",
+    ],
+)
+def test_out_of_office_subject_with_auto_response_suppress_is_ignored(
+    receive, inspect_db, customer, factory, subject
+):
+    ticket = factory.ticket(customer)
+    raw = message(customer.email, subject.format(id=ticket.id), x_auto_response_suppress="All")
+    result = receive(raw)
+    assert result.outcome == "ignored"
+    assert result.reason == "out-of-office subject with X-Auto-Response-Suppress"
+    assert count(inspect_db, Comment) == 0
+
+
+@pytest.mark.parametrize(
+    "subject, headers",
+    [
+        ("Re: [#{id}] Printer", {"x_auto_response_suppress": "All"}),  # Outlook, by a person
+        ("Automatic reply: [#{id}] Printer", {}),  # a person's words
+        ("RE: Automatic reply: [#{id}] Printer", {"x_auto_response_suppress": "All"}),
+        ("[#{id}] Out of office until Monday", {"x_auto_response_suppress": "All"}),
+    ],
+)
+def test_one_out_of_office_sign_alone_is_a_comment(receive, customer, factory, subject, headers):
+    ticket = factory.ticket(customer)
+    result = receive(message(customer.email, subject.format(id=ticket.id), **headers))
+    assert (result.outcome, result.ticket_id) == ("comment", ticket.id)
+
+
 def test_outlook_html_reply_is_trimmed_at_its_reply_header(receive, inspect_db, customer, factory):
     ticket = factory.ticket(customer)
     html = (

@@ -153,8 +153,25 @@ def test_lmtp_subject_number_past_the_id_column_opens_a_new_ticket(
     assert opened[1:] == [("zed@example.com", "Where is my order?")]
 
 
+def test_lmtp_mail_through_a_google_group_opens_a_ticket_without_answering_the_list(
+    lmtp, inspect_db, outbox, staff
+):
+    lmtp(corpus("google_group.eml"), sender="it-help+bncBD@corp.example.com")
+    ticket = inspect_db(lambda s: s.scalars(select(Ticket)).one())
+    assert (ticket.title, ticket.description) == (
+        "[it-help] Laptop will not boot",
+        "My laptop shows a black screen since this morning.",
+    )
+    assert [(r["kind"], r["recipient"]) for r in outbox()] == [("new_ticket_staff", staff.email)]
+    logged = inspect_db(lambda s: s.scalars(select(InboundMessage)).one())
+    assert (logged.outcome, logged.reason) == (
+        "ticket",
+        "Precedence: list: list mail, no automatic answer",
+    )
+
+
 def fail_processing_with(monkeypatch, error: Exception) -> None:
-    def failing(intake, mail):
+    def failing(intake, mail, **options):
         raise error
 
     monkeypatch.setattr(MailIntake, "_route", failing)

@@ -13,7 +13,9 @@ anyone else's mail opens a ticket of their own, or is rejected (MAIL_STRANGER_RE
 The rule is kept on the message's InboundMessage row, which commits in the same
 transaction as the ticket or comment it made; its unique key (the Message-ID, or
 a content hash) makes a second delivery of the same message a no-op.
-Auto-replies and bounces are logged and dropped: no ticket, no notification.
+Auto-replies and bounces, and our own notifications coming back, are logged and
+dropped: no ticket, no notification. Mail through a list is recorded, but its
+sender gets no acknowledgement (automatic.py).
 
 Errors: a database or storage that cannot be reached now raises IntakeUnavailable
 (LMTP answers 451, fetch-mail leaves the message unseen), since the same message
@@ -36,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from ticketdesk.mail.automatic import list_mail, machine_sent, read_headers
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
@@ -136,24 +139,28 @@ class MailIntake:
             return self._fail(raw, str(error))
         if self._seen(mail.message_key):
             return IntakeResult("duplicate")
-        if mail.automatic:
-            return self._log(mail, InboundOutcome.IGNORED, reason=mail.automatic)
+        headers = read_headers(raw)
+        automatic = machine_sent(headers, envelope_sender=envelope_sender, sender=mail.sender)
+        if automatic or self._ours(mail.message_id):
+            reason = automatic or "our own notification"
+            return self._log(mail, InboundOutcome.IGNORED, reason=reason)
         if mail.sender is None:
             return self._log(mail, InboundOutcome.REJECTED, reason=mail.sender_problem)
         try:
-            return self._route(mail)
+            return self._route(mail, listed=list_mail(headers))
         except DomainError as error:
             self.session.rollback()
             return self._log(mail, InboundOutcome.REJECTED, reason=_describe(error))
 
     # --- routing --------------------------------------------------------
 
-    def _route(self, mail: ParsedMail) -> IntakeResult:
+    def _route(self, mail: ParsedMail, *, listed: str | None) -> IntakeResult:
+        """`listed`: how the mail shows it came through a list; then nothing answers it."""
         user = self.session.scalar(select(User).where(User.email == mail.sender))
         ticket, rule = self.thread(mail)
         if ticket is not None:
             if _may_write(user, ticket):
-                return self._comment(mail, user, ticket, rule)
+                return self._comment(mail, user, ticket, rule, listed)
             if self.settings.stranger_reply == "reject":
                 return self._log(
                     mail,
@@ -168,7 +175,7 @@ class MailIntake:
             user = self._create_customer(mail)
         elif not user.active:
             return self._log(mail, InboundOutcome.REJECTED, reason="the account is deactivated")
-        return self._open_ticket(mail, user)
+        return self._open_ticket(mail, user, listed)
 
     def thread(self, mail: ParsedMail) -> tuple[Ticket | None, ThreadRule]:
         """The ticket this message continues, and the rule that found it."""
@@ -219,9 +226,9 @@ class MailIntake:
 
     # --- writing --------------------------------------------------------
 
-    def _comment(self, mail: ParsedMail, user: User, ticket: Ticket, rule) -> IntakeResult:
-        record = self._record(mail, InboundOutcome.COMMENT, rule=rule)
-        manager = self._tickets(mail, record)
+    def _comment(self, mail: ParsedMail, user: User, ticket: Ticket, rule, listed) -> IntakeResult:
+        record = self._record(mail, InboundOutcome.COMMENT, rule=rule, reason=_unanswered(listed))
+        manager = self._tickets(mail, record)  # a comment is never answered to its author
 
         def write(files, not_stored):
             body = _body_text(mail, not_stored)
@@ -234,9 +241,10 @@ class MailIntake:
             return IntakeResult("duplicate")
         return IntakeResult("comment", ticket.id, comment.id, rule)
 
-    def _open_ticket(self, mail: ParsedMail, user: User) -> IntakeResult:
-        record = self._record(mail, InboundOutcome.TICKET, rule=ThreadRule.NEW)
-        manager = self._tickets(mail, record)
+    def _open_ticket(self, mail: ParsedMail, user: User, listed) -> IntakeResult:
+        reason = _unanswered(listed)
+        record = self._record(mail, InboundOutcome.TICKET, rule=ThreadRule.NEW, reason=reason)
+        manager = self._tickets(mail, record, acknowledge=not listed)
         queue_id = self._queue_id(mail.recipients)
 
         def write(files, not_stored):
@@ -276,10 +284,14 @@ class MailIntake:
             self.session.rollback()
             return write(None, mail.attachments)
 
-    def _tickets(self, mail: ParsedMail, record: InboundMessage) -> TicketManager:
+    def _tickets(
+        self, mail: ParsedMail, record: InboundMessage, *, acknowledge: bool = True
+    ) -> TicketManager:
         if mail.message_id and hasattr(self.notifier, "extra_references"):
             # Our answer threads under the sender's own message in their mail client.
             self.notifier.extra_references = (mail.message_id,)
+        if hasattr(self.notifier, "acknowledge_requester"):
+            self.notifier.acknowledge_requester = acknowledge
         notifier = _RecordingNotifier(self.notifier, self.session, record)
         return TicketManager(
             self.session, default_queue_slug=self.settings.default_queue_slug, notifier=notifier
@@ -302,6 +314,14 @@ class MailIntake:
             if slug:
                 return self.session.scalar(select(Queue.id).where(Queue.slug == slug))
         return None
+
+    def _ours(self, message_id: str | None) -> bool:
+        """A message with one of our signed Message-IDs: a notification of ours, come back.
+
+        Auto-Submitted already says so; this holds when a list or relay drops that header.
+        """
+        key = self.settings.secret_key
+        return bool(message_id) and ticket_from_message_id(key, message_id) is not None
 
     def _seen(self, message_key: str) -> bool:
         query = select(InboundMessage.id).where(InboundMessage.message_key == message_key)
@@ -427,6 +447,11 @@ def _body_text(mail: ParsedMail, not_stored) -> str:
     if len(body) > TEXT_MAX:
         body = body[: TEXT_MAX - 40] + "\n\n[... message truncated]"
     return body
+
+
+def _unanswered(listed: str | None) -> str | None:
+    """What the mail log says of list mail: recorded, and nothing sent back to the list."""
+    return f"{listed}: list mail, no automatic answer" if listed else None
 
 
 def _describe(error: DomainError) -> str:

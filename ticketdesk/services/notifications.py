@@ -73,12 +73,15 @@ class Notifier:
         self.settings = settings
         # Message-IDs that the next notifications also refer to (the customer's own mail).
         self.extra_references: tuple[str, ...] = ()
+        # False for mail through a list: its acknowledgement would go to the list (RFC 3834).
+        self.acknowledge_requester = True
 
     # --- hooks called by TicketManager ----------------------------------
 
     def ticket_created(self, actor: User, ticket: Ticket) -> None:
         requester = ticket.requester or self.session.get(User, ticket.requester_id)
-        self._send("ticket_created", ticket, actor, [requester], notify_actor=True)
+        if self.acknowledge_requester:
+            self._send("ticket_created", ticket, actor, [requester], notify_actor=True)
         if self.settings.notify_staff_on_new_ticket:
             self._send("new_ticket_staff", ticket, actor, self._staff_recipients(ticket))
 
