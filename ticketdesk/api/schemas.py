@@ -300,6 +300,15 @@ class TicketListOut(TicketOut):
 class TicketPage(Out):
     items: list[TicketListOut]
     next_cursor: NextCursor
+    ignored_words: list[str] = Field(
+        default_factory=list,
+        description=(
+            "With `q`: its words too common to search for (English stop words such as"
+            " `the`, `is`, `not`), left out of the search. When every word is one, SQLite"
+            " searches them as typed; PostgreSQL, whose index holds none of them, finds"
+            " nothing and lists them all here."
+        ),
+    )
 
 
 class QueueCount(Out):

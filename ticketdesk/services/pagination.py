@@ -27,6 +27,8 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    # A search's words left out as too common to search for (see `search.searched_phrases`).
+    ignored_words: tuple[str, ...] = ()
 
 
 class TicketSort(enum.StrEnum):

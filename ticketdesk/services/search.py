@@ -12,6 +12,10 @@ are a phrase, found only together and in that order; an unclosed quote runs to t
 Customers' queries look only at the title and public text; internal notes match for
 staff alone.
 
+Words too common to search for (`stop_words.STOP_WORDS`, PostgreSQL's English stop
+words) are left out of a query on both engines: PostgreSQL's index holds none of them,
+and SQLite's query leaves them out (`searched_phrases`), unless every word is one.
+
 Each engine's statements are in `search_sqlite` and `search_postgres`, what both build
 on in `search_sql`; this module cuts the query and pages the results.
 """
@@ -34,6 +38,7 @@ from ticketdesk.services.search_postgres import PostgresSearch
 from ticketdesk.services.search_sql import TICKETS, WORD
 from ticketdesk.services.search_sqlite import SqliteSearch
 from ticketdesk.services.snippets import render_snippet
+from ticketdesk.services.stop_words import is_stop_word
 
 MAX_TERMS = 12
 
@@ -51,6 +56,31 @@ def search_phrases(text_query: str) -> list[list[str]]:
         else:
             phrases += [[word] for word in words]
     return phrases
+
+
+def searched_phrases(
+    phrases: list[list[str]], *, sqlite: bool
+) -> tuple[list[list[str]], tuple[str, ...]]:
+    """The phrases an engine is asked for, and the words left out as too common to search
+    for (each once, in the query's order).
+
+    A word alone that is a stop word is left out on both engines, as PostgreSQL's
+    `english` configuration leaves it out of documents and queries: "why is the vpn
+    down" asks for `vpn`. Left in, FTS5 wanted every one of them in each ticket, and found
+    none. A phrase of several words stays as typed: PostgreSQL lets a stop word in it
+    stand for any word, FTS5 wants that word. When every word is a stop word, SQLite
+    (whose index holds them) searches them as typed, and PostgreSQL has nothing to ask
+    for: no phrases, every word left out.
+    """
+    left_out = [phrase[0] for phrase in phrases if len(phrase) == 1 and is_stop_word(phrase[0])]
+    terms = [word for phrase in phrases for word in phrase]
+    if all(is_stop_word(word) for word in terms):
+        return (phrases, ()) if sqlite else ([], tuple(dict.fromkeys(terms)))
+    if not left_out:
+        return phrases, ()
+    if sqlite:
+        phrases = [phrase for phrase in phrases if len(phrase) > 1 or not is_stop_word(phrase[0])]
+    return phrases, tuple(dict.fromkeys(left_out))
 
 
 def search_page(
@@ -72,12 +102,11 @@ def search_page(
     `listing.filtered_tickets` keeps), with every value bound: built anew for every
     request, they took a third of a PostgreSQL search's instructions.
     """
-    phrases = search_phrases(text_query)
-    terms = [word for phrase in phrases for word in phrase]
-    if not terms:
-        return Page([], None)
-    query, filter_values = tickets
     sqlite = session.get_bind().dialect.name == "sqlite"
+    phrases, ignored = searched_phrases(search_phrases(text_query), sqlite=sqlite)
+    if not phrases:
+        return Page([], None, ignored)
+    query, filter_values = tickets
     if sqlite:
         # The filters set, without the access rule's `viewer_id`: `customer_id` tells that.
         filters = {name: value for name, value in filter_values.items() if name != "viewer_id"}
@@ -102,7 +131,7 @@ def search_page(
     if more:
         last, last_relevance = items[-1], rows[-1][-1]
         next_cursor = ticket_cursor(last, sort) if sort else _rank_cursor(last_relevance, last.id)
-    return Page(items, next_cursor)
+    return Page(items, next_cursor, ignored)
 
 
 @functools.lru_cache(maxsize=256)
