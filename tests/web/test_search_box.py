@@ -172,3 +172,29 @@ def test_an_admin_is_led_to_every_person_found(admin_web, factory):
     people = _people_found(admin_web.html("/tickets?q=carlotta"))
     assert '<a href="/admin/users?q=carlotta">see them all</a>' in people
     assert admin_web.html("/admin/users?q=carlotta").count("Carlotta ") >= 6
+
+
+def test_staff_list_names_the_words_left_out_when_nothing_is_found(
+    database_url, staff_web, factory, customer
+):
+    """Too common to search for (see tests/search/test_stop_words.py); SQLite searches a
+    query of nothing else as typed."""
+    on_sqlite = database_url.startswith("sqlite")
+    factory.ticket(customer, title="Printer offline", description="Not printing.")
+
+    mixed = staff_web.html("/tickets?q=why+is+the+scanner+down&status=any")
+    alone = staff_web.html("/tickets?q=not&status=any")
+
+    assert "No tickets match these filters." in mixed
+    assert "too common to find anything by: “why”, “is”, “the”, “down”." in mixed
+    assert ("Printer offline" in alone) is on_sqlite
+    assert ("too common to find anything by: “not”." in alone) is not on_sqlite
+
+
+def test_my_tickets_names_the_words_left_out_when_nothing_is_found(customer_web, factory, customer):
+    factory.ticket(customer, title="Printer offline", description="Not printing.")
+
+    html = customer_web.html("/tickets?q=why+is+the+scanner+down")
+
+    assert "None of your tickets mention" in html
+    assert "too common to find anything by: “why”, “is”, “the”, “down”." in html
