@@ -269,6 +269,23 @@ def test_a_ticket_opened_from_a_search_marks_the_words_searched_for(new_page, li
     assert page.evaluate("CSS.highlights.size") == 0
 
 
+def test_a_ticket_opened_from_a_question_marks_its_words_but_not_those_left_out(new_page, live_app):
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        ticket_manager().create_ticket(
+            customer, title="Plotter keeps stalling", description="The plotter is down again."
+        )
+        db.session.remove()
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.get_by_label("Search").fill("why is the plotter down")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("link", name="Plotter keeps stalling").click()
+
+    # "Plotter" and "plotter"; not "The", "is" or "down", which the search left out.
+    expect(page.locator(".search-marks")).to_contain_text("marked in 2 places")
+
+
 def test_a_callers_name_in_the_search_box_leads_to_their_tickets_and_a_new_one(new_page):
     page = new_page()
     sign_in(page, "sam@example.com", STAFF_PASSWORD)

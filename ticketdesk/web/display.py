@@ -12,6 +12,7 @@ from ticketdesk.models import EventKind, Priority, Role, TicketEvent, TicketStat
 from ticketdesk.security.downloads import shows_inline
 from ticketdesk.services.attachments import attachment_limits
 from ticketdesk.services.pagination import TicketSort
+from ticketdesk.services.stop_words import STOP_WORDS
 from ticketdesk.sizes import readable_size
 
 STATUS_LABELS = {
@@ -154,6 +155,10 @@ def _name(names: dict[str, str], key: str | None, gone: str | None = None) -> st
     return names.get(key or "", gone or f"#{key}")
 
 
+# For app.js, which marks a searched ticket's words but not those the search left out.
+STOP_WORDS_TEXT = " ".join(sorted(STOP_WORDS))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(status_label, "status_label")
@@ -167,3 +172,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(describe_event, "describe_event")
     app.add_template_global(ticket_link_prefix, "ticket_link_prefix")
     app.add_template_global(file_limit_attributes, "file_limit_attributes")
+    app.add_template_global(STOP_WORDS_TEXT, "stop_words")

@@ -207,7 +207,11 @@
     if (from.origin !== location.origin || from.pathname !== new URL(back.href).pathname) return;
     // The words as the server cuts them (letters and digits), without case or accents.
     var searched = (fold(from.searchParams.get("q") || "").match(/[\p{L}\p{N}]+/gu) || []);
-    var roots = new Set(searched.map(rootOf));
+    // Not the words too common to search for, which the search left out (services/search.py),
+    // unless it searched nothing else.
+    var common = new Set((back.getAttribute("data-stop-words") || "").split(" "));
+    var kept = searched.filter(function (word) { return !common.has(word); });
+    var roots = new Set((kept.length ? kept : searched).map(rootOf));
     if (!roots.size) return;
 
     // The title (a ticket may match by it alone), the messages and the files' names.
