@@ -46,8 +46,9 @@ NEW_TICKETS = {
         "title": "Printer on fire",
         "requester": ALICE,
         "requester_name": "Alice Example",
-        "contains": ["the printer on floor 3 is on fire"],
-        "excludes": ["Customer Ltd", "--"],
+        # A new ticket keeps the whole mail: the signature tells staff who wrote.
+        "contains": ["the printer on floor 3 is on fire", "Alice Example | Customer Ltd"],
+        "excludes": [],
     },
     "html_only.eml": {
         "title": "Login page broken",
@@ -82,6 +83,23 @@ NEW_TICKETS = {
         "contains": ["Plain words survive."],
         "excludes": [],
     },
+    # A new ticket has no mail of ours to trim: what was forwarded is what staff must see.
+    "forwarded.eml": {
+        "title": "Your account will be suspended",
+        "requester": "carol@example.net",
+        "contains": [
+            "Is this mail genuine?",
+            "From: IT Department <it-dept@evil.example>",
+            "Click http://evil.example/login to verify",
+        ],
+        "excludes": [],
+    },
+    "outlook_forward.eml": {
+        "title": "Invoice 4711 overdue",
+        "requester": "dan@example.net",
+        "contains": ["-----Original Message-----", "to IBAN XX00 1234 today."],
+        "excludes": [],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",
@@ -111,8 +129,26 @@ def test_corpus_message_opens_ticket(mail_app, receive, inspect_db, name):
 @pytest.mark.parametrize(
     "name, body",
     [
-        ("outlook_reply.eml", "It is still smoking after the restart.\n\nRegards,\nAlice"),
+        # Mail text is stored as Markdown: a line break inside a paragraph is a hard one.
+        ("outlook_reply.eml", "It is still smoking after the restart.\n\nRegards,  \nAlice"),
         ("gmail_reply.eml", "Thanks, the fire is out now."),
+        (
+            "inline_answers.eml",
+            "See my answers inline.\n\n"
+            "On Tue, 24 Nov 2026 at 10:00, Sam Support <support@helpdesk.example.com> wrote:  \n"
+            "\\> Which operating system do you use?  \nWindows 11 Pro, build 22631  \n"
+            "\\> Which version of the app?  \n2.3.1, installed yesterday",
+        ),
+        (
+            "config_between_dashes.eml",
+            "Here is my config file:  \n\\--  \n\\[printer]  \nhost = 10.0.0.7  \n\\--  \n"
+            "It worked until Monday.\n\nAlice",
+        ),
+        (
+            "underscore_line.eml",
+            "Steps: print a test page from the web page.  \n\\______________________________  \n"
+            "Expected: one page  \nActual: 400 pages and smoke",
+        ),
     ],
 )
 def test_corpus_reply_becomes_trimmed_comment(

@@ -441,3 +441,23 @@ def test_outlook_html_reply_is_trimmed_at_its_reply_header(receive, inspect_db, 
     mail.set_content(html, subtype="html")
     result = receive(bytes(mail))
     assert inspect_db(lambda s: s.get(Comment, result.comment_id).body) == "Works now, thanks!"
+
+
+def test_windows_1252_bytes_labelled_latin1_leave_no_control_characters(receive, inspect_db):
+    raw = (
+        b"From: hans@kunde.example.de\nTo: support@helpdesk.example.com\n"
+        b"Subject: =?iso-8859-1?Q?Rechnung_=FCber_100_=80?=\nMessage-ID: <m01@kunde.example.de>\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n"
+        b"Ich kann die Rechnung nicht \x84\xf6ffnen\x93 \x96 sie kostet 100 \x80.\n"
+    )
+    result = receive(raw)
+    stored = inspect_db(lambda s: s.get(Ticket, result.ticket_id))
+    text = stored.title + stored.description
+    assert "über" in text and not any("\x80" <= char <= "\x9f" for char in text)
+
+
+def test_mail_text_is_stored_as_markdown_that_keeps_its_lines(receive, inspect_db):
+    body = "Hello,\n# not a heading\n    not code\n\nGrüße\nHans"
+    result = receive(message("hans@kunde.example.de", "Lines", body))
+    description = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
+    assert description == "Hello,  \n\\# not a heading  \n\xa0\xa0\xa0\xa0not code\n\nGrüße  \nHans"

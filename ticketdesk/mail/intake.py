@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.mail.automatic import list_mail, machine_sent, read_headers
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
+from ticketdesk.mail.text import plain_text_markdown, trim_reply
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
     ID_MAX,
@@ -231,7 +232,7 @@ class MailIntake:
         manager = self._tickets(mail, record)  # a comment is never answered to its author
 
         def write(files, not_stored):
-            body = _body_text(mail, not_stored)
+            body = _body_text(trim_reply(mail.body), not_stored)
             return manager.add_comment(user, ticket.id, body=body, files=files)
 
         try:
@@ -251,7 +252,7 @@ class MailIntake:
             return manager.create_ticket(
                 user,
                 title=_title(mail.subject),
-                description=_body_text(mail, not_stored),
+                description=_body_text(mail.body, not_stored),  # a new ticket: untrimmed
                 queue_id=queue_id,
                 files=files,
             )
@@ -439,10 +440,14 @@ def _title(subject: str) -> str:
     return (title or "(no subject)")[:TITLE_MAX]
 
 
-def _body_text(mail: ParsedMail, not_stored) -> str:
-    body = mail.body.strip() or "(no text)"
+def _body_text(text: str, not_stored) -> str:
+    """The mail's plain text as the Markdown a description or comment holds."""
+    body = plain_text_markdown(text.strip()) or "(no text)"
     if not_stored:
-        listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} bytes)" for a in not_stored)
+        listed = "\n".join(
+            f"- {plain_text_markdown(a.filename)} ({a.content_type}, {a.size} bytes)"
+            for a in not_stored
+        )
         body += f"\n\nAttachments not stored (empty, or over the size limits):\n{listed}"
     if len(body) > TEXT_MAX:
         body = body[: TEXT_MAX - 40] + "\n\n[... message truncated]"

@@ -17,11 +17,11 @@ from email.utils import getaddresses, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 
-from ticketdesk.mail.text import html_to_text, trim_reply
+from ticketdesk.mail.text import html_to_text
 
 MESSAGE_ID_MAX = 250
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL, C1
 ATTACHMENTS_LISTED = 50
 _ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"}
 
@@ -52,7 +52,7 @@ class ParsedMail:
     subject: str
     recipients: tuple[str, ...]
     references: tuple[str, ...]  # In-Reply-To first, then References newest first
-    body: str  # trimmed of quoted history and signature
+    body: str  # the whole text; the intake trims a reply (mail.text.trim_reply)
     attachments: tuple[Attachment, ...] = field(default=())
     automatic: str | None = None  # why this is an auto-reply or bounce
 
@@ -186,7 +186,7 @@ def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
         text = html_to_text(text)
     elif part.get_content_maintype() != "text":
         return "", attachments or [_describe(part)]
-    return trim_reply(text), attachments
+    return text, attachments
 
 
 def _decoded(part: EmailMessage) -> str:
