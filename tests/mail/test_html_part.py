@@ -164,3 +164,13 @@ def test_a_ticket_opened_for_a_caller_shows_them_its_description_rendered(
     text, html = parts(outbox(kind="ticket_created")[0])
     assert "<strong>E42</strong>" in html and "<code>lp0 on fire</code>" in html
     assert DESCRIPTION in text
+
+
+@pytest.mark.parametrize("kind", ["ticket_created", "comment_added"])
+def test_every_notice_links_the_ticket_page(mail_app, outbox, staff, customer, factory, kind):
+    reply_as_staff(mail_app, factory, staff, customer, "Try again, please.")
+    [row] = outbox(kind=kind)
+    page = f"{mail_app.config['BASE_URL'].rstrip('/')}/tickets/{row['ticket_id']}"
+    text, html = parts(row)
+    assert f"see it at {page}" in text
+    assert f'<a href="{page}">see it on the site</a>' in html

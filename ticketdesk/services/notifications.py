@@ -186,6 +186,7 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
     )
     context = {
         "ticket": ticket,
+        "ticket_url": f"{settings.base_url}/tickets/{ticket.id}",
         "status": TicketStatus(row.ticket_status) if row.ticket_status else ticket.status,
         "actor": actor or Recipient(name="A former user", email=""),
         "recipient": Recipient(name=row.recipient_name or "", email=row.recipient),
