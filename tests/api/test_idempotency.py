@@ -26,7 +26,8 @@ def test_same_key_with_other_body_is_rejected(as_customer):
     as_customer.post(TICKETS, json={"title": "A", "description": "a"}, headers=headers)
     other = as_customer.post(TICKETS, json={"title": "B", "description": "b"}, headers=headers)
     assert other.status_code == 422
-    assert other.json["errors"][0]["field"] == "Idempotency-Key"
+    [error] = other.json["errors"]
+    assert (error["field"], error["location"]) == ("Idempotency-Key", "header")
 
 
 def test_keys_belong_to_their_user(as_customer, as_other_customer):

@@ -104,6 +104,13 @@ def test_admin_corrects_an_address_which_then_signs_in(client, factory, as_admin
     assert ApiClient(client, secret).get("/api/v1/me").status_code == 200  # tokens go on
 
 
+def test_a_new_account_with_a_taken_address_names_the_field(as_admin, customer):
+    body = {"name": "Twin", "email": customer.email.upper(), "role": "customer"}
+    response = as_admin.post(USERS, json=body)
+    assert response.status_code == 409
+    assert [error["field"] for error in response.json["errors"]] == ["email"]
+
+
 def test_an_address_someone_has_whatever_its_case_is_a_conflict(as_admin, customer, other_customer):
     taken = other_customer.email.upper()
     response = as_admin.patch(f"{USERS}/{customer.id}", json={"email": taken})

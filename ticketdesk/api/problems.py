@@ -82,12 +82,20 @@ def domain_problem(error: domain.DomainError, *, stale_status: int = 412) -> Res
     return problem(status, error.detail, errors=errors)
 
 
+# Fields a service may name that a client sends as headers.
+HEADER_FIELDS = frozenset({"Idempotency-Key", "If-Match"})
+
+
 def _by_location(fields: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
-    """A service names fields, not where they came from: the query string, or the body."""
+    """A service names fields, not where they came from: a header, the query string, or
+    the body."""
     body = "form" if request.mimetype == "multipart/form-data" else "json"
     by_location: dict[str, dict[str, list[str]]] = {}
     for field, messages in fields.items():
-        location = "query" if field in request.args else body
+        if field in HEADER_FIELDS:
+            location = "header"
+        else:
+            location = "query" if field in request.args else body
         by_location.setdefault(location, {})[field] = messages
     return by_location
 

@@ -358,7 +358,7 @@ class UserManager:
             )
         begin_write(self.session)
         if self.session.scalar(select(User.id).where(User.email == user.email)) is not None:
-            raise Conflict(EMAIL_TAKEN)
+            raise Conflict(EMAIL_TAKEN, field="email")
         self.session.add(user)
         if actor is not None:
             self.session.flush()
@@ -367,7 +367,7 @@ class UserManager:
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
-            raise Conflict(EMAIL_TAKEN) from None
+            raise Conflict(EMAIL_TAKEN, field="email") from None
         return user
 
     def _change_email(self, actor: User, user: User, email: str) -> None:
