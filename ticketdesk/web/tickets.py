@@ -175,6 +175,7 @@ def _customer_list():
         searched=text,
         page=page,
         next_url=_page_url(page.next_cursor),
+        first_url=_page_url("") if form.cursor.data else None,
     )
 
 
