@@ -82,6 +82,30 @@ NEW_TICKETS = {
         "contains": ["Plain words survive."],
         "excludes": [],
     },
+    "apple_mail_attachment.eml": {
+        "title": "Invoice attached",
+        "requester": "anna@example.org",
+        "contains": ["Here is the invoice."],
+        "excludes": ["<html>", "JVBERi0", "not stored"],
+    },
+    "ios_inline_image.eml": {
+        "title": "Error on the checkout page",
+        "requester": "ian@example.org",
+        "contains": ["This is what I see after paying:"],
+        "excludes": ["cid:", "iVBORw0KGgo", "not stored"],
+    },
+    "smime_signed.eml": {
+        "title": "Contract for review",
+        "requester": "sven@corp.example.com",
+        "contains": ["Please find the contract attached."],
+        "excludes": ["S/MIME", "MIIGUAYJ", "not stored"],
+    },
+    "pgp_signed.eml": {
+        "title": "Server log from last night",
+        "requester": "petra@example.net",
+        "contains": ["The sync job failed again, the log is attached."],
+        "excludes": ["PGP SIGNATURE", "sync started", "not stored"],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",

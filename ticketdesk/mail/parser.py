@@ -14,6 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from itertools import islice
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -23,6 +24,12 @@ MESSAGE_ID_MAX = 250
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ATTACHMENTS_LISTED = 50
+# Signatures of signed mail: bytes that only a signature checker can use, which we are not.
+SIGNATURE_TYPES = {
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+}
 _ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"}
 
 
@@ -171,22 +178,45 @@ def _automatic(message: EmailMessage, envelope_sender: str | None, sender: str |
 
 
 def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
-    attachments = [
-        _describe(part)
-        for part in message.iter_attachments()
-        if part.get_content_maintype() != "multipart"
-    ][:ATTACHMENTS_LISTED]
     part = message.get_body(preferencelist=("plain", "html"))
+    if part is None and message.get_content_maintype() == "text":
+        part = message  # a single text part sent as an attachment: still its text
+    files = (p for p in _attached_parts(message) if p is not part)
+    attachments = [_describe(p) for p in islice(files, ATTACHMENTS_LISTED)]
     if part is None:
-        if message.get_content_maintype() == "multipart":
-            return "", attachments
-        part = message
+        return "", attachments
     text = _decoded(part)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
-    elif part.get_content_maintype() != "text":
-        return "", attachments or [_describe(part)]
     return trim_reply(text), attachments
+
+
+def _attached_parts(part: EmailMessage, *, in_alternative: bool = False):
+    """Every file in the MIME tree, however deeply nested (Apple Mail puts them inside
+    multipart/alternative), in order; not the body text nor a signature (S/MIME, PGP)."""
+    if part.get_content_maintype() != "multipart":
+        if part.get_content_type() not in SIGNATURE_TYPES:
+            yield part
+        return
+    if not part.is_multipart():  # a multipart without a boundary: nothing to take apart
+        return
+    in_alternative = in_alternative or part.get_content_subtype() == "alternative"
+    # The stdlib names the non-body parts of this level; below an alternative, every
+    # unnamed text part is a rendering of the body (Apple Mail splits the HTML in pieces).
+    attached = [id(child) for child in part.iter_attachments()]
+    for child in part.iter_parts():
+        if child.get_content_maintype() == "multipart":
+            yield from _attached_parts(child, in_alternative=in_alternative)
+        elif not (_is_body_text(child) and (in_alternative or id(child) not in attached)):
+            yield from _attached_parts(child)
+
+
+def _is_body_text(part: EmailMessage) -> bool:
+    return (
+        part.get_content_type() in ("text/plain", "text/html")
+        and not part.is_attachment()
+        and part.get_filename() is None
+    )
 
 
 def _decoded(part: EmailMessage) -> str:
