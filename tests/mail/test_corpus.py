@@ -106,6 +106,12 @@ NEW_TICKETS = {
         "contains": ["The sync job failed again, the log is attached."],
         "excludes": ["PGP SIGNATURE", "sync started", "not stored"],
     },
+    "empty_plain_part.eml": {
+        "title": "Contact form",
+        "requester": "web@example.com",
+        "contains": ["Name: Web User\n\nOrder 12345 arrived damaged."],
+        "excludes": ["(no text)", "<p>", "not stored"],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",

@@ -178,17 +178,28 @@ def _automatic(message: EmailMessage, envelope_sender: str | None, sender: str |
 
 
 def _body(message: EmailMessage) -> tuple[str, list[Attachment]]:
+    part, text = _body_text(message)
+    files = (p for p in _attached_parts(message) if p is not part)
+    attachments = [_describe(p) for p in islice(files, ATTACHMENTS_LISTED)]
+    return trim_reply(text), attachments
+
+
+def _body_text(message: EmailMessage) -> tuple[EmailMessage | None, str]:
+    """The part read as the body, and its text: the plain text, or the HTML when the
+    plain part is blank (web forms and some phones send an empty one)."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None and message.get_content_maintype() == "text":
         part = message  # a single text part sent as an attachment: still its text
-    files = (p for p in _attached_parts(message) if p is not part)
-    attachments = [_describe(p) for p in islice(files, ATTACHMENTS_LISTED)]
     if part is None:
-        return "", attachments
+        return None, ""
     text = _decoded(part)
+    if part.get_content_type() == "text/plain" and not text.strip():
+        html = message.get_body(preferencelist=("html",))
+        if html is not None:
+            part, text = html, _decoded(html)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
-    return trim_reply(text), attachments
+    return part, text
 
 
 def _attached_parts(part: EmailMessage, *, in_alternative: bool = False):
