@@ -112,6 +112,20 @@ NEW_TICKETS = {
         "contains": ["Name: Web User\n\nOrder 12345 arrived damaged."],
         "excludes": ["(no text)", "<p>", "not stored"],
     },
+    "utf8_from.eml": {  # raw UTF-8 headers (RFC 6532)
+        "title": "Grüße, der Drucker geht nicht",
+        "requester": "juergen@kunde.example.de",
+        "requester_name": "Jürgen Müller",
+        "contains": ["Der Drucker druckt nicht."],
+        "excludes": [],
+    },
+    "utf8_address.eml": {
+        "title": "Umlaute in der Adresse",
+        "requester": "jürgen@müller.example.de",
+        "requester_name": "Jürgen",
+        "contains": ["Meine Adresse hat Umlaute."],
+        "excludes": [],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",
@@ -182,6 +196,7 @@ def test_corpus_machine_mail_is_ignored_without_notifications(
     [
         ("two_from.eml", "expected one From header, found 2"),
         ("ambiguous_from.eml", "From must hold exactly one well-formed address"),
+        ("utf8_two_senders.eml", "From must hold exactly one well-formed address"),
     ],
 )
 def test_corpus_unclear_sender_is_rejected_with_reason(mail_app, receive, inspect_db, name, reason):

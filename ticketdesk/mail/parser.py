@@ -1,8 +1,8 @@
 """Parsing one inbound message into the few facts the intake needs.
 
 Built on the standard library's `email` package with `policy.default`, which
-decodes RFC 2047 headers and MIME bodies. Everything here is a pure function of
-the message bytes.
+decodes RFC 2047 headers and MIME bodies, taught to read raw UTF-8 headers
+(RFC 6532). Everything here is a pure function of the message bytes.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email import policy
+from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
 from itertools import islice
 
@@ -31,6 +32,32 @@ SIGNATURE_TYPES = {
     "application/pgp-signature",
 }
 _ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"}
+
+
+class _MailPolicy(EmailPolicy):
+    """`policy.default`, reading raw 8-bit header bytes as UTF-8 (RFC 6532, SMTPUTF8)."""
+
+    def header_fetch_parse(self, name, value):
+        """The header as `policy.default` reads it, after decoding raw UTF-8 bytes."""
+        if isinstance(value, str):
+            value = _utf8_header(value)
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _MailPolicy()
+
+
+def _utf8_header(value: str) -> str:
+    """The parser holds raw header bytes as surrogates; read them as UTF-8 when they are."""
+    try:
+        value.encode("utf-8")
+        return value  # no raw bytes
+    except UnicodeEncodeError:
+        pass
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeDecodeError:
+        return value  # not UTF-8 either: left for the parser to flag
 
 
 class UnparseableMail(Exception):
@@ -69,7 +96,7 @@ def parse_mail(
 ) -> ParsedMail:
     """Read one message; raises UnparseableMail when there is nothing sensible to read."""
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=_POLICY).parsebytes(raw)
     except Exception as error:  # the parser is lenient; anything it raises is a broken message
         raise UnparseableMail(f"cannot parse message: {type(error).__name__}") from None
     if not message.keys():
@@ -116,7 +143,11 @@ def _sender(message: EmailMessage) -> tuple[str | None, str, str | None]:
         return None, "", f"expected one From header, found {len(headers)}"
     header = headers[0]
     addresses = getattr(header, "addresses", ())
-    if len(addresses) != 1 or getattr(header, "defects", ()):
+    # RFC 6532 allows a non-ASCII local part; any other defect makes the address unclear.
+    defects = [
+        d for d in getattr(header, "defects", ()) if not isinstance(d, NonASCIILocalPartDefect)
+    ]
+    if len(addresses) != 1 or defects:
         return None, "", "From must hold exactly one well-formed address"
     address = addresses[0]
     # A second, independent reading must agree: ambiguous headers read differently.
