@@ -126,6 +126,19 @@ NEW_TICKETS = {
         "contains": ["Meine Adresse hat Umlaute."],
         "excludes": [],
     },
+    "windows1252_as_latin1.eml": {  # Outlook: labelled ISO-8859-1, written in Windows-1252
+        "title": "Rechnung über 100 €",
+        "requester": "hans@kunde.example.de",
+        "requester_name": "Müller, Hans",
+        "contains": ["Rechnung nicht „öffnen“ – sie kostet 100 €. Don’t know why."],
+        "excludes": ["\x80", "\x84", "\x92", "\x93", "\x96"],
+    },
+    "windows1252_as_ascii.eml": {
+        "title": "Price list – new",
+        "requester": "olaf@kunde.example.de",
+        "contains": ["The list doesn’t show the € prices."],
+        "excludes": ["\ufffd", "not stored"],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",

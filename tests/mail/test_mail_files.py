@@ -162,3 +162,9 @@ def test_signed_mail_keeps_its_files_but_not_the_signature(receive, inspect_db, 
     stored, logged, text = filenames_kept(inspect_db, result.ticket_id)
     assert stored == logged == files
     assert "not stored" not in text
+
+
+def test_a_filename_labelled_latin1_is_read_as_windows_1252(receive, inspect_db):
+    result = receive(corpus("windows1252_as_ascii.eml"))
+    assert result.outcome == "ticket"
+    assert [name for name, *_ in stored_files(inspect_db)] == ["Preise in €.txt"]

@@ -7,6 +7,7 @@ decodes RFC 2047 headers and MIME bodies, taught to read raw UTF-8 headers
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -25,6 +26,12 @@ MESSAGE_ID_MAX = 250
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ATTACHMENTS_LISTED = 50
+# Charset labels that Windows mailers put on Windows-1252 text (codec names).
+_READ_AS_WINDOWS_1252 = {"iso8859-1", "ascii"}
+# The charset of an RFC 2047 encoded word (=?iso-8859-1?q?…?=) and of an RFC 2231
+# parameter (filename*=iso-8859-1''…).
+_ENCODED_WORD_CHARSET = re.compile(r"(=\?)([^?*\s]+)(?=(\*[^?\s]*)?\?[bBqQ]\?[^?\s]*\?=)")
+_PARAMETER_CHARSET = re.compile(r"(\*\s*=\s*\"?)([^'\"\s;]+)(?='[^'\"\s;]*')")
 # Signatures of signed mail: bytes that only a signature checker can use, which we are not.
 SIGNATURE_TYPES = {
     "application/pkcs7-signature",
@@ -35,12 +42,13 @@ _ROBOT_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "do-
 
 
 class _MailPolicy(EmailPolicy):
-    """`policy.default`, reading raw 8-bit header bytes as UTF-8 (RFC 6532, SMTPUTF8)."""
+    """`policy.default`, reading raw 8-bit header bytes as UTF-8 (RFC 6532, SMTPUTF8), and
+    ISO-8859-1 and US-ASCII labels in encoded words and parameters as Windows-1252."""
 
     def header_fetch_parse(self, name, value):
         """The header as `policy.default` reads it, after decoding raw UTF-8 bytes."""
         if isinstance(value, str):
-            value = _utf8_header(value)
+            value = _windows_1252_labels(_utf8_header(value))
         return super().header_fetch_parse(name, value)
 
 
@@ -58,6 +66,27 @@ def _utf8_header(value: str) -> str:
         return value.encode("utf-8", "surrogateescape").decode("utf-8")
     except UnicodeDecodeError:
         return value  # not UTF-8 either: left for the parser to flag
+
+
+def _windows_1252_labels(value: str) -> str:
+    """Relabel what Windows mailers call ISO-8859-1 while writing Windows-1252 (€ ’ “ ” –),
+    as browsers do (WHATWG Encoding): else those bytes are read as C1 control characters."""
+
+    def relabel(match: re.Match) -> str:
+        label = match.group(2)
+        windows = _codec_name(label) in _READ_AS_WINDOWS_1252
+        return match.group(1) + ("windows-1252" if windows else label)
+
+    value = _ENCODED_WORD_CHARSET.sub(relabel, value)
+    return _PARAMETER_CHARSET.sub(relabel, value)
+
+
+def _codec_name(label: str | None) -> str | None:
+    """Python's name for a charset label, or None when it names none."""
+    try:
+        return codecs.lookup(label).name if label else None
+    except LookupError:
+        return None
 
 
 class UnparseableMail(Exception):
@@ -262,16 +291,18 @@ def _is_body_text(part: EmailMessage) -> bool:
 
 
 def _decoded(part: EmailMessage) -> str:
-    """The text of a part in its declared charset; undeclared or unknown charsets fall back."""
+    """The text of a part in its declared charset; undeclared, unknown or wrong ones fall
+    back. ISO-8859-1 and US-ASCII are read as Windows-1252, as browsers do, unless the
+    bytes are UTF-8 (mislabelled web-form mail)."""
     payload = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    declared = _codec_name(part.get_content_charset())
+    tries = ["utf-8"] if declared in (None, *_READ_AS_WINDOWS_1252) else [declared, "utf-8"]
+    for codec in tries:
         try:
-            return payload.decode("utf-8")
+            return payload.decode(codec)
         except UnicodeDecodeError:
-            return payload.decode("cp1252", errors="replace")
+            continue
+    return payload.decode("cp1252", errors="replace")
 
 
 def _describe(part: EmailMessage) -> Attachment:
