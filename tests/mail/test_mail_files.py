@@ -168,3 +168,11 @@ def test_a_filename_labelled_latin1_is_read_as_windows_1252(receive, inspect_db)
     result = receive(corpus("windows1252_as_ascii.eml"))
     assert result.outcome == "ticket"
     assert [name for name, *_ in stored_files(inspect_db)] == ["Preise in €.txt"]
+
+
+def test_a_long_filename_is_shortened_keeping_its_extension(receive, inspect_db):
+    name = "Quarterly report " + "x" * 250 + ".xlsx"
+    result = receive(mail_with("dana@example.com", [(name, "application/octet-stream", b"PK")]))
+    assert result.outcome == "ticket"
+    [(stored, *_)] = stored_files(inspect_db)
+    assert stored == name[:195] + ".xlsx"

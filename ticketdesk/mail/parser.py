@@ -26,6 +26,8 @@ MESSAGE_ID_MAX = 250
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ATTACHMENTS_LISTED = 50
+FILENAME_LISTED = 200
+_EXTENSION_MAX = 16
 # Charset labels that Windows mailers put on Windows-1252 text (codec names).
 _READ_AS_WINDOWS_1252 = {"iso8859-1", "ascii"}
 # The charset of an RFC 2047 encoded word (=?iso-8859-1?q?…?=) and of an RFC 2231
@@ -309,8 +311,7 @@ def _describe(part: EmailMessage) -> Attachment:
     if part.get_content_type() == "message/rfc822":
         return _forwarded(part)
     payload = part.get_payload(decode=True) or b""
-    filename = part.get_filename() or "unnamed"
-    name = clean_text(" ".join(filename.split()))[:200]
+    name = _filename(part.get_filename() or "unnamed")
     return Attachment(name, part.get_content_type(), len(payload), payload)
 
 
@@ -324,9 +325,19 @@ def _forwarded(part: EmailMessage) -> Attachment:
     except Exception:  # a forwarded message too broken to write out is listed, not stored
         payload = b""
     subject = _header(message, "Subject").strip() if message is not None else ""
-    filename = part.get_filename() or f"{subject or 'Forwarded message'}.eml"
-    name = clean_text(" ".join(filename.split()))[:200]
+    name = _filename(part.get_filename() or f"{subject or 'Forwarded message'}.eml")
     return Attachment(name, "message/rfc822", len(payload), payload)
+
+
+def _filename(filename: str) -> str:
+    """A filename on one line, shortened to FILENAME_LISTED keeping its extension."""
+    name = clean_text(" ".join(filename.split()))
+    if len(name) <= FILENAME_LISTED:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not (stem and dot and len(extension) <= _EXTENSION_MAX and " " not in extension):
+        return name[:FILENAME_LISTED]
+    return f"{stem[: FILENAME_LISTED - len(extension) - 1].rstrip()}.{extension}"
 
 
 def _content_key(message: EmailMessage, body: str) -> str:
