@@ -139,6 +139,12 @@ NEW_TICKETS = {
         "contains": ["The list doesn’t show the € prices."],
         "excludes": ["\ufffd", "not stored"],
     },
+    "html_table.eml": {
+        "title": "Wrong items delivered",
+        "requester": "tom@customer.example.com",
+        "contains": ["Item | Qty | Price\n\nToner XL | 2 | 59.90\n\nPaper A4"],
+        "excludes": ["ItemQty", "XL2", "| |"],
+    },
     "no_message_id.eml": {
         "title": "No message id here",
         "requester": "erin@customer.example.com",
