@@ -83,6 +83,69 @@ NEW_TICKETS = {
         "contains": ["Plain words survive."],
         "excludes": [],
     },
+    "apple_mail_attachment.eml": {
+        "title": "Invoice attached",
+        "requester": "anna@example.org",
+        "contains": ["Here is the invoice."],
+        "excludes": ["<html>", "JVBERi0", "not stored"],
+    },
+    "ios_inline_image.eml": {
+        "title": "Error on the checkout page",
+        "requester": "ian@example.org",
+        "contains": ["This is what I see after paying:"],
+        "excludes": ["cid:", "iVBORw0KGgo", "not stored"],
+    },
+    "smime_signed.eml": {
+        "title": "Contract for review",
+        "requester": "sven@corp.example.com",
+        "contains": ["Please find the contract attached."],
+        "excludes": ["S/MIME", "MIIGUAYJ", "not stored"],
+    },
+    "pgp_signed.eml": {
+        "title": "Server log from last night",
+        "requester": "petra@example.net",
+        "contains": ["The sync job failed again, the log is attached."],
+        "excludes": ["PGP SIGNATURE", "sync started", "not stored"],
+    },
+    "empty_plain_part.eml": {
+        "title": "Contact form",
+        "requester": "web@example.com",
+        "contains": ["Name: Web User\n\nOrder 12345 arrived damaged."],
+        "excludes": ["(no text)", "<p>", "not stored"],
+    },
+    "utf8_from.eml": {  # raw UTF-8 headers (RFC 6532)
+        "title": "Grüße, der Drucker geht nicht",
+        "requester": "juergen@kunde.example.de",
+        "requester_name": "Jürgen Müller",
+        "contains": ["Der Drucker druckt nicht."],
+        "excludes": [],
+    },
+    "utf8_address.eml": {
+        "title": "Umlaute in der Adresse",
+        "requester": "jürgen@müller.example.de",
+        "requester_name": "Jürgen",
+        "contains": ["Meine Adresse hat Umlaute."],
+        "excludes": [],
+    },
+    "windows1252_as_latin1.eml": {  # Outlook: labelled ISO-8859-1, written in Windows-1252
+        "title": "Rechnung über 100 €",
+        "requester": "hans@kunde.example.de",
+        "requester_name": "Müller, Hans",
+        "contains": ["Rechnung nicht „öffnen“ – sie kostet 100 €. Don’t know why."],
+        "excludes": ["\x80", "\x84", "\x92", "\x93", "\x96"],
+    },
+    "windows1252_as_ascii.eml": {
+        "title": "Price list – new",
+        "requester": "olaf@kunde.example.de",
+        "contains": ["The list doesn’t show the € prices."],
+        "excludes": ["\ufffd", "not stored"],
+    },
+    "html_table.eml": {
+        "title": "Wrong items delivered",
+        "requester": "tom@customer.example.com",
+        "contains": ["Item | Qty | Price\n\nToner XL | 2 | 59.90\n\nPaper A4"],
+        "excludes": ["ItemQty", "XL2", "| |"],
+    },
     # A new ticket has no mail of ours to trim: what was forwarded is what staff must see.
     "forwarded.eml": {
         "title": "Your account will be suspended",
@@ -188,6 +251,7 @@ def test_corpus_machine_mail_is_ignored_without_notifications(
     [
         ("two_from.eml", "expected one From header, found 2"),
         ("ambiguous_from.eml", "From must hold exactly one well-formed address"),
+        ("utf8_two_senders.eml", "From must hold exactly one well-formed address"),
     ],
 )
 def test_corpus_unclear_sender_is_rejected_with_reason(mail_app, receive, inspect_db, name, reason):

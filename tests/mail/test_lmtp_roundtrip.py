@@ -23,9 +23,11 @@ def lmtp(mail_app):
     controller = lmtp_controller(mail_app, "127.0.0.1", port)
     controller.start()
 
-    def deliver(raw: bytes, *, sender: str = "someone@example.com", recipients=(SUPPORT,)):
+    def deliver(
+        raw: bytes, *, sender: str = "someone@example.com", recipients=(SUPPORT,), options=()
+    ):
         with smtplib.LMTP("127.0.0.1", port, timeout=10) as client:
-            return client.sendmail(sender, list(recipients), raw)
+            return client.sendmail(sender, list(recipients), raw, mail_options=list(options))
 
     yield deliver
     controller.stop()
@@ -43,6 +45,19 @@ def test_lmtp_refuses_unclear_sender_with_the_reason(lmtp, inspect_db):
     assert refused.value.smtp_code == 550
     assert b"expected one From header" in refused.value.smtp_error
     assert inspect_db(lambda s: s.scalars(select(InboundMessage.outcome)).one()) == "rejected"
+
+
+@pytest.mark.parametrize(
+    "name, sender, options",
+    [
+        ("utf8_from.eml", "juergen@kunde.example.de", ()),
+        ("utf8_address.eml", "jürgen@müller.example.de", ("SMTPUTF8",)),
+    ],
+)
+def test_lmtp_accepts_raw_utf8_headers(lmtp, inspect_db, name, sender, options):
+    assert lmtp(corpus(name), sender=sender, options=options) == {}
+    requesters = inspect_db(lambda s: [t.requester.email for t in s.scalars(select(Ticket))])
+    assert requesters == [sender]
 
 
 def test_lmtp_accepts_and_drops_a_bounce(lmtp, inspect_db):

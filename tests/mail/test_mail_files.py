@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.mail.conftest import SUPPORT
+from tests.mail.conftest import SUPPORT, corpus
 from ticketdesk.models import Attachment, Comment, InboundMessage, Ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -125,3 +127,52 @@ def test_a_mail_forwarded_as_an_attachment_is_stored_whole(receive, inspect_db):
     assert content.size == files[0][2] > len("Invoice body")
     text = inspect_db(lambda s: s.get(Ticket, result.ticket_id).description)
     assert "not stored" not in text
+
+
+def filenames_kept(inspect_db, ticket_id) -> tuple[list[str], list[str], str]:
+    """The files stored, the files named in the mail log, and the ticket's text."""
+    stored = [name for name, *_ in stored_files(inspect_db)]
+    log = inspect_db(lambda s: s.scalar(select(InboundMessage.attachments)))
+    logged = [entry["filename"] for entry in json.loads(log or "[]")]
+    return stored, logged, inspect_db(lambda s: s.get(Ticket, ticket_id).description)
+
+
+@pytest.mark.parametrize(
+    "name, files",
+    [
+        ("apple_mail_attachment.eml", ["invoice-4711.pdf"]),  # alternative > mixed
+        ("ios_inline_image.eml", ["Screenshot 2026-11-24.png"]),  # alternative > related
+    ],
+)
+def test_files_nested_below_the_text_are_stored(receive, inspect_db, name, files):
+    result = receive(corpus(name))
+    assert result.outcome == "ticket"
+    stored, logged, text = filenames_kept(inspect_db, result.ticket_id)
+    assert stored == logged == files
+    assert "not stored" not in text and "<html" not in text
+
+
+@pytest.mark.parametrize(
+    "name, files",
+    [("smime_signed.eml", ["contract-2026.pdf"]), ("pgp_signed.eml", ["sync.log"])],
+)
+def test_signed_mail_keeps_its_files_but_not_the_signature(receive, inspect_db, name, files):
+    result = receive(corpus(name))
+    assert result.outcome == "ticket"
+    stored, logged, text = filenames_kept(inspect_db, result.ticket_id)
+    assert stored == logged == files
+    assert "not stored" not in text
+
+
+def test_a_filename_labelled_latin1_is_read_as_windows_1252(receive, inspect_db):
+    result = receive(corpus("windows1252_as_ascii.eml"))
+    assert result.outcome == "ticket"
+    assert [name for name, *_ in stored_files(inspect_db)] == ["Preise in €.txt"]
+
+
+def test_a_long_filename_is_shortened_keeping_its_extension(receive, inspect_db):
+    name = "Quarterly report " + "x" * 250 + ".xlsx"
+    result = receive(mail_with("dana@example.com", [(name, "application/octet-stream", b"PK")]))
+    assert result.outcome == "ticket"
+    [(stored, *_)] = stored_files(inspect_db)
+    assert stored == name[:195] + ".xlsx"

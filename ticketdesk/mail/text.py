@@ -15,6 +15,9 @@ from ticketdesk.mail.render import REPLY_MARKER
 
 _BLOCK_END = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/pre|/table)\b[^>]*>", re.IGNORECASE)
 _BLOCK_START = re.compile(r"<\s*(p|div|li|tr|h[1-6]|pre|hr)\b[^>]*>", re.IGNORECASE)
+# A table cell's end becomes the unit separator (taken out of the text first), then " | ".
+_CELL_END = re.compile(r"<\s*/t[dh]\b[^>]*>", re.IGNORECASE)
+_CELL = "\x1f"
 # Quoted history in HTML mail: Gmail's and Outlook's wrappers, and plain blockquotes.
 _HTML_QUOTES = re.compile(
     r"<div[^>]*(class=\"?gmail_quote|id=\"?divRplyFwdMsg|id=\"?appendonsend)[^>]*>.*",
@@ -74,7 +77,8 @@ def html_to_text(markup: str) -> str:
     Quoted history (Gmail's and Outlook's wrappers, blockquotes) becomes `>` lines,
     as a plain-text mail client writes it, for `trim_reply` to drop from a reply.
     """
-    markup = markup.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "")
+    markup = markup.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "").replace(_CELL, "")
+    markup = _CELL_END.sub(_CELL, markup)
     wrapper = _HTML_QUOTES.search(markup)
     if wrapper:
         markup = (
@@ -92,8 +96,14 @@ def html_to_text(markup: str) -> str:
         strip_comments=True,
     )
     text = html.unescape(text).replace("\xa0", " ")
-    lines = _quoted_lines([" ".join(line.split()) for line in text.splitlines()])
+    lines = _quoted_lines([_join_cells(line.split(_CELL)) for line in text.splitlines()])
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _join_cells(cells: list[str]) -> str:
+    """One line of text, its table cells (if any) apart: `cell1 | cell2`."""
+    cells = [" ".join(cell.split()) for cell in cells]
+    return " | ".join(cell for cell in cells if cell)
 
 
 def _quoted_lines(lines: list[str]) -> list[str]:
