@@ -135,7 +135,7 @@ class MailIntake:
         if len(raw) > self.settings.max_bytes:
             return self._fail(raw, f"message larger than {self.settings.max_bytes} bytes")
         try:
-            mail = parse_mail(raw, envelope_sender=envelope_sender, envelope_recipients=recipients)
+            mail = parse_mail(raw, envelope_recipients=recipients)
         except UnparseableMail as error:
             return self._fail(raw, str(error))
         if self._seen(mail.message_key):
