@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import ProgrammingError
 
+from ticketdesk.config import ConfigError
 from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Role
 from ticketdesk.services import queue_manager, user_manager
@@ -29,9 +30,15 @@ def main() -> None:
 
 
 def _create_app():
+    """The app, or one line saying which setting is wrong and exit: every command (and
+    `--help`, which lists the app's commands) loads it first."""
     from ticketdesk.app import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        click.secho(f"Error: {error}", err=True, fg="red")
+        sys.exit(1)
 
 
 def register_commands(app) -> None:

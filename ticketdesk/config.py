@@ -5,14 +5,20 @@ Nothing is read at import time; `load_config` runs inside `create_app`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from pydantic import ValidationError
 from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ticketdesk.settings import SECRET, Settings, is_container
 
 ENV_PREFIX = "TICKETDESK"
 SQLITE_CONNECTION_SECONDS = 3600
@@ -122,16 +128,75 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class ConfigError(ValueError):
+    """A setting the app cannot start with; its message is one line for the operator."""
+
+
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
-    """Fill `app.config` from defaults, then the environment, then `overrides`."""
+    """Fill `app.config` from defaults, then the environment, then `overrides`, and check
+    and convert every setting (ConfigError on the first that is wrong)."""
     app.config.from_mapping(DEFAULTS)
+    # Any Flask setting may come from the environment (nested with `__`); those we know
+    # are read again from their text below, so that `False` or `no` is not a true string.
     app.config.from_prefixed_env(ENV_PREFIX)
+    from_env = _settings_from_env(os.environ)
+    app.config.update(from_env)
     if overrides:
         app.config.from_mapping(overrides)
+    app.config.update(_checked(app.config, from_env=set(from_env) - set(overrides or {})))
     _settle_database_url(app)
     _check_attachment_storage(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def _settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The known settings set in the environment, as text (lists and mappings as JSON)."""
+    found = {}
+    for name in Settings.model_fields:
+        text = environ.get(f"{ENV_PREFIX}_{name}")
+        if text is None:
+            continue
+        if is_container(name):
+            try:
+                found[name] = json.loads(text)
+            except ValueError:
+                raise ConfigError(_bad(f"{ENV_PREFIX}_{name}", text, name)) from None
+        else:
+            found[name] = text
+    return found
+
+
+def _checked(config: Mapping[str, Any], *, from_env: set[str]) -> dict[str, Any]:
+    """Every known setting, checked and converted (`"no"` is False, `"25"` is 25)."""
+    known = {name: config[name] for name in Settings.model_fields if name in config}
+    try:
+        settings = Settings.model_validate(known)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0])
+        shown = f"{ENV_PREFIX}_{name}" if name in from_env else name
+        raise ConfigError(_bad(shown, known.get(name), name, first)) from None
+    return settings.model_dump(exclude_unset=True)
+
+
+def _bad(shown: str, value: Any, name: str, detail: Mapping[str, Any] | None = None) -> str:
+    """One line: the variable, its value, and the form it should have."""
+    form = Settings.model_fields[name].description
+    if not form:
+        form = detail["msg"].lower() if detail else "another value"
+    if detail and len(detail["loc"]) > 1:
+        form += (
+            f" (at {'/'.join(str(part) for part in detail['loc'][1:])}: {detail['msg'].lower()})"
+        )
+    return f"{shown}={_shown_value(name, value)} is not valid: expected {form}."
+
+
+def _shown_value(name: str, value: Any) -> str:
+    if SECRET.search(name):
+        return "(hidden)"
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return repr(re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text))
 
 
 def instance_path_from_env() -> str | None:
@@ -146,6 +211,7 @@ def _settle_database_url(app: Flask) -> None:
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "ticketdesk.sqlite3")
+    _check_database_url(url)
     if url.startswith("postgres://") or url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -165,15 +231,21 @@ def _settle_database_url(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def _check_database_url(url: str) -> None:
+    """SQLite or PostgreSQL, in a form SQLAlchemy reads: the two databases the schema serves."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(_bad(f"{ENV_PREFIX}_DATABASE_URL", url, "DATABASE_URL"))
+
+
 def _check_attachment_storage(config: Mapping[str, Any]) -> None:
     """Refuse to start with a storage that cannot work, rather than fail on the first file."""
     storage = config["ATTACHMENT_STORAGE"]
-    if storage not in ("local", "s3"):
-        raise ValueError(
-            f"{ENV_PREFIX}_ATTACHMENT_STORAGE must be 'local' or 's3', not {storage!r}."
-        )
     if storage == "s3" and not config["S3_BUCKET"]:
-        raise ValueError(f"{ENV_PREFIX}_ATTACHMENT_STORAGE=s3 needs {ENV_PREFIX}_S3_BUCKET.")
+        raise ConfigError(f"{ENV_PREFIX}_ATTACHMENT_STORAGE=s3 needs {ENV_PREFIX}_S3_BUCKET.")
 
 
 def _instance_secret_key(instance: Path) -> str:

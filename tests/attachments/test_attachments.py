@@ -445,7 +445,7 @@ def test_storage_is_made_once_per_app(app):
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
-        ({"ATTACHMENT_STORAGE": "S3"}, "ATTACHMENT_STORAGE must be 'local' or 's3'"),
+        ({"ATTACHMENT_STORAGE": "S3"}, "ATTACHMENT_STORAGE='S3' is not valid: expected local"),
         ({"ATTACHMENT_STORAGE": "s3"}, "needs TICKETDESK_S3_BUCKET"),
     ],
 )

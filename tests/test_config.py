@@ -1,0 +1,151 @@
+"""Settings are checked and converted once, as the app loads: a bad one stops it with one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ticketdesk.app import create_app
+from ticketdesk.config import DEFAULTS, ConfigError
+from ticketdesk.settings import Settings
+
+# Read by APIFlask and Flask-SQLAlchemy, which check them themselves.
+FRAMEWORK_SETTINGS = {"OPENAPI_VERSION", "SPEC_FORMAT", "DOCS_FAVICON", "INFO"}
+FRAMEWORK_SETTINGS |= {"SQLALCHEMY_ENGINE_OPTIONS"}
+
+
+@pytest.fixture
+def make_app(tmp_path, monkeypatch):
+    """An app built from the environment the test sets, as an operator's would be."""
+    monkeypatch.setenv("TICKETDESK_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("TICKETDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    def make(**environ: str):
+        for name, value in environ.items():
+            monkeypatch.setenv(f"TICKETDESK_{name}", value)
+        return create_app()
+
+    return make
+
+
+def test_every_setting_has_a_type_and_form():
+    assert set(DEFAULTS) - FRAMEWORK_SETTINGS <= set(Settings.model_fields)
+    Settings.model_validate(DEFAULTS)
+
+
+@pytest.mark.parametrize("text", ["false", "False", "FALSE", "no", "off", "0", "n"])
+def test_a_false_flag_in_any_usual_spelling_is_false(make_app, text):
+    app = make_app(REGISTRATION_ENABLED=text, MAIL_AUTO_CREATE_CUSTOMERS=text, IMAP_TLS=text)
+    assert app.config["REGISTRATION_ENABLED"] is False
+    assert app.config["MAIL_AUTO_CREATE_CUSTOMERS"] is False
+    assert app.config["IMAP_TLS"] is False
+
+
+@pytest.mark.parametrize("text", ["true", "True", "yes", "on", "1"])
+def test_a_true_flag_in_any_usual_spelling_is_true(make_app, text):
+    assert make_app(SMTP_STARTTLS=text).config["SMTP_STARTTLS"] is True
+
+
+def test_registration_disabled_as_False_closes_sign_up(make_app):
+    client = make_app(REGISTRATION_ENABLED="False").test_client()
+    assert client.get("/register").status_code == 404
+
+
+def test_numbers_and_text_are_converted_from_the_environment(make_app):
+    app = make_app(SMTP_PORT="2525", MAIL_KEEP_SENT_DAYS="0.5", SMTP_PASSWORD="12345")
+    assert app.config["SMTP_PORT"] == 2525
+    assert app.config["MAIL_KEEP_SENT_DAYS"] == 0.5
+    assert app.config["SMTP_PASSWORD"] == "12345"  # a password of digits stays text
+
+
+def test_json_settings_are_read_from_the_environment(make_app):
+    app = make_app(
+        CORS_ORIGINS='["https://portal.example"]',
+        MAIL_QUEUE_ADDRESSES='{"sales@example.com": "sales"}',
+        MAIL_STAFF_ADDRESSES='{"*": ["Team <team@example.com>"]}',
+    )
+    assert app.config["CORS_ORIGINS"] == ["https://portal.example"]
+    assert app.config["MAIL_QUEUE_ADDRESSES"] == {"sales@example.com": "sales"}
+    assert app.config["MAIL_STAFF_ADDRESSES"] == {"*": ["Team <team@example.com>"]}
+
+
+BAD_SETTINGS = [
+    ("REGISTRATION_ENABLED", "nah", "true or false"),
+    ("LMTP_PORT", "abc", "a port number from 1 to 65535"),
+    ("SMTP_PORT", "70000", "a port number from 1 to 65535"),
+    ("MAIL_RETRY_BASE_SECONDS", "abc", "a whole number from 1 up"),
+    ("ATTACHMENT_SWEEP_SECONDS", "daily", "a whole number of seconds"),
+    ("BCRYPT_ROUNDS", "abc", "a whole number 4 to 31"),
+    ("BCRYPT_ROUNDS", "99", "a whole number 4 to 31"),
+    ("DATABASE_URL", "nonsense", "sqlite:///"),
+    ("DATABASE_URL", "mysql://ann@db/helpdesk", "postgresql://"),
+    ("MAIL_STAFF_ADDRESSES", '["a@b.c"]', '{"*": ["team@example.com"]}'),
+    ("MAIL_STAFF_ADDRESSES", '{"*": "team@example.com"}', '{"*": ["team@example.com"]}'),
+    ("MAIL_QUEUE_ADDRESSES", "sales@example.com=sales", '{"sales@example.com": "sales"}'),
+    ("MAIL_QUEUE_ADDRESSES", '{"sales": "sales"}', '{"sales@example.com": "sales"}'),
+    ("CORS_ORIGINS", "https://a.example", 'a JSON list of origins: ["https://'),
+    ("CORS_ORIGINS", '["a.example"]', "a JSON list of origins"),
+    ("MAIL_FROM", "Support Team", "Support <support@example.com>"),
+    ("MAIL_REPLY_ADDRESS", "helpdesk", "an address: name@domain"),
+    ("BASE_URL", "helpdesk.example.com", "an address with its scheme"),
+    ("MAIL_STRANGER_REPLY", "bogus", "new_ticket or reject"),
+    ("RATELIMIT_API", "lots", "a limit: 10 per minute"),
+    ("RATELIMIT_STORAGE_URL", "redis//cache", "memory:// or redis://"),
+    ("ATTACHMENT_STORAGE", "S3", "local or s3"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "form"), BAD_SETTINGS)
+def test_a_bad_setting_stops_the_app_naming_variable_value_and_form(make_app, name, value, form):
+    with pytest.raises(ConfigError) as refused:
+        make_app(**{name: value})
+    line = str(refused.value)
+    assert line.startswith(f"TICKETDESK_{name}={value!r} is not valid: expected ")
+    assert form in line and "\n" not in line
+
+
+def test_a_secret_is_not_repeated_in_the_message(make_app):
+    with pytest.raises(ConfigError) as refused:
+        make_app(DATABASE_URL="mysql://ann:hunter2@db/helpdesk")
+    assert "hunter2" not in str(refused.value) and "ann:***@" in str(refused.value)
+
+
+def test_settings_passed_as_a_mapping_are_checked_too(tmp_path):
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with pytest.raises(ConfigError, match="^BCRYPT_ROUNDS='abc' is not valid"):
+        create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database, "BCRYPT_ROUNDS": "abc"})
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database, "IMAP_TLS": "off"})
+    assert app.config["IMAP_TLS"] is False
+
+
+def test_a_mapping_overrides_a_bad_environment_value(make_app, monkeypatch, tmp_path):
+    monkeypatch.setenv("TICKETDESK_LMTP_PORT", "abc")
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database, "LMTP_PORT": 8024})
+    assert app.config["LMTP_PORT"] == 8024
+
+
+def ticketdesk(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
+    """The console script, as an operator runs it."""
+    script = Path(sys.executable).with_name("ticketdesk")
+    return subprocess.run(
+        [str(script), *args],
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", [["init"], ["lmtp"], ["serve", "--port", "8951"], ["--help"]])
+def test_the_command_refuses_a_bad_setting_in_one_line(tmp_path, command):
+    environ = {"TICKETDESK_INSTANCE_PATH": str(tmp_path), "TICKETDESK_LMTP_PORT": "abc"}
+    result = ticketdesk(*command, environ=environ)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: TICKETDESK_LMTP_PORT='abc' is not valid: expected a port number from 1 to 65535."
+    )

@@ -1,0 +1,181 @@
+"""Each setting's type and form, as data: `config.load_config` checks and converts them
+all once, so a bad value stops the app at start-up with one line, not a traceback later.
+
+`description` is the form an operator reads in that line ("expected …").
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from limits import parse_many
+from limits.storage import SCHEMES
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _address(value: str) -> str:
+    """`local@domain`, with nothing around it."""
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or re.search(r"[\s<>,;]", value):
+        raise ValueError("not an address")
+    return value
+
+
+def _named_address(value: str) -> str:
+    """`local@domain`, or `Name <local@domain>`."""
+    name, address = parseaddr(value)
+    _address(address)
+    if "<" not in value and address != value.strip():
+        raise ValueError("not an address")
+    return value
+
+
+def _web_address(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) address")
+    return value
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value)
+    if value != "*" and (
+        parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/")
+    ):
+        raise ValueError("not an origin")
+    return value
+
+
+def _limit(value: str) -> str:
+    parse_many(value)  # ValueError on anything Flask-Limiter could not read
+    return value
+
+
+def _storage_url(value: str) -> str:
+    if urlsplit(value).scheme not in SCHEMES:
+        raise ValueError("unknown storage")
+    return value
+
+
+Flag = Annotated[bool, Field(description="true or false (or yes/no, on/off, 1/0)")]
+Port = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
+Count = Annotated[int, Field(ge=1, description="a whole number from 1 up")]
+Seconds = Annotated[int, Field(ge=0, description="a whole number of seconds (0 or more)")]
+Period = Annotated[int, Field(ge=1, description="a whole number from 1 up")]
+Bytes = Annotated[int, Field(ge=1, description="a number of bytes from 1 up")]
+Text = Annotated[str, Field(min_length=1, description="a non-empty text")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="a queue slug")]
+Address = Annotated[str, AfterValidator(_address), Field(description="an address: name@domain")]
+NamedAddress = Annotated[
+    str,
+    AfterValidator(_named_address),
+    Field(description="an address, alone or with a name: Support <support@example.com>"),
+]
+Limit = Annotated[str, AfterValidator(_limit), Field(description="a limit: 10 per minute")]
+
+
+class Settings(BaseModel):
+    """Every setting the app reads; `None` where a setting may be left out."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # Checked as it is resolved (config._check_database_url).
+    DATABASE_URL: Annotated[
+        str | None,
+        Field(description="sqlite:///path/file.sqlite3 or postgresql://user@host/database"),
+    ] = None
+    SECRET_KEY: str | None = None
+    BCRYPT_ROUNDS: Annotated[int, Field(ge=4, le=31, description="a whole number 4 to 31")]
+    REGISTRATION_ENABLED: Flag
+    DEFAULT_QUEUE_SLUG: Slug
+    MAX_CONTENT_LENGTH: Bytes
+    PAGE_SIZE_DEFAULT: Count
+    PAGE_SIZE_MAX: Count
+    ATTACHMENT_MAX_FILE_SIZE: Bytes
+    ATTACHMENT_MAX_FILES: Count
+    ATTACHMENT_MAX_TICKET_TOTAL: Bytes
+    ATTACHMENT_ORPHAN_SECONDS: Seconds
+    ATTACHMENT_SWEEP_SECONDS: Seconds
+    ATTACHMENT_STORAGE: Annotated[Literal["local", "s3"], Field(description="local or s3")]
+    ATTACHMENT_DIR: str | None = None
+    S3_BUCKET: str | None = None
+    S3_PREFIX: str
+    S3_ENDPOINT_URL: Annotated[str, AfterValidator(_web_address)] | None = None
+    S3_REGION: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+    BASE_URL: Annotated[
+        str,
+        AfterValidator(_web_address),
+        Field(description="an address with its scheme: https://help.example.com"),
+    ]
+    PASSWORD_RESET_MINUTES: Period
+    WELCOME_LINK_HOURS: Period
+    FILE_LINK_DAYS: Period
+    CORS_ORIGINS: Annotated[
+        list[Annotated[str, AfterValidator(_origin)]],
+        Field(description='a JSON list of origins: ["https://portal.example.com"]'),
+    ]
+    TRUSTED_PROXIES: Annotated[int, Field(ge=0, description="a whole number (0 or more)")]
+    RATELIMIT_STORAGE_URL: Annotated[
+        str,
+        AfterValidator(_storage_url),
+        Field(description="memory:// or redis://host:6379/0"),
+    ]
+    RATELIMIT_ENABLED: Flag
+    RATELIMIT_SIGN_IN: Limit
+    RATELIMIT_SIGN_UP: Limit
+    RATELIMIT_API: Limit
+    TOKEN_TOUCH_INTERVAL: Seconds
+    DATABASE_PREPARED_STATEMENTS: Flag
+    SESSION_COOKIE_SECURE: Flag = False
+    MAIL_FROM: NamedAddress
+    MAIL_REPLY_ADDRESS: Address
+    SMTP_HOST: str | None = None
+    SMTP_PORT: Port
+    SMTP_STARTTLS: Flag
+    SMTP_TLS: Flag
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TIMEOUT: Annotated[float, Field(gt=0, description="a number of seconds above 0")]
+    SMTP_CA_FILE: str | None = None
+    MAIL_OUTBOX_DIR: str | None = None
+    MAIL_MAX_ATTEMPTS: Count
+    MAIL_RETRY_BASE_SECONDS: Period
+    MAIL_CLAIM_SECONDS: Period
+    MAIL_KEEP_SENT_DAYS: Annotated[float, Field(gt=0, description="a number of days above 0")]
+    MAIL_NOTIFY_STAFF_ON_NEW_TICKET: Flag
+    MAIL_STAFF_ADDRESSES: Annotated[
+        dict[Annotated[str, Field(pattern=r"^(\*|[a-z0-9]+(-[a-z0-9]+)*)$")], list[NamedAddress]],
+        Field(description='a JSON object, queue slug or * to a list: {"*": ["team@example.com"]}'),
+    ]
+    MAIL_QUEUE_ADDRESSES: Annotated[
+        dict[Address, Slug],
+        Field(description='a JSON object, address to queue slug: {"sales@example.com": "sales"}'),
+    ]
+    MAIL_AUTO_CREATE_CUSTOMERS: Flag
+    MAIL_STRANGER_REPLY: Annotated[
+        Literal["new_ticket", "reject"], Field(description="new_ticket or reject")
+    ]
+    MAIL_MAX_MESSAGE_BYTES: Bytes
+    IMAP_HOST: str | None = None
+    IMAP_PORT: Port
+    IMAP_TLS: Flag
+    IMAP_USER: str | None = None
+    IMAP_PASSWORD: str | None = None
+    IMAP_FOLDER: Text
+    IMAP_POLL_SECONDS: Period
+    LMTP_HOST: Text
+    LMTP_PORT: Port
+
+
+SECRET = re.compile(r"SECRET|PASSWORD")
+
+
+def is_container(name: str) -> bool:
+    """Whether a setting holds a list or a mapping: written as JSON in the environment."""
+    annotation: Any = Settings.model_fields[name].annotation
+    return getattr(annotation, "__origin__", None) in (list, dict)
