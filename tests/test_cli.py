@@ -116,3 +116,55 @@ def _refused_then_granted(url: str, role: str, tmp_path) -> None:
     with app.app_context():
         db.engine.dispose()
     owner.dispose()
+
+
+def test_init_says_in_one_line_that_the_database_cannot_be_opened(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'no-such-folder' / 'ticketdesk.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": missing, "SECRET_KEY": "x"})
+
+    result = app.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Cannot open the database at {missing}: unable to open database file\n"
+    )
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
+def test_init_names_a_missing_postgresql_database_in_one_line():
+    name = f"ticketdesk_missing_{uuid.uuid4().hex[:10]}"
+    missing = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": missing, "SECRET_KEY": "x"})
+
+    result = app.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "Error: Cannot open the database at postgresql+psycopg://" in result.output
+    assert f'database "{name}" does not exist' in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--workers", "0", "x>=1"),
+        ("--threads", "0", "x>=1"),
+        ("--port", "99999", "1<=x<=65535"),
+        ("--port", "0", "1<=x<=65535"),
+    ],
+)
+def test_serve_refuses_values_gunicorn_cannot_serve_with(
+    tmp_path, monkeypatch, option, value, allowed
+):
+    """`--workers 0` would listen and never answer; `--port 99999` ended in a traceback."""
+    monkeypatch.setattr("ticketdesk.cli.os.execv", _never_start_gunicorn)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+
+    result = app.test_cli_runner().invoke(args=["serve", option, value])
+
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {value} is not in the range {allowed}." in result.output
+
+
+def _never_start_gunicorn(*args):
+    raise AssertionError(f"serve started gunicorn: {args}")

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ticketdesk.config import ConfigError
 from ticketdesk.extensions import MIGRATIONS_DIR, db
@@ -77,6 +77,8 @@ def init_command():
         if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
             raise
         raise click.ClickException(_refused(error.orig)) from None
+    except OperationalError as error:
+        raise click.ClickException(_unreachable(error)) from None
     click.echo(("Created" if new else "Upgraded") + f" the database at {db.engine.url!r}.")
 
 
@@ -95,6 +97,12 @@ def _refused(error) -> str:
         " Nothing was changed. Have the database's owner or a superuser grant it, or take"
         " that step (see the README, Configuration), then run `ticketdesk init` again."
     )
+
+
+def _unreachable(error: OperationalError) -> str:
+    """The database could not be opened (missing, refused, down): where, and the reason."""
+    reason = " ".join(str(error.orig).split()) or error.orig.__class__.__name__
+    return f"Cannot open the database at {db.engine.url!r}: {reason}"
 
 
 @click.command("create-user")
@@ -116,9 +124,9 @@ def create_user_command(email, name, role, password):
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=SERVE_THREADS, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--threads", default=SERVE_THREADS, show_default=True, type=click.IntRange(min=1))
 def serve_command(host, port, workers, threads):
     """Serve the app with gunicorn, the production WSGI server."""
     args = gunicorn_command(
