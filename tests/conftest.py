@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from tests.factories import ApiClient, Factory
+from tests.ports import free_port
 from ticketdesk.app import create_app
-from ticketdesk.extensions import db
+from ticketdesk.extensions import db, limiter
 from ticketdesk.models import Base, Role
 from ticketdesk.services import queue_manager
 
@@ -166,3 +167,11 @@ def anonymous(client):
 def ticket(factory, customer):
     """An open ticket requested by `customer`."""
     return factory.ticket(customer, title="Printer on fire")
+
+
+@pytest.fixture
+def closed_redis_url():
+    """A real Redis URL on a port nothing listens on: the rate-limit store is down."""
+    yield f"redis://127.0.0.1:{free_port()}/0"
+    # The limiter is one object for every app of the run: the next app's store answers.
+    limiter._storage_dead = False

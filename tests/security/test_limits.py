@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
 
 from tests.factories import ApiClient
+from tests.security.test_headers import make_app
 from tests.web.conftest import WebUser
+from ticketdesk.extensions import db
+from ticketdesk.models import Base
 
 
 def test_token_guessing_is_limited_per_account(client, customer):
@@ -83,8 +87,6 @@ def test_general_api_limit_per_caller(app, as_customer, as_staff):
 @pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0"])
 def test_limits_are_shared_through_redis(tmp_path, storage):
     """Two app servers sharing Redis count one client's attempts together."""
-    from tests.security.test_headers import make_app
-
     prefix = uuid.uuid4().hex
     config = {"RATELIMIT_STORAGE_URL": storage, "RATELIMIT_KEY_PREFIX": prefix}
     servers = [make_app(tmp_path, **config).test_client() for _ in range(2)]
@@ -116,3 +118,22 @@ def test_mail_to_one_address_is_limited_across_every_route_that_sends_it(client)
     ]
     codes = [sends[n % 4]({"REMOTE_ADDR": f"192.0.2.{n}"}).status_code for n in range(8)]
     assert 429 not in codes[:5] and codes[5:] == [429] * 3, codes
+
+
+def test_the_api_keeps_serving_and_limiting_while_the_rate_limit_store_is_down(
+    tmp_path, closed_redis_url, caplog
+):
+    """Each process counts for itself meanwhile, and the log says the store is gone."""
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URL=closed_redis_url, RATELIMIT_API="3 per minute")
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+    client = app.test_client()
+    body = {"email": "nobody@example.com", "password": "not the password"}
+
+    with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+        sign_in = client.post("/api/v1/auth/tokens", json=body)
+        codes = [client.get("/api/v1/me").status_code for _ in range(4)]
+
+    assert sign_in.status_code == 401
+    assert codes == [401, 401, 401, 429]
+    assert "Rate limit storage unreachable - falling back to in-memory storage" in caplog.text

@@ -8,18 +8,49 @@ call also counts against a general per-caller limit.
 from __future__ import annotations
 
 import hashlib
+import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask.logging import default_handler
 from flask_limiter.util import get_remote_address
 
 from ticketdesk.extensions import limiter
 from ticketdesk.services.users import address_as_stored
 
+# A Redis that stops answering is given up on after this long (seconds), rather than
+# holding each request for as long as the operating system lets a connection try.
+REDIS_TIMEOUT_SECONDS = 0.5
+
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URL"])
+    url = app.config["RATELIMIT_STORAGE_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", url)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # The helpdesk keeps serving while a shared store (Redis) is down: each process
+    # counts in its own memory meanwhile, and goes back to the store once it answers.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        timeouts = {"socket_timeout": REDIS_TIMEOUT_SECONDS}
+        timeouts["socket_connect_timeout"] = REDIS_TIMEOUT_SECONDS
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", timeouts)
     limiter.init_app(app)
+    _log_store_outages(app)
+
+
+def _log_store_outages(app: Flask) -> None:
+    """Flask-Limiter says when it falls back to memory (a warning) and when the store is
+    back (info), to a logger of its own: let operators read both where the app's go."""
+    limiter.logger.setLevel(logging.INFO)
+    if default_handler in app.logger.handlers and default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
+
+
+def store_state() -> str:
+    """The rate-limit store as /healthz reports it: ok, unreachable, or off."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return "off"
+    return "ok" if limiter.storage.check() else "unreachable"
 
 
 def sign_in_limit() -> str:
