@@ -37,7 +37,8 @@ def register_error_handlers(app: APIFlask) -> None:
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API's answers, and /healthz's (read by machines), are JSON; the rest are pages."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
 
 
 def _respond(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
@@ -105,7 +106,7 @@ def _log_denial(error: PermissionDenied) -> None:
 
 def _database_error(error: DBAPIError) -> Response:
     """A lost or refused connection is an outage (503); any other database error is a bug."""
-    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+    if is_outage(error):
         return _database_unavailable(error)
     if isinstance(error, DataError) and "NUL" in str(error.orig):
         # Text read straight from a request, past the schemas and forms that refuse it.
@@ -116,6 +117,11 @@ def _database_error(error: DBAPIError) -> Response:
         discard_session()
         return _respond(400, "A number in the request is out of range.")
     return _unexpected(error)
+
+
+def is_outage(error: DBAPIError) -> bool:
+    """Whether the database is down or unreachable, rather than refusing a statement."""
+    return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
 
 
 def _database_unavailable(error: DBAPIError) -> Response:

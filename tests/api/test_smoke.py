@@ -1,9 +1,3 @@
-def test_healthz_answers_when_database_is_up(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok"}
-
-
 def test_customer_creates_and_reads_ticket(as_customer):
     created = as_customer.post("/api/v1/tickets", json={"title": "Hi", "description": "Help"})
     assert created.status_code == 201

@@ -89,6 +89,11 @@ VERSIONED_ANSWERS = {
 }
 
 
+# Errors answered in the operation's own schema rather than problem+json: /healthz is read
+# by load balancers and monitors, which look for the same fields whatever the status.
+OWN_ERROR_BODIES = {("/healthz", "get", "503"): {"$ref": "#/components/schemas/Health"}}
+
+
 def complete_document(spec: dict) -> dict:
     """Declare what the routes do beyond their decorators: every error response as
     RFC 9457 problem+json with one shared schema, the headers they read and send, bodies
@@ -111,7 +116,9 @@ def complete_document(spec: dict) -> dict:
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
             for code, response in responses.items():
-                if str(code)[0] in "45":
+                if own := OWN_ERROR_BODIES.get((path, method, str(code))):
+                    response["content"] = {"application/json": {"schema": own}}
+                elif str(code)[0] in "45":
                     response["content"] = {PROBLEM_TYPE: {"schema": PROBLEM_REF}}
     return spec
 

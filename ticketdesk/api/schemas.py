@@ -383,7 +383,14 @@ class PageQuery(In):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok; degraded while the rate-limit store does not answer (the app serves,"
+        " counting limits in each process); unavailable while the database does not (503)"
+    )
+    database: Literal["ok", "unreachable"]
+    rate_limit_store: Literal["ok", "unreachable", "off"] = Field(
+        description="off when rate limits are turned off (RATELIMIT_ENABLED)"
+    )
 
 
 class SecurityEventOut(Out):
