@@ -500,3 +500,16 @@ def test_a_page_of_replies_ignores_an_id_that_is_not_one(staff_web, ticket, valu
     html = staff_web.html(f"/tickets/{ticket.id}?before={value}&history_after={value}")
 
     assert "<h1>" in html and "Show later replies" not in html
+
+
+def test_a_reply_to_a_deactivated_requester_says_it_was_not_mailed(
+    staff_web, factory, customer, ticket
+):
+    factory.deactivate(customer)
+    page = f"/tickets/{ticket.id}"
+    assert "deactivated: mailed nothing" in staff_web.html(page)
+    response = staff_web.submit(page, f"{page}/comments", {"body": "Any news?", "reply": "1"})
+    assert response.status_code == 302
+    html = staff_web.html(page)
+    assert "account is deactivated, so it was not mailed." in html
+    assert "Reply sent." not in html

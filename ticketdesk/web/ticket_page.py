@@ -63,7 +63,7 @@ def add_comment(ticket_id: int):
     internal = bool(form.note.data)
     try:
         with attachment_manager().store(uploads_from(form.file)) as files:
-            ticket_manager().add_comment(
+            comment = ticket_manager().add_comment(
                 actor(), ticket_id, body=form.body.data, internal=internal, files=files
             )
     except ValidationFailed as error:
@@ -74,8 +74,19 @@ def add_comment(ticket_id: int):
     except StorageUnavailable as error:
         status = show_files_not_stored(form, error)
         return _render_detail(ticket_id, comment_form=form, status=status)
-    flash("Internal note added." if internal else "Reply sent.", "success")
+    flash(_comment_added(comment), "success")
     return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
+
+
+def _comment_added(comment) -> str:
+    """What happened to a reply: a deactivated requester is mailed nothing, which the
+    staff member who answered them should know."""
+    if comment.internal:
+        return "Internal note added."
+    requester = comment.ticket.requester
+    if requester.id != comment.author_id and not requester.active:
+        return f"Reply saved. {requester.name}'s account is deactivated, so it was not mailed."
+    return "Reply sent."
 
 
 @bp.get("/attachments/<int:attachment_id>")
