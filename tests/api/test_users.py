@@ -382,3 +382,24 @@ def test_a_callers_name_is_one_line_too(as_staff):
     response = as_staff.post("/api/v1/tickets", json={**body, "requester_name": "A\nB"})
     assert response.status_code == 422
     assert [error["field"] for error in response.json["errors"]] == ["requester_name"]
+
+
+# --- queue names whatever their case ------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["general", "GENERAL", " General  "])
+def test_a_queue_named_as_another_in_another_case_is_a_conflict_on_the_name(as_admin, name):
+    response = as_admin.post(QUEUES, json={"name": name, "slug": "other"})
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert [error["field"] for error in response.json["errors"]] == ["name"]
+    assert set(queue_ids(as_admin)) == {"general"}
+
+
+def test_renaming_a_queue_to_another_name_in_another_case_is_a_conflict_on_the_name(as_admin):
+    billing = as_admin.post(QUEUES, json={"name": "Billing"}).json
+    response = as_admin.patch(f"{QUEUES}/{billing['id']}", json={"name": "GENERAL"})
+    assert response.status_code == 409
+    assert [error["field"] for error in response.json["errors"]] == ["name"]
+    recased = as_admin.patch(f"{QUEUES}/{billing['id']}", json={"name": "BILLING"})
+    assert (recased.status_code, recased.json["name"]) == (200, "BILLING")

@@ -379,3 +379,22 @@ def test_an_id_past_what_a_column_holds_is_not_found(admin_web, path):
 def test_a_cursor_past_what_a_column_holds_starts_from_the_first_page(admin_web, page):
     html = admin_web.html(f"{page}?after={2**31}&before={2**31}")
     assert "<h1>" in html
+
+
+@pytest.mark.parametrize("name", ["GENERAL", "general"])
+def test_a_queue_named_as_another_in_another_case_is_refused_on_the_name(app, admin_web, name):
+    response = admin_web.post("/admin/queues", {"name": name, "slug": "other"})
+    assert response.status_code == 422
+    assert 'id="name-error">A queue named General exists already.' in response.get_data(
+        as_text=True
+    )
+    assert _queue_id(app, "other") is None
+
+
+def test_renaming_a_queue_to_another_name_in_another_case_is_refused_on_the_name(app, admin_web):
+    page = f"/admin/queues/{_add_billing(app, admin_web)}"
+    response = admin_web.post(page, {"name": "GENERAL", "slug": "billing"})
+    assert response.status_code == 422
+    assert 'id="name-error">A queue named General exists already.' in response.get_data(
+        as_text=True
+    )

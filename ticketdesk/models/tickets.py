@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -94,6 +95,13 @@ class Queue(Base):
     # A deleted queue's id is never given to another: the tickets' history names queues
     # by id. SQLite would hand out the newest one again (migration 0023).
     __table_args__ = {"sqlite_autoincrement": True}
+
+
+# Names are unique whatever their case (QueueManager compares them casefolded); this
+# index makes two requests checked at once unable to both commit "Billing" and "billing".
+# lower() folds ASCII alone on SQLite, and on PostgreSQL what the database's collation
+# folds: the service's check is the rule, this its backstop (migration 0025).
+Index("uq_queues_name_folded", func.lower(Queue.name), unique=True)
 
 
 class Ticket(Base):

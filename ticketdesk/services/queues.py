@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,12 @@ def slugify(name: str) -> str:
     """A URL- and address-friendly form of a queue name."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def folded_name(name: str) -> str:
+    """A queue's name as compared with the others': "General", "GENERAL" and "Ｇｅｎｅｒａｌ"
+    are one name (Unicode's caseless matching: NFKC, then casefold), "Général" another."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def slugs_in_mail_settings(config: Mapping[str, Any]) -> frozenset[str]:
@@ -59,7 +65,7 @@ class QueueManager:
         return queue
 
     def create_queue(self, actor: User, *, name: str, slug: str | None = None) -> Queue:
-        """Admins add queues; names and slugs are unique."""
+        """Admins add queues; names are unique whatever their case, and slugs unique."""
         _require_admin(actor)
         name = check_name(name)
         slug = _checked_slug(slug, name)
@@ -83,9 +89,9 @@ class QueueManager:
                 f"The slug stays '{queue.slug}': the {setting} setting finds {queue.name} by it.",
                 field="slug",
             )
-        self._refuse_taken(new_name, new_slug, other_than=queue.id)
+        self._refuse_taken(new_name, new_slug, queue=queue)
         queue.name, queue.slug = new_name, new_slug
-        self._commit()
+        self._commit(new_name, new_slug, queue=queue)
         return queue
 
     def queue_to_delete(self, actor: User, queue_id: int) -> Queue:
@@ -136,7 +142,7 @@ class QueueManager:
         self._refuse_taken(name, slug)
         queue = Queue(name=name, slug=slug)
         self.session.add(queue)
-        self._commit()
+        self._commit(name, slug)
         return queue
 
     def setting_naming(self, queue: Queue) -> str | None:
@@ -148,21 +154,35 @@ class QueueManager:
             return "MAIL_QUEUE_ADDRESSES or MAIL_STAFF_ADDRESSES"
         return None
 
-    def _refuse_taken(self, name: str, slug: str, *, other_than: int | None = None) -> None:
-        """Conflict on the field whose value another queue has."""
-        others = select(Queue.name).where((Queue.name == name) | (Queue.slug == slug))
-        if other_than is not None:
-            others = others.where(Queue.id != other_than)
-        for other in self.session.scalars(others):
-            if other == name:
-                raise Conflict(f"A queue named {name} exists already.", field="name")
-            raise Conflict(f"The queue {other} has the slug '{slug}' already.", field="slug")
+    def _refuse_taken(self, name: str, slug: str, *, queue: Queue | None = None) -> None:
+        """Conflict on the field whose value a queue other than `queue` has: the name,
+        whatever its case, or the slug."""
+        others = self._other_queues(queue)
+        folded = folded_name(name)
+        for other in others:
+            if folded_name(other.name) == folded:
+                raise Conflict(f"A queue named {other.name} exists already.", field="name")
+        for other in others:
+            if other.slug == slug:
+                raise Conflict(
+                    f"The queue {other.name} has the slug '{slug}' already.", field="slug"
+                )
 
-    def _commit(self) -> None:
+    def _other_queues(self, queue: Queue | None) -> list[Row]:
+        """Every other queue's name and slug. All of them: queues are few, and names are
+        compared folded here, alike on both databases (SQLite's lower() folds ASCII
+        alone); the index on lower(name) catches two requests checked at once."""
+        query = select(Queue.name, Queue.slug)
+        if queue is not None:
+            query = query.where(Queue.id != queue.id)
+        return list(self.session.execute(query))
+
+    def _commit(self, name: str, slug: str, *, queue: Queue | None = None) -> None:
         try:
             self.session.commit()
         except IntegrityError:  # the same name or slug, committed meanwhile
             self.session.rollback()
+            self._refuse_taken(name, slug, queue=queue)  # to say which, as before the write
             raise Conflict(TAKEN) from None
 
 

@@ -1,0 +1,81 @@
+"""QueueManager: queue names are unique whatever their case."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from ticketdesk.extensions import db
+from ticketdesk.services import queue_manager
+from ticketdesk.services.errors import Conflict
+
+
+@pytest.fixture
+def queues(app, factory, admin):
+    """The queue manager and the admin acting, in one app context."""
+    with app.app_context():
+        yield queue_manager(), factory.load(admin)
+        db.session.remove()
+
+
+@pytest.mark.parametrize("name", ["GENERAL", "general", "  General ", "Ｇｅｎｅｒａｌ"])
+def test_a_name_another_queue_has_in_another_case_is_refused_on_the_name(queues, name):
+    manager, admin = queues
+    with pytest.raises(Conflict) as refused:
+        manager.create_queue(admin, name=name, slug="other")
+    assert (refused.value.field, refused.value.detail) == (
+        "name",
+        "A queue named General exists already.",
+    )
+
+
+def test_renaming_to_another_queues_name_in_another_case_is_refused(queues):
+    manager, admin = queues
+    billing = manager.create_queue(admin, name="Billing")
+    with pytest.raises(Conflict) as refused:
+        manager.rename_queue(admin, billing.id, name="gEnErAl")
+    assert refused.value.field == "name"
+
+
+def test_a_queue_may_change_the_case_of_its_own_name(queues):
+    manager, admin = queues
+    billing = manager.create_queue(admin, name="billing")
+    assert manager.rename_queue(admin, billing.id, name="Billing").name == "Billing"
+
+
+def test_names_differing_in_accents_are_different_names(queues):
+    manager, admin = queues
+    assert manager.create_queue(admin, name="Général", slug="fr").name == "Général"
+
+
+def test_the_database_refuses_a_name_in_another_case(queues):
+    """Two requests checked at once would both pass the service's check: the index on
+    the folded name lets only one commit."""
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO queues (name, slug, created_at) "
+                "VALUES ('GENERAL', 'general-upper', '2026-01-01 00:00:00+00:00')"
+            )
+        )
+
+
+def test_a_name_committed_meanwhile_in_another_case_is_refused_on_the_name(queues, monkeypatch):
+    """Another request made "General" after this one's check: the index refuses this
+    one's commit, and the refusal still names the field."""
+    manager, admin = queues
+    real, calls = type(manager)._other_queues, []
+
+    def seen_before_the_other_commit(self, queue):
+        calls.append(queue)
+        return [] if len(calls) == 1 else real(self, queue)
+
+    monkeypatch.setattr(type(manager), "_other_queues", seen_before_the_other_commit)
+    with pytest.raises(Conflict) as refused:
+        manager.create_queue(admin, name="GENERAL", slug="other")
+    assert (refused.value.field, refused.value.detail) == (
+        "name",
+        "A queue named General exists already.",
+    )
+    assert len(calls) == 2  # the check, and again after the index refused the commit
