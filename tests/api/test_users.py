@@ -384,7 +384,7 @@ def test_a_callers_name_is_one_line_too(as_staff):
     assert [error["field"] for error in response.json["errors"]] == ["requester_name"]
 
 
-# --- queue names whatever their case ------------------------------------------
+# --- queue names whatever their case, and slugs made free ---------------------
 
 
 @pytest.mark.parametrize("name", ["general", "GENERAL", " General  "])
@@ -403,3 +403,11 @@ def test_renaming_a_queue_to_another_name_in_another_case_is_a_conflict_on_the_n
     assert [error["field"] for error in response.json["errors"]] == ["name"]
     recased = as_admin.patch(f"{QUEUES}/{billing['id']}", json={"name": "BILLING"})
     assert (recased.status_code, recased.json["name"]) == (200, "BILLING")
+
+
+def test_a_queue_whose_name_makes_a_slug_taken_gets_a_free_one(as_admin):
+    response = as_admin.post(QUEUES, json={"name": "Général"})
+    assert (response.status_code, response.json["slug"]) == (201, "general-2")
+    typed = as_admin.post(QUEUES, json={"name": "Généralités", "slug": "general"})
+    assert typed.status_code == 409
+    assert [error["field"] for error in typed.json["errors"]] == ["slug"]

@@ -1,4 +1,4 @@
-"""QueueManager: queue names are unique whatever their case."""
+"""QueueManager: names unique whatever their case, and slugs made free."""
 
 from __future__ import annotations
 
@@ -59,6 +59,38 @@ def test_the_database_refuses_a_name_in_another_case(queues):
                 "VALUES ('GENERAL', 'general-upper', '2026-01-01 00:00:00+00:00')"
             )
         )
+
+
+def test_a_slug_made_from_the_name_is_one_no_queue_has(queues):
+    manager, admin = queues
+    assert manager.create_queue(admin, name="Général").slug == "general-2"
+    assert manager.create_queue(admin, name="General!").slug == "general-3"
+    assert manager.create_queue(admin, name="General 2").slug == "general-2-2"
+
+
+def test_a_slug_made_from_a_long_name_stays_within_the_length(queues):
+    manager, admin = queues
+    manager.create_queue(admin, name="Long", slug="x" * 120)
+    assert manager.create_queue(admin, name="X" * 120).slug == "x" * 118 + "-2"
+
+
+def test_a_slug_made_again_from_the_name_on_rename_is_a_free_one(queues):
+    manager, admin = queues
+    billing = manager.create_queue(admin, name="Billing")
+    renamed = manager.rename_queue(admin, billing.id, name="Général", slug="")
+    assert renamed.slug == "general-2"
+    again = manager.rename_queue(admin, billing.id, name="Général", slug="")
+    assert again.slug == "general-2"  # its own slug is free for it
+
+
+def test_a_slug_typed_that_another_queue_has_is_still_refused(queues):
+    manager, admin = queues
+    with pytest.raises(Conflict) as refused:
+        manager.create_queue(admin, name="Général", slug="general")
+    assert (refused.value.field, refused.value.detail) == (
+        "slug",
+        "The queue General has the slug 'general' already.",
+    )
 
 
 def test_a_name_committed_meanwhile_in_another_case_is_refused_on_the_name(queues, monkeypatch):

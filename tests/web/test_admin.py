@@ -398,3 +398,9 @@ def test_renaming_a_queue_to_another_name_in_another_case_is_refused_on_the_name
     assert 'id="name-error">A queue named General exists already.' in response.get_data(
         as_text=True
     )
+
+
+def test_a_queue_added_without_a_slug_gets_a_free_one_made_from_its_name(app, admin_web):
+    response = admin_web.post("/admin/queues", {"name": "Général", "slug": ""})
+    assert response.location == "/admin/queues"
+    assert "<code>general-2</code>" in admin_web.html("/admin/queues")

@@ -65,11 +65,11 @@ class QueueManager:
         return queue
 
     def create_queue(self, actor: User, *, name: str, slug: str | None = None) -> Queue:
-        """Admins add queues; names are unique whatever their case, and slugs unique."""
+        """Admins add queues; names are unique whatever their case, and slugs unique. A
+        slug made from the name (none typed) is made free: general-2 beside general."""
         _require_admin(actor)
         name = check_name(name)
-        slug = _checked_slug(slug, name)
-        return self._add(name, slug)
+        return self._add(name, _checked_slug(slug, name), made_slug=not slug)
 
     def rename_queue(
         self, actor: User, queue_id: int, *, name: str | None = None, slug: str | None = None
@@ -89,7 +89,7 @@ class QueueManager:
                 f"The slug stays '{queue.slug}': the {setting} setting finds {queue.name} by it.",
                 field="slug",
             )
-        self._refuse_taken(new_name, new_slug, queue=queue)
+        new_slug = self._refuse_taken(new_name, new_slug, made_slug=slug == "", queue=queue)
         queue.name, queue.slug = new_name, new_slug
         self._commit(new_name, new_slug, queue=queue)
         return queue
@@ -137,9 +137,9 @@ class QueueManager:
         queue = self.session.scalar(select(Queue).where(Queue.slug == self.default_queue_slug))
         return queue or self._add(DEFAULT_QUEUE_NAME, self.default_queue_slug)
 
-    def _add(self, name: str, slug: str) -> Queue:
+    def _add(self, name: str, slug: str, *, made_slug: bool = False) -> Queue:
         begin_write(self.session)
-        self._refuse_taken(name, slug)
+        slug = self._refuse_taken(name, slug, made_slug=made_slug)
         queue = Queue(name=name, slug=slug)
         self.session.add(queue)
         self._commit(name, slug)
@@ -154,19 +154,23 @@ class QueueManager:
             return "MAIL_QUEUE_ADDRESSES or MAIL_STAFF_ADDRESSES"
         return None
 
-    def _refuse_taken(self, name: str, slug: str, *, queue: Queue | None = None) -> None:
-        """Conflict on the field whose value a queue other than `queue` has: the name,
-        whatever its case, or the slug."""
+    def _refuse_taken(
+        self, name: str, slug: str, *, made_slug: bool = False, queue: Queue | None = None
+    ) -> str:
+        """The slug to store, if no other queue than `queue` has the name, whatever its
+        case, or the slug: else Conflict on that field. A slug made from the name is not
+        refused but made free (general-2, general-3, …)."""
         others = self._other_queues(queue)
         folded = folded_name(name)
         for other in others:
             if folded_name(other.name) == folded:
                 raise Conflict(f"A queue named {other.name} exists already.", field="name")
-        for other in others:
-            if other.slug == slug:
-                raise Conflict(
-                    f"The queue {other.name} has the slug '{slug}' already.", field="slug"
-                )
+        slugs = {other.slug: other.name for other in others}
+        if made_slug:
+            return _free_slug(slug, slugs)
+        if slug in slugs:
+            raise Conflict(f"The queue {slugs[slug]} has the slug '{slug}' already.", field="slug")
+        return slug
 
     def _other_queues(self, queue: Queue | None) -> list[Row]:
         """Every other queue's name and slug. All of them: queues are few, and names are
@@ -192,9 +196,11 @@ def _require_admin(actor: User) -> None:
 
 
 def _checked_slug(slug: str | None, name: str) -> str:
-    """The slug typed, or else one made from the name, as stored."""
+    """The slug typed, or else one made from the name (cut to length), as stored."""
     typed = bool(slug)
     slug = slugify(slug or name)
+    if not typed:
+        slug = slug[:NAME_MAX].rstrip("-")
     if not slug or len(slug) > NAME_MAX:
         raise ValidationFailed.field(
             "slug",
@@ -203,3 +209,14 @@ def _checked_slug(slug: str | None, name: str) -> str:
             else "The name has no letters a-z or digits to make a slug of: type one.",
         )
     return slug
+
+
+def _free_slug(slug: str, taken: Mapping[str, str]) -> str:
+    """The slug, or if another queue has it the first of slug-2, slug-3, … none has (cut
+    to length)."""
+    number, free = 1, slug
+    while free in taken:
+        number += 1
+        suffix = f"-{number}"
+        free = slug[: NAME_MAX - len(suffix)].rstrip("-") + suffix
+    return free
