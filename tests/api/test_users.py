@@ -411,3 +411,10 @@ def test_a_queue_whose_name_makes_a_slug_taken_gets_a_free_one(as_admin):
     typed = as_admin.post(QUEUES, json={"name": "Généralités", "slug": "general"})
     assert typed.status_code == 409
     assert [error["field"] for error in typed.json["errors"]] == ["slug"]
+
+
+def test_queues_are_listed_by_name_whatever_their_case_and_accents(as_admin, as_customer):
+    for name in ("Zeta", "billing-team", "Échanges"):
+        as_admin.post(QUEUES, json={"name": name})
+    names = [queue["name"] for queue in as_customer.get(QUEUES).json]
+    assert names == ["billing-team", "Échanges", "General", "Zeta"]

@@ -1,4 +1,4 @@
-"""QueueManager: names unique whatever their case, and slugs made free."""
+"""QueueManager: names unique whatever their case, slugs made free, lists in a natural order."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from ticketdesk.extensions import db
+from ticketdesk.models import Role
 from ticketdesk.services import queue_manager
+from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict
 
 
@@ -91,6 +93,31 @@ def test_a_slug_typed_that_another_queue_has_is_still_refused(queues):
         "slug",
         "The queue General has the slug 'general' already.",
     )
+
+
+def test_queues_are_listed_by_name_whatever_their_case_and_accents(queues):
+    manager, admin = queues
+    for name in ("Zeta", "billing-team", "Échanges", "eagle", "Amber"):
+        manager.create_queue(admin, name=name)
+    names = [queue.name for queue in manager.list_queues(admin)]
+    assert names == ["Amber", "billing-team", "eagle", "Échanges", "General", "Zeta"]
+
+
+def test_staff_are_listed_by_name_whatever_their_case_and_accents(app, factory, staff, admin):
+    for name in ("Zoë Zed", "bob builder", "Émile Eagle", "alice Ant"):
+        factory.user(Role.STAFF, name=name)
+    with app.app_context():
+        team = staff_members(factory.load(staff))
+        names = [member.name for member in team]
+        db.session.remove()
+    assert names == [
+        "Ada Admin",
+        "alice Ant",
+        "bob builder",
+        "Émile Eagle",
+        "Sam Staff",
+        "Zoë Zed",
+    ]
 
 
 def test_a_name_committed_meanwhile_in_another_case_is_refused_on_the_name(queues, monkeypatch):

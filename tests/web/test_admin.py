@@ -404,3 +404,11 @@ def test_a_queue_added_without_a_slug_gets_a_free_one_made_from_its_name(app, ad
     response = admin_web.post("/admin/queues", {"name": "Général", "slug": ""})
     assert response.location == "/admin/queues"
     assert "<code>general-2</code>" in admin_web.html("/admin/queues")
+
+
+def test_the_queues_page_lists_them_by_name_whatever_their_case_and_accents(admin_web):
+    for name in ("Zeta", "billing-team", "Échanges"):
+        admin_web.post("/admin/queues", {"name": name, "slug": ""})
+    html = admin_web.html("/admin/queues")
+    names = re.findall(r'<td data-label="Name" class="cell-name">([^<]+)</td>', html)
+    assert names == ["billing-team", "Échanges", "General", "Zeta"]

@@ -513,3 +513,25 @@ def test_a_reply_to_a_deactivated_requester_says_it_was_not_mailed(
     html = staff_web.html(page)
     assert "account is deactivated, so it was not mailed." in html
     assert "Reply sent." not in html
+
+
+def test_queues_and_people_read_by_name_whatever_their_case_and_accents(
+    app, staff_web, factory, admin, ticket
+):
+    for name in ("Zoë Zed", "bob builder", "Émile Eagle"):
+        factory.user(Role.STAFF, name=name)
+    for name in ("Zeta", "billing-team", "Échanges"):
+        _as(app, factory, admin, lambda a, name=name: queue_manager().create_queue(a, name=name))
+    people = ["Ada Admin", "bob builder", "Émile Eagle", "Sam Staff", "Zoë Zed"]
+    queues = ["billing-team", "Échanges", "General", "Zeta"]
+
+    html = staff_web.html("/tickets")
+    start = html.index('<nav class="workload"')
+    workload = html[start : html.index("</nav>", start)]
+    counted = re.findall(r'href="/tickets\?[^"]+">([^<]+?) <strong>', workload)
+    assert counted == queues + ["Unassigned"] + people
+    page = staff_web.html(f"/tickets/{ticket.id}")
+    assignees = re.search(r'<select[^>]*id="assignee_id".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option [^>]*>([^<]+)</option>", assignees)[1:] == people
+    queue_select = re.search(r'<select[^>]*id="queue_id".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option [^>]*>([^<]+)</option>", queue_select) == queues

@@ -9,6 +9,7 @@ from sqlalchemy import Row, select
 from ticketdesk.extensions import db
 from ticketdesk.models import HelpdeskStaff, User
 from ticketdesk.services.errors import PermissionDenied, ValidationFailed
+from ticketdesk.services.names import by_name
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.users import normalise_email
 
@@ -45,9 +46,11 @@ def staff_members(actor: User, *, active_only: bool = True) -> list[Row]:
     """
     if not actor.is_staff:
         raise PermissionDenied("Only staff can list the team.")
-    return list(db.session.execute(_ACTIVE_STAFF if active_only else _STAFF))
+    return by_name(db.session.execute(_ACTIVE_STAFF if active_only else _STAFF))
 
 
+# Read in the order of their index (SQLite then reads no customer's row), then sorted
+# by by_name, the same on both databases.
 _STAFF = select(User.id, User.name).where(HelpdeskStaff.IS_STAFF).order_by(User.name)
 _ACTIVE_STAFF = _STAFF.where(User.active.is_(True))
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.models import NAME_MAX, Queue, Ticket, TicketQueueCount, User
 from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ticketdesk.services.names import by_name
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.users import check_name
 
@@ -55,7 +56,7 @@ class QueueManager:
 
     def list_queues(self, actor: User) -> list[Queue]:
         """Every queue, by name: anyone signed in may pick one for a new ticket."""
-        return list(self.session.scalars(select(Queue).order_by(Queue.name)))
+        return by_name(self.session.scalars(select(Queue)))
 
     def get_queue(self, actor: User, queue_id: int) -> Queue:
         """One queue: anyone signed in may see every queue (list_queues)."""
