@@ -326,7 +326,9 @@ def test_upgraded_database_never_gives_a_deleted_queues_id_to_another(bare_app):
     assert db.session.scalar(select(Ticket.queue_id)) == 1
 
 
-def test_upgrade_renames_the_later_of_queues_named_alike_and_then_refuses_such_names(bare_app):
+def test_upgrade_renames_the_later_of_queues_named_alike_and_then_refuses_such_names(
+    bare_app, capsys
+):
     """Names were unique only by their exact case; 0025 makes them unique whatever their
     case, renaming the later of two queues named alike rather than failing."""
     upgrade(directory=str(MIGRATIONS_DIR), revision="0024_email_changed_event")
@@ -359,6 +361,15 @@ def test_upgrade_renames_the_later_of_queues_named_alike_and_then_refuses_such_n
         (6, "BILLING (4)", "billing-upper"),
     ]
     assert db.session.scalar(select(Ticket.queue_id)) == 3
+    assert capsys.readouterr().err.splitlines() == [
+        f"Queue {queue_id} renamed from {old!r} to {new!r}: an older queue has that name in "
+        "another case."
+        for queue_id, old, new in [
+            (3, "GENERAL", "GENERAL (2)"),
+            (4, "billing", "billing (3)"),
+            (6, "BILLING", "BILLING (4)"),
+        ]
+    ]
     db.session.remove()
     with pytest.raises(IntegrityError):
         insert_old_rows("INSERT INTO queues (name, slug, created_at) VALUES ('gEnErAl', 'g', :now)")

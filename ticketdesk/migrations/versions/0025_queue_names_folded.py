@@ -14,12 +14,12 @@ A database that already holds queues named alike must not fail to upgrade: the q
 made first (the lowest id) keeps its name, and each later one is renamed with the
 first free number after it, "billing (2)", "BILLING (3)" (cut to 120 characters).
 Only names change: ids, slugs, tickets, history and the settings that find queues by
-their slugs stay as they were. Each rename is logged as a warning, for the admins to
-choose better names (/admin/queues). Queues alike for either fold (the service's, or
-the database's lower()) count as named alike, so the index is always made. The
-downgrade drops the index and leaves the new names.
+their slugs stay as they were. Each rename is printed (to the standard error of
+`ticketdesk init`), for the admins to choose better names (/admin/queues). Queues alike
+for either fold (the service's, or the database's lower()) count as named alike, so the
+index is always made. The downgrade drops the index and leaves the new names.
 """
-import logging
+import sys
 import unicodedata
 
 from alembic import op
@@ -34,8 +34,6 @@ depends_on = None
 INDEX = 'uq_queues_name_folded'
 NAME_MAX = 120
 LOWER = sa.text('SELECT lower(:name)').bindparams(sa.bindparam('name', type_=sa.String))
-
-log = logging.getLogger('alembic.runtime.migration')
 
 
 def folded(name):
@@ -74,9 +72,11 @@ def upgrade():
             sa.text('UPDATE queues SET name = :name WHERE id = :id'),
             {'name': new_name, 'id': queue_id},
         )
-        log.warning(
-            'Queue %d renamed from %r to %r: another queue is named so in another case.',
-            queue_id, name, new_name,
+        # Printed, not logged: alembic's loggers write nowhere unless the app says where.
+        print(
+            f'Queue {queue_id} renamed from {name!r} to {new_name!r}: an older queue has '
+            'that name in another case.',
+            file=sys.stderr,
         )
     op.create_index(INDEX, 'queues', [sa.text('lower(name)')], unique=True)
 
