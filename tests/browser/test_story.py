@@ -416,6 +416,11 @@ def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):
     expect(
         page.locator("details.by-assignee").get_by_role("link", name=re.compile("Sam Staff"))
     ).to_be_visible()
+    apply, reset = (
+        page.locator(".filters").get_by_role(role, name=name)
+        for role, name in (("button", "Apply filters"), ("link", "Reset"))
+    )
+    assert apply.bounding_box()["y"] == reset.bounding_box()["y"]  # a pair, side by side
 
 
 def test_people_page_wraps_addresses_after_their_at_sign(new_page, live_app, artifacts):
