@@ -129,6 +129,32 @@ def test_resolving_or_closing_tells_the_requester(
     assert kinds(outbox(kind="ticket_resolved")) == [("ticket_resolved", customer.email)]
 
 
+def test_a_customer_reopening_a_ticket_tells_its_assignee(
+    mail_app, outbox, admin, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        manager = ticket_manager()
+        manager.assign_ticket_to_staff(factory.load(admin), ticket.id, staff.id)
+        manager.update_ticket_status(factory.load(staff), ticket.id, TicketStatus.RESOLVED)
+        manager.update_ticket_status(factory.load(customer), ticket.id, TicketStatus.OPEN)
+    [row] = outbox(kind="ticket_reopened")
+    assert (row["recipient"], row["subject"]) == (
+        staff.email,
+        f"[#{ticket.id}] Reopened: Something broke",
+    )
+    assert "Carla Customer reopened ticket" in row["content"]
+
+
+def test_staff_reopening_a_ticket_tells_no_one(mail_app, outbox, staff, customer, factory):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        manager = ticket_manager()
+        manager.update_ticket_status(factory.load(staff), ticket.id, TicketStatus.RESOLVED)
+        manager.update_ticket_status(factory.load(staff), ticket.id, TicketStatus.OPEN)
+    assert outbox(kind="ticket_reopened") == []
+
+
 def test_staff_reply_goes_to_requester(mail_app, outbox, staff, customer, factory):
     ticket = factory.ticket(customer)
     with mail_app.app_context():

@@ -43,6 +43,7 @@ _SUBJECTS = {
     "ticket_assigned": "[#{id}] Assigned to you: {title}",
     "comment_added": "Re: [#{id}] {title}",
     "ticket_resolved": "[#{id}] {status}: {title}",
+    "ticket_reopened": "[#{id}] Reopened: {title}",
 }
 
 
@@ -91,19 +92,22 @@ class Notifier:
             self._send("ticket_assigned", ticket, actor, [self.session.get(User, assignee_id)])
         if changed.get("status") in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
             self._send("ticket_resolved", ticket, actor, [ticket.requester])
+        elif changed.get("status") == TicketStatus.OPEN and not actor.is_staff:  # reopened
+            self._send("ticket_reopened", ticket, actor, self._handlers(ticket))
 
     def comment_added(self, actor: User, ticket: Ticket, comment: Comment) -> None:
         if comment.internal:
             return
-        if actor.is_staff:
-            recipients: list = [ticket.requester]
-        elif ticket.assignee_id is not None:
-            recipients = [self.session.get(User, ticket.assignee_id)]
-        else:
-            recipients = self._staff_recipients(ticket)
+        recipients = [ticket.requester] if actor.is_staff else self._handlers(ticket)
         self._send("comment_added", ticket, actor, recipients, comment=comment)
 
     # --- helpers --------------------------------------------------------
+
+    def _handlers(self, ticket: Ticket) -> list[Recipient | User | None]:
+        """Who hears from the customer: the assignee, or the staff when there is none."""
+        if ticket.assignee_id is not None:
+            return [self.session.get(User, ticket.assignee_id)]
+        return self._staff_recipients(ticket)
 
     def _staff_recipients(self, ticket: Ticket) -> list[Recipient | User]:
         configured = self.settings.staff_addresses
