@@ -146,6 +146,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "web.admin_queue"): web(F, F, F, A),
     ("POST", "web.admin_queue"): web(F, F, F, A),
     ("GET", "web.confirm_delete_queue"): web(F, F, F, A),
+    ("GET", "web.confirm_deactivate_user"): web(F, F, F, A),
     ("POST", "web.delete_queue"): web(F, F, F, A),
     ("GET", "web.admin_outbox"): web(F, F, F, A),
     ("POST", "web.admin_outbox_retry"): web(F, F, F, A),

@@ -98,11 +98,38 @@ def test_admin_deactivates_and_reactivates_an_account(app, admin_web, customer):
     assert _user(app, customer.id) == ("customer", True)
 
 
-def test_deactivating_staff_says_their_unresolved_tickets_are_unassigned(admin_web, staff):
-    page = "/admin/users"
-    admin_web.post(f"/admin/users/{staff.id}/active", {f"a{staff.id}-active": "0"}, page=page)
-    html = admin_web.html(page)
-    assert "Deactivated. Their unresolved tickets are unassigned." in html
+def test_deactivating_staff_asks_first_and_says_what_happens_to_their_tickets(
+    app, admin_web, staff, customer, factory
+):
+    for title in ("Printer", "VPN"):
+        ticket = factory.ticket(customer, title=title)
+        with app.app_context():
+            ticket_manager().assign_ticket_to_staff(factory.load(staff), ticket.id, staff.id)
+    people = people_page(admin_web, "/admin/users")
+    confirm = f"/admin/users/{staff.id}/deactivate"
+    assert f'href="{confirm}"' in people
+    assert _user(app, staff.id)[1] is True  # the link itself changes nothing
+    html = admin_web.html(confirm)
+    assert "They hold <strong>2 unresolved tickets</strong>" in html
+    assert f'href="/tickets?assignee={staff.id}"' in html
+    admin_web.post(f"/admin/users/{staff.id}/active", {f"a{staff.id}-active": "0"}, page=confirm)
+    assert _user(app, staff.id)[1] is False
+    assert "Deactivated. Their 2 unresolved tickets are unassigned." in admin_web.html(
+        "/admin/users"
+    )
+
+
+def test_making_staff_a_customer_says_their_tickets_are_unassigned(
+    app, admin_web, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    with app.app_context():
+        ticket_manager().assign_ticket_to_staff(factory.load(staff), ticket.id, staff.id)
+    admin_web.post(
+        f"/admin/users/{staff.id}/role", {f"u{staff.id}-role": "customer"}, page="/admin/users"
+    )
+    html = admin_web.html("/admin/users")
+    assert "Role changed. Their 1 unresolved ticket is unassigned." in html
 
 
 def test_admin_cannot_demote_themselves(app, admin_web, admin):
@@ -162,9 +189,10 @@ def test_people_page_finds_people_by_name_or_address(admin_web, factory, custome
 
 def test_a_change_made_from_a_search_returns_to_it(app, admin_web, factory):
     zed = factory.user(name="Zed Quill", email="zq@example.org")
-    page = "/admin/users?q=quill"
+    confirm = f"/admin/users/{zed.id}/deactivate?q=quill"
+    assert f'href="{confirm}"' in people_page(admin_web, "/admin/users?q=quill")
     action = f"/admin/users/{zed.id}/active?q=quill"
-    response = admin_web.submit(page, action, {f"a{zed.id}-active": "0"})
+    response = admin_web.submit(confirm, action, {})
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/users?q=quill"
     assert _user(app, zed.id) == ("customer", False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -535,6 +535,17 @@ class TicketManager:
 def _may_see(actor: User, ticket: Ticket) -> bool:
     """One ticket under the rule every list applies (listing.sees_only_own)."""
     return not sees_only_own(actor) or ticket.requester_id == actor.id
+
+
+def tickets_held_by(session: Session, holder_id: int) -> int:
+    """How many unresolved tickets someone holds: what `release_tickets_of` would unassign."""
+    tickets = Ticket.__table__
+    held = (
+        select(func.count())
+        .select_from(tickets)
+        .where(tickets.c.assignee_id == holder_id, tickets.c.status.in_(ACTIVE_STATUSES))
+    )
+    return session.scalar(held)
 
 
 def release_tickets_of(session: Session, actor: User, holder_id: int, *, at) -> None:

@@ -34,7 +34,7 @@ from ticketdesk.services.errors import (
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
 from ticketdesk.services.ticket_fields import refuse_nul
-from ticketdesk.services.tickets import release_tickets_of
+from ticketdesk.services.tickets import release_tickets_of, tickets_held_by
 from ticketdesk.services.transactions import begin_write
 
 PASSWORD_MIN = 10
@@ -251,6 +251,12 @@ class UserManager:
             release_tickets_of(self.session, actor, user.id, at=utcnow())
         self.session.commit()
         return user
+
+    def tickets_held(self, actor: User, user_id: int) -> int:
+        """How many unresolved tickets someone holds, which deactivating them or making
+        them a customer would unassign: for an admin deciding to do it."""
+        self._require_admin(actor)
+        return tickets_held_by(self.session, user_id)
 
     def change_password(self, actor: User, *, current_password: str, new_password: str) -> None:
         """A signed-in user changes their own password, proving they know the current one."""
