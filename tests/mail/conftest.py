@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import threading
 from collections import deque
 from email import message_from_bytes, policy
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from tests.ports import free_port
 from ticketdesk.extensions import db
-from ticketdesk.mail.intake import mail_intake
+from ticketdesk.mail.intake import MailIntake, mail_intake
+from ticketdesk.mail.lmtp import lmtp_controller
 from ticketdesk.mail.worker import run_worker, transport_from_config
 from ticketdesk.models import OutboxMessage
 from ticketdesk.services import outbox_manager
@@ -160,3 +162,29 @@ def inspect_db(mail_app):
                 db.session.remove()
 
     return run
+
+
+@pytest.fixture
+def lmtp(mail_app):
+    """`ticketdesk lmtp` on a loopback port; yields a function that delivers one message."""
+    port = free_port()
+    controller = lmtp_controller(mail_app, "127.0.0.1", port)
+    controller.start()
+
+    def deliver(
+        raw: bytes, *, sender: str = "someone@example.com", recipients=(SUPPORT,), options=()
+    ):
+        with smtplib.LMTP("127.0.0.1", port, timeout=10) as client:
+            return client.sendmail(sender, list(recipients), raw, mail_options=list(options))
+
+    yield deliver
+    controller.stop()
+
+
+def fail_processing_with(monkeypatch, error: Exception) -> None:
+    """Every message meets `error` in the intake, as a bug would (a DataError, say)."""
+
+    def failing(intake, mail, **options):
+        raise error
+
+    monkeypatch.setattr(MailIntake, "_route", failing)

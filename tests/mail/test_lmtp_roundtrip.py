@@ -10,27 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from tests.mail.conftest import SUPPORT, corpus, free_port
-from ticketdesk.mail.intake import MailIntake
-from ticketdesk.mail.lmtp import lmtp_controller
+from tests.mail.conftest import SUPPORT, corpus, fail_processing_with
 from ticketdesk.models import Comment, FailedMail, InboundMessage, Role, ThreadRule, Ticket
-
-
-@pytest.fixture
-def lmtp(mail_app):
-    """`ticketdesk lmtp` on a loopback port; yields a function that delivers one message."""
-    port = free_port()
-    controller = lmtp_controller(mail_app, "127.0.0.1", port)
-    controller.start()
-
-    def deliver(
-        raw: bytes, *, sender: str = "someone@example.com", recipients=(SUPPORT,), options=()
-    ):
-        with smtplib.LMTP("127.0.0.1", port, timeout=10) as client:
-            return client.sendmail(sender, list(recipients), raw, mail_options=list(options))
-
-    yield deliver
-    controller.stop()
 
 
 def test_lmtp_delivery_opens_a_ticket(lmtp, inspect_db):
@@ -183,13 +164,6 @@ def test_lmtp_mail_through_a_google_group_opens_a_ticket_without_answering_the_l
         "ticket",
         "Precedence: list: list mail, no automatic answer",
     )
-
-
-def fail_processing_with(monkeypatch, error: Exception) -> None:
-    def failing(intake, mail, **options):
-        raise error
-
-    monkeypatch.setattr(MailIntake, "_route", failing)
 
 
 def test_lmtp_keeps_a_message_it_cannot_process_and_accepts_it(lmtp, inspect_db, monkeypatch):

@@ -21,7 +21,8 @@ Errors: a database or storage that cannot be reached now raises IntakeUnavailabl
 (LMTP answers 451, fetch-mail leaves the message unseen), since the same message
 will go through once it is back. Any other error is one that this message will
 meet again on every try: it is logged with its traceback and the message is kept
-whole in failed_mail, so that one message can never block the others.
+whole in failed_mail (with its envelope, From and subject), so that one message can
+never block the others. `retry` sends it through again once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.automatic import list_mail, machine_sent, read_headers
-from ticketdesk.mail.parser import ParsedMail, UnparseableMail, parse_mail
+from ticketdesk.mail.parser import ParsedMail, UnparseableMail, header_summary, parse_mail
 from ticketdesk.mail.text import plain_text_markdown, trim_reply
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
+    EMAIL_MAX,
     ID_MAX,
     NAME_MAX,
     TEXT_MAX,
@@ -122,22 +124,54 @@ class MailIntake:
         Raises IntakeUnavailable for a temporary problem; keeps the message as failed
         mail when anything else goes wrong with it.
         """
+        result = self._attempt(raw, envelope_sender, recipients)
+        if result.outcome == "failed":
+            kept = FailedMail(raw=raw, envelope_sender=_envelope_text(envelope_sender))
+            kept.recipients = json.dumps(list(recipients)) if recipients else None
+            self._keep(kept, result.reason)
+        return result
+
+    def retry(self, failed_id: int) -> IntakeResult | None:
+        """Send kept failed mail through again, with the envelope it came with: removed once
+        handled (a ticket, a reply, refused, ignored, or found handled already), kept with
+        the new reason if it fails again. None when there is no such failed mail.
+        """
+        failed = self.session.get(FailedMail, failed_id)
+        if failed is None:
+            return None
+        raw, envelope_sender = failed.raw, failed.envelope_sender
+        recipients = tuple(json.loads(failed.recipients)) if failed.recipients else ()
+        self.session.expunge(failed)
+        result = self._attempt(raw, envelope_sender, recipients)
+        failed = self.session.get(FailedMail, failed_id)  # the attempt ended its transaction
+        if failed is None:  # retried meanwhile by someone else
+            return result
+        if result.outcome == "failed":
+            self._keep(failed, result.reason)
+        else:
+            self.session.delete(failed)
+            self.session.commit()
+        return result
+
+    def _attempt(self, raw: bytes, envelope_sender: str | None, recipients) -> IntakeResult:
+        """The message processed; "failed" with the reason when it cannot be, kept nowhere."""
         try:
             return self._receive(raw, envelope_sender, recipients)
         except _TEMPORARY_ERRORS as error:
             raise IntakeUnavailable(f"{type(error).__name__}: {error}".splitlines()[0]) from error
         except Exception as error:
             log.exception("mail could not be processed")
+            self.session.rollback()
             # The type only: an error's text may hold SQL and the message's data.
-            return self._fail(raw, f"could not be processed: {type(error).__name__} (see the log)")
+            return _failed(f"could not be processed: {type(error).__name__} (see the log)")
 
     def _receive(self, raw: bytes, envelope_sender: str | None, recipients) -> IntakeResult:
         if len(raw) > self.settings.max_bytes:
-            return self._fail(raw, f"message larger than {self.settings.max_bytes} bytes")
+            return _failed(f"message larger than {self.settings.max_bytes} bytes")
         try:
             mail = parse_mail(raw, envelope_recipients=recipients)
         except UnparseableMail as error:
-            return self._fail(raw, str(error))
+            return _failed(str(error))
         if self._seen(mail.message_key):
             return IntakeResult("duplicate")
         headers = read_headers(raw)
@@ -352,12 +386,15 @@ class MailIntake:
             return IntakeResult("duplicate")
         return IntakeResult(outcome.value, reason=reason)
 
-    def _fail(self, raw: bytes, reason: str) -> IntakeResult:
+    def _keep(self, failed: FailedMail, reason: str) -> None:
+        """Keep the message whole as failed mail, with the reason it failed (this time)."""
         log.warning("mail kept as failed: %s", reason)
         self.session.rollback()
-        self.session.add(FailedMail(reason=reason, raw=raw))
+        failed.reason = reason
+        if failed.sender is None and failed.subject is None:  # new, or kept before 0026
+            failed.sender, failed.subject = header_summary(failed.raw)
+        self.session.add(failed)
         self.session.commit()
-        return IntakeResult("failed", reason=reason)
 
 
 def ticket_mail_log(
@@ -428,6 +465,15 @@ class _RecordingNotifier:
                 new_value=f"{self.record.rule}: {self.record.message_key}"[:1000],
             )
         )
+
+
+def _failed(reason: str) -> IntakeResult:
+    return IntakeResult("failed", reason=reason)
+
+
+def _envelope_text(address: str | None) -> str | None:
+    """An envelope address as stored ("" is the null sender); one too long is cut."""
+    return None if address is None else address[:EMAIL_MAX]
 
 
 def _may_write(user: User | None, ticket: Ticket) -> bool:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses
 from itertools import islice
@@ -21,8 +21,11 @@ from itertools import islice
 from email_validator import EmailNotValidError, validate_email
 
 from ticketdesk.mail.text import html_to_text
+from ticketdesk.models.base import EMAIL_MAX
+from ticketdesk.models.mail import SUBJECT_MAX
 
 MESSAGE_ID_MAX = 250
+HEADER_BLOCK_MAX = 256 * 1024
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL, C1
 ATTACHMENTS_LISTED = 50
@@ -149,6 +152,20 @@ def parse_mail(raw: bytes, *, envelope_recipients=()) -> ParsedMail:
         body=clean_text(body),
         attachments=tuple(attachments),
     )
+
+
+def header_summary(raw: bytes) -> tuple[str | None, str | None]:
+    """The From address and subject of a message that may be broken, or None for each
+    that cannot be read: only its header block is parsed, however large the message."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=None)
+    try:
+        message = BytesHeaderParser(policy=_POLICY).parsebytes(raw[:end][:HEADER_BLOCK_MAX])
+        address = getaddresses([_header(message, "From")])
+        subject = clean_text(" ".join(_header(message, "Subject").split()))
+    except Exception:  # a broken message is why it is kept: its headers may be too
+        return None, None
+    sender = clean_text(address[0][1]).lower() if len(address) == 1 else ""
+    return sender[:EMAIL_MAX] or None, subject[:SUBJECT_MAX] or None
 
 
 def clean_text(text: str) -> str:

@@ -106,9 +106,18 @@ class InboundMessage(Base):
     attachments: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Admins list refused and ignored mail by outcome, newest first.
+    __table_args__ = (Index("ix_inbound_messages_outcome", "outcome", "id"),)
+
 
 class FailedMail(Base):
-    """A message that could not be parsed or processed, kept whole with the reason."""
+    """A message that could not be parsed or processed, kept whole with the reason.
+
+    Its From address and subject are read from its headers when it is kept (None for
+    mail kept before 0026, or when they cannot be read), so that admins can list it
+    without loading the message; its envelope, so that a retry sees what the first
+    try saw.
+    """
 
     __tablename__ = "failed_mail"
 
@@ -116,3 +125,9 @@ class FailedMail(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sender: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
+    # The envelope as LMTP gave it: "" is the null sender (a bounce), None unknown (IMAP).
+    envelope_sender: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # The envelope recipients, a JSON list (None: none given).
+    recipients: Mapped[str | None] = mapped_column(Text)
