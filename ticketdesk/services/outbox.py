@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from ticketdesk.mail.render import bare_address
 from ticketdesk.mail.transport import DeliveryError, Job, Transport
 from ticketdesk.models import OutboxMessage, OutboxStatus, User, utcnow
-from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied
+from ticketdesk.services.admin_lists import newest_first, require_admin
+from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.services.notifications import (
     NotificationSettings,
     NotRenderable,
@@ -201,11 +202,10 @@ class OutboxManager:
     ) -> list[OutboxMessage]:
         """Outbox rows, newest first, optionally of one status (admins)."""
         _require_admin(actor)
-        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        query = select(OutboxMessage)
         if status is not None:
             query = query.where(OutboxMessage.status == OutboxStatus(status))
-        if before_id is not None:
-            query = query.where(OutboxMessage.id < before_id)
+        query = newest_first(query, OutboxMessage.id, limit=limit, before_id=before_id)
         return list(self.session.scalars(query))
 
     def get_message(self, actor: User, message_id: int) -> OutboxMessage:
@@ -245,5 +245,4 @@ def delivery_settings(config: Mapping[str, Any]) -> DeliverySettings:
 
 
 def _require_admin(actor: User) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only admins can manage the outbox.")
+    require_admin(actor, "Only admins can manage the outbox.")

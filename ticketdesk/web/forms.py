@@ -415,6 +415,10 @@ class QueueEditForm(QueueForm):
     submit = SubmitField("Save changes")
 
 
+class ButtonForm(Form):
+    """Only the CSRF token: what the button acts on is named in the URL."""
+
+
 class QueueDeleteForm(Form):
     """Only the CSRF token: the queue is named in the URL."""
 

@@ -8,16 +8,12 @@ from ticketdesk.models import OutboxStatus
 from ticketdesk.services import outbox_manager
 from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import Form
+from ticketdesk.web.forms import ButtonForm
 from ticketdesk.web.session import actor, admin_page
-from ticketdesk.web.views import id_arg
+from ticketdesk.web.views import id_arg, newest_page
 
 MESSAGES_PER_PAGE = 50
 SHOWN_STATUSES = ("pending", "dead", "sent")
-
-
-class RetryForm(Form):
-    """Only the CSRF token: the message is named in the URL."""
 
 
 @bp.get("/admin/outbox")
@@ -28,19 +24,20 @@ def admin_outbox():
     if status not in SHOWN_STATUSES:
         status = "dead"
     before = id_arg("before")
-    messages = outbox_manager().list_messages(
-        actor(), status=OutboxStatus(status), limit=MESSAGES_PER_PAGE + 1, before_id=before
+    messages, older = newest_page(
+        outbox_manager().list_messages(
+            actor(), status=OutboxStatus(status), limit=MESSAGES_PER_PAGE + 1, before_id=before
+        ),
+        MESSAGES_PER_PAGE,
     )
-    more = len(messages) > MESSAGES_PER_PAGE
-    messages = messages[:MESSAGES_PER_PAGE]
-    next_url = url_for("web.admin_outbox", status=status, before=messages[-1].id) if more else None
+    next_url = url_for("web.admin_outbox", status=status, before=older) if older else None
     return render_template(
         "admin/outbox.html",
         title="Outgoing mail",
         status=status,
         statuses=SHOWN_STATUSES,
         messages=messages,
-        form=RetryForm(),
+        form=ButtonForm(),
         next_url=next_url,
     )
 
@@ -49,7 +46,7 @@ def admin_outbox():
 @admin_page
 def admin_outbox_retry(message_id: int):
     """Queue one message to be sent again now."""
-    if not RetryForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         flash("That request could not be read; please try again.", "error")
     else:
         try:

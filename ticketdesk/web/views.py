@@ -47,6 +47,13 @@ def id_arg(name: str) -> int | None:
     return as_id(request.args.get(name))
 
 
+def newest_page(rows: list, per_page: int) -> tuple[list, int | None]:
+    """`rows` fetched newest first with `per_page + 1`: the page, and the id to list the
+    next (older) page before, or None when this is the last."""
+    page = rows[:per_page]
+    return page, (page[-1].id if len(rows) > per_page else None)
+
+
 def uploads_from(field) -> list[Upload]:
     """The files chosen in a file input (an input left empty sends one nameless part)."""
     return [Upload(item.filename, item.stream) for item in field.data or [] if item.filename]
