@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from ticketdesk.api.problems import domain_problem, field_errors, problem, status_for
 from ticketdesk.extensions import db, discard_session
+from ticketdesk.mail.intake import IntakeUnavailable
 from ticketdesk.models import SecurityEventKind
 from ticketdesk.services import security_log
 from ticketdesk.services.attachments import attachment_limits
@@ -33,6 +34,7 @@ def register_error_handlers(app: APIFlask) -> None:
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(FileMissing, _file_missing)
     app.register_error_handler(StorageUnavailable, _storage_unavailable)
+    app.register_error_handler(IntakeUnavailable, _intake_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -147,6 +149,17 @@ def _storage_unavailable(error: StorageUnavailable) -> Response:
     current_app.logger.warning("attachment storage unavailable: %s", error.__cause__ or error)
     discard_session()
     return _respond(503, f"{error} Try again shortly.", {"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def _intake_unavailable(error: IntakeUnavailable) -> Response:
+    """Retrying failed mail met the database or file store down: the mail is kept as it was."""
+    current_app.logger.warning("mail intake unavailable: %s", error)
+    discard_session()
+    return _respond(
+        503,
+        "The service is briefly unavailable; try again shortly.",
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 def _unexpected(error: Exception) -> Response:

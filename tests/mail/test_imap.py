@@ -277,3 +277,17 @@ def test_fetch_mail_names_a_missing_folder_in_one_line(mail_app, imap_server):
         assert result.exit_code == 1
         assert result.output.startswith('Error: IMAP folder "Tickets" cannot be opened: ')
         assert "exist" in result.output and result.output.count("\n") == 1
+
+
+def test_mail_refused_over_imap_is_listed_for_admins_with_its_reason(
+    mail_app, imap_server, factory, as_admin
+):
+    factory.deactivate(factory.user(Role.CUSTOMER, email="alice@customer.example.com"))
+    append(imap_server, corpus("plain.eml"))
+    use_mailbox(mail_app, imap_server)
+    result = mail_app.test_cli_runner().invoke(args=["fetch-mail"])
+    assert "Fetched 1 message(s)." in result.output and unseen(imap_server) == 0
+    listed = as_admin.get("/api/v1/admin/inbound-mail?outcome=rejected").json["items"]
+    assert [(m["sender"], m["subject"], m["reason"]) for m in listed] == [
+        ("alice@customer.example.com", "Printer on fire", "the account is deactivated")
+    ]

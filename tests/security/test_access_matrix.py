@@ -101,6 +101,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "api.list_outbox"): api(F, F, F, A),
     ("GET", "api.get_outbox_message"): api(F, F, F, H),
     ("POST", "api.retry_outbox_message"): api(F, F, F, H),
+    ("GET", "api.list_dropped_mail"): api(F, F, F, A),
+    ("GET", "api.download_failed_mail"): api(F, F, F, H),
+    ("POST", "api.retry_failed_mail"): api(F, F, F, H),
     # --- API: tickets ---------------------------------------------------------
     ("POST", "api.create_ticket"): api(A, A, A, A),
     ("GET", "api.list_tickets"): api(A, A, A, A),
@@ -150,6 +153,10 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.delete_queue"): web(F, F, F, A),
     ("GET", "web.admin_outbox"): web(F, F, F, A),
     ("POST", "web.admin_outbox_retry"): web(F, F, F, A),
+    ("GET", "web.admin_dropped_mail"): web(F, F, F, A),
+    ("GET", "web.admin_failed_mail_raw"): web(F, F, F, H),
+    # An unknown failed message is a flash on the list, as for the outbox.
+    ("POST", "web.admin_failed_mail_retry"): web(F, F, F, A),
 }
 
 
@@ -246,6 +253,7 @@ def _png() -> object:
 PATH_VALUES = {
     "filename": "swagger-ui.css",
     "message_id": 999999,
+    "failed_id": 999999,
     "token": "not-a-token",
     "queue_id": 1,
 }

@@ -12,6 +12,7 @@ def init_app(app: APIFlask) -> None:
     adapter.install()
     from ticketdesk.api import (  # noqa: F401  (routes register on import)
         accounts,
+        inbound_mail,
         outbox,  # noqa: F401
         tickets,
     )

@@ -1,4 +1,4 @@
-"""Commands: `ticketdesk worker`, `ticketdesk fetch-mail`, `ticketdesk lmtp`."""
+"""Commands: `ticketdesk worker`, `fetch-mail`, `lmtp`, `failed-mail list|retry`."""
 
 from __future__ import annotations
 
@@ -105,4 +105,68 @@ def lmtp_command(host, port):
         controller.stop()
 
 
-COMMANDS = (worker_command, fetch_mail_command, lmtp_command)
+@click.group("failed-mail")
+def failed_mail_group():
+    """Mail the intake could not process, kept whole: list it, or send it through again."""
+
+
+@failed_mail_group.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@with_appcontext
+def failed_mail_list_command(limit):
+    """The newest failed mail: id, when, From, subject and why it failed."""
+    from ticketdesk.services import dropped_mail
+    from ticketdesk.services.inbound_mail import DroppedOutcome
+
+    messages = dropped_mail().list_unchecked(outcome=DroppedOutcome.FAILED, limit=limit)
+    for m in messages:
+        received = m.received_at.strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{m.id}\t{received}\t{m.sender or '-'}\t{m.subject or '-'}\t{m.reason}")
+    if not messages:
+        click.echo("No failed mail.")
+
+
+@failed_mail_group.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(1, 2**62))
+@with_appcontext
+def failed_mail_retry_command(ids):
+    """Send failed mail (these ids, or all of it, oldest first) through the intake again:
+    handled mail is no longer kept, mail that fails again is kept with the new reason."""
+    from ticketdesk.mail.intake import IntakeUnavailable
+    from ticketdesk.services import dropped_mail
+    from ticketdesk.services.errors import NotFound
+
+    failed_again = 0
+    for failed_id in ids or _every_failed_id():
+        try:
+            result = dropped_mail().retry_unchecked(failed_id)
+        except NotFound as error:
+            click.echo(f"{failed_id}: {error.detail}", err=True)
+            failed_again += 1
+            continue
+        except IntakeUnavailable as error:
+            raise click.ClickException(f"mail intake unavailable: {error}") from None
+        finally:
+            db.session.remove()
+        failed_again += result.outcome == "failed"
+        click.echo(f"{failed_id}: {_retried(result)}")
+    if failed_again:
+        raise click.ClickException(f"{failed_again} message(s) not taken in (see above).")
+
+
+def _every_failed_id() -> list[int]:
+    from sqlalchemy import select
+
+    from ticketdesk.models import FailedMail
+
+    return list(db.session.scalars(select(FailedMail.id).order_by(FailedMail.id)))
+
+
+def _retried(result) -> str:
+    """What became of a retried message, in one line."""
+    if result.ticket_id is not None:
+        return f"{result.outcome} on ticket #{result.ticket_id}"
+    return f"{result.outcome}: {result.reason}" if result.reason else result.outcome
+
+
+COMMANDS = (worker_command, fetch_mail_command, lmtp_command, failed_mail_group)

@@ -1,4 +1,5 @@
-"""How a stored file goes out, to the API and the web UI alike: never rendered in our origin.
+"""How a stored file (or a kept message) goes out, to the API and the web UI alike: never
+rendered in our origin.
 
 Always a download, except PNG, JPEG, GIF and WebP (recognised from their bytes
 when stored) which may show inline; `nosniff` and a sandboxing CSP make sure
@@ -7,6 +8,8 @@ the browser never treats the bytes as a page or a script.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from urllib.parse import quote
 
 from flask import Response, send_file
@@ -38,6 +41,12 @@ def send_preview(manager: AttachmentManager, attachment: Attachment) -> Response
     name = f"{attachment.filename.rsplit('.', 1)[0]} (preview).webp"
     # The preview's key is as unique as its bytes, which never change.
     return _inert(stream, PREVIEW_TYPE, attachment.preview_key, name, inline=True)
+
+
+def send_raw_mail(raw: bytes, filename: str) -> Response:
+    """A received message, whole, as a `.eml` download: hostile input, never shown."""
+    etag = hashlib.sha256(raw).hexdigest()
+    return _inert(io.BytesIO(raw), "message/rfc822", etag, filename, inline=False)
 
 
 def _inert(stream, mimetype: str, etag: str, filename: str, *, inline: bool) -> Response:

@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, request
 
 from ticketdesk.extensions import db
 from ticketdesk.services.audit import SecurityLog
+from ticketdesk.services.inbound_mail import DroppedMail
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.password_reset import PasswordResets, ResetSettings
@@ -79,3 +80,9 @@ def queue_manager() -> QueueManager:
         default_queue_slug=config["DEFAULT_QUEUE_SLUG"],
         mail_slugs=slugs_in_mail_settings(config),
     )
+
+
+def dropped_mail() -> DroppedMail:
+    from ticketdesk.mail.intake import mail_intake
+
+    return DroppedMail(db.session(), mail_intake)

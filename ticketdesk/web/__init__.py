@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     # Importing the page modules registers their routes on the blueprint.
     from ticketdesk.web import admin, auth, display, forms, session, ticket_page, tickets
     from ticketdesk.web.blueprint import bp
+    from ticketdesk.web.inbound_mail import admin_dropped_mail  # noqa: F401  (mail in)
     from ticketdesk.web.outbox import admin_outbox  # noqa: F401  (outgoing mail page)
 
     del admin, auth, ticket_page, tickets
