@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ticketdesk.api.blueprint import auth, bp, current_user
 from ticketdesk.api.paging import id_page
 from ticketdesk.extensions import db
+from ticketdesk.mail.recording import ticket_mail_log
 from ticketdesk.models import InboundOutcome, OutboxStatus, ThreadRule
 from ticketdesk.services import outbox_manager, ticket_manager
 
@@ -92,6 +93,4 @@ def retry_outbox_message(message_id: int):
 @bp.doc(tags=["Mail"], responses={403: "Staff only", 404: "No such ticket"})
 def list_ticket_mail(ticket_id: int):
     """Mail received on a ticket and which threading rule tied each message to it (staff)."""
-    from ticketdesk.mail.intake import ticket_mail_log
-
     return ticket_mail_log(db.session(), ticket_manager(), current_user(), ticket_id)

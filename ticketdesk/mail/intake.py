@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.mail.automatic import list_mail, machine_sent, read_headers
 from ticketdesk.mail.parser import ParsedMail, UnparseableMail, header_summary, parse_mail
+from ticketdesk.mail.recording import RecordingNotifier
 from ticketdesk.mail.text import plain_text_markdown, trim_reply
 from ticketdesk.mail.tokens import ticket_from_address, ticket_from_message_id
 from ticketdesk.models import (
@@ -49,7 +50,6 @@ from ticketdesk.models import (
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
-    EventKind,
     FailedMail,
     InboundMessage,
     InboundOutcome,
@@ -58,11 +58,10 @@ from ticketdesk.models import (
     Role,
     ThreadRule,
     Ticket,
-    TicketEvent,
     User,
 )
 from ticketdesk.services.attachments import AttachmentManager, Upload
-from ticketdesk.services.errors import Conflict, DomainError, PermissionDenied, TooLarge
+from ticketdesk.services.errors import Conflict, DomainError, TooLarge
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, clean_name
 
@@ -327,7 +326,7 @@ class MailIntake:
             self.notifier.extra_references = (mail.message_id,)
         if hasattr(self.notifier, "acknowledge_requester"):
             self.notifier.acknowledge_requester = acknowledge
-        notifier = _RecordingNotifier(self.notifier, self.session, record)
+        notifier = RecordingNotifier(self.notifier, self.session, record)
         return TicketManager(
             self.session, default_queue_slug=self.settings.default_queue_slug, notifier=notifier
         )
@@ -397,21 +396,6 @@ class MailIntake:
         self.session.commit()
 
 
-def ticket_mail_log(
-    session: Session, tickets: TicketManager, actor: User, ticket_id: int
-) -> list[InboundMessage]:
-    """Mail received on a ticket, oldest first, with the rule that threaded it (staff only)."""
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff can read a ticket's mail log.")
-    ticket = tickets.get_ticket(actor, ticket_id)
-    query = (
-        select(InboundMessage)
-        .where(InboundMessage.ticket_id == ticket.id)
-        .order_by(InboundMessage.id)
-    )
-    return list(session.scalars(query))
-
-
 def mail_intake() -> MailIntake:
     """An intake for the current app's session and settings."""
     from flask import current_app
@@ -432,39 +416,6 @@ def mail_intake() -> MailIntake:
     return MailIntake(
         db.session(), settings, notifier(), user_manager(), attachments=attachment_manager()
     )
-
-
-class _RecordingNotifier:
-    """Adds the InboundMessage row to the ticket change's own transaction, then notifies."""
-
-    def __init__(self, inner, session: Session, record: InboundMessage) -> None:
-        self.inner, self.session, self.record = inner, session, record
-
-    def ticket_created(self, actor, ticket) -> None:
-        self.record.ticket_id = ticket.id
-        self.session.add(self.record)
-        self._record_in_history(actor, ticket)
-        self.inner.ticket_created(actor, ticket)
-
-    def ticket_changed(self, actor, ticket, changed) -> None:
-        self.inner.ticket_changed(actor, ticket, changed)
-
-    def comment_added(self, actor, ticket, comment) -> None:
-        self.record.ticket_id, self.record.comment_id = ticket.id, comment.id
-        self.session.add(self.record)
-        self._record_in_history(actor, ticket)
-        self.inner.comment_added(actor, ticket, comment)
-
-    def _record_in_history(self, actor, ticket) -> None:
-        """The ticket's history says which rule threaded this mail (staff see it)."""
-        self.session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor_id=actor.id,
-                kind=EventKind.MAIL,
-                new_value=f"{self.record.rule}: {self.record.message_key}"[:1000],
-            )
-        )
 
 
 def _failed(reason: str) -> IntakeResult:
