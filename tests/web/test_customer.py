@@ -136,8 +136,11 @@ def test_customer_closes_and_cannot_see_staff_controls(app, customer_web, ticket
     assert ticket_state(app, ticket.id)["status"] == "closed"
     html = customer_web.html(page)
     assert "Ticket closed." in html
-    assert "Reopen ticket" not in html  # customers reopen resolved tickets, not closed ones
     assert "Close ticket" not in html
+    assert "Your reply reopens this ticket." in html  # as a reply to a closed ticket does
+    customer_web.submit(page, f"{page}/status", {"status": "open"})  # "Reopen ticket"
+    assert ticket_state(app, ticket.id)["status"] == "open"
+    assert "Your reply reopens this ticket." not in customer_web.html(page)
 
 
 def test_customer_reopens_a_resolved_ticket(app, customer_web, ticket, factory, staff):

@@ -15,9 +15,10 @@ ALLOWED_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     S.CLOSED: frozenset({S.OPEN}),
 }
 
-# Customers may close their own ticket at any point and reopen it once resolved.
+# Customers may close their own ticket at any point and reopen it once resolved or
+# closed, as their reply would (REOPENED_BY_CUSTOMER_REPLY).
 CUSTOMER_TRANSITIONS: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
-    {(old, S.CLOSED) for old in S if old != S.CLOSED} | {(S.RESOLVED, S.OPEN)}
+    {(old, S.CLOSED) for old in S if old != S.CLOSED} | {(S.RESOLVED, S.OPEN), (S.CLOSED, S.OPEN)}
 )
 
 # A customer's reply is an answer: a ticket waiting on them, resolved or closed comes back
@@ -27,6 +28,12 @@ REOPENED_BY_CUSTOMER_REPLY = frozenset({S.WAITING, S.RESOLVED, S.CLOSED})
 
 def customer_may_set_status(old: TicketStatus, new: TicketStatus) -> bool:
     return (old, new) in CUSTOMER_TRANSITIONS
+
+
+def reply_reopens(actor: User, ticket: Ticket) -> bool:
+    """Whether the actor's reply would take a finished ticket back up (the page says so)."""
+    finished = ticket.status in (S.RESOLVED, S.CLOSED)
+    return finished and not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY
 
 
 def authorise_changes(actor: User, ticket: Ticket, changed: dict) -> None:
@@ -41,4 +48,4 @@ def authorise_changes(actor: User, ticket: Ticket, changed: dict) -> None:
     if ("title" in changed or "description" in changed) and ticket.status != TicketStatus.OPEN:
         raise PermissionDenied("A ticket can be edited only while it is open.")
     if "status" in changed and not customer_may_set_status(ticket.status, changed["status"]):
-        raise PermissionDenied("Customers can close their tickets and reopen resolved ones.")
+        raise PermissionDenied("Customers can close their tickets and reopen them.")

@@ -15,7 +15,11 @@ from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.file_links import file_links
-from ticketdesk.services.workflow import ALLOWED_TRANSITIONS, customer_may_set_status
+from ticketdesk.services.workflow import (
+    ALLOWED_TRANSITIONS,
+    customer_may_set_status,
+    reply_reopens,
+)
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.display import STATUS_LABELS
@@ -240,6 +244,7 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
         "files": files,
         "comment_form": comment_form or CommentForm(formdata=None),
         "customer_actions": [] if user.is_staff else _customer_actions(ticket),
+        "reply_reopens": reply_reopens(user, ticket),
     }
     if user.is_staff:
         queues = queue_manager().list_queues(user)
