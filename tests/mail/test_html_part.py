@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.mail.test_notifications import phoned_in
+from ticketdesk.mail.intake import mail_intake
 from ticketdesk.services import ticket_manager
 
 REPLY = """Thanks for the screenshot. **Restart the spooler** as in [the docs](https://docs.example/spooler):
@@ -152,7 +153,7 @@ def test_a_new_tickets_description_is_rendered_for_staff(
     mail_app, outbox, staff, customer, factory
 ):
     factory.ticket(customer, description=DESCRIPTION)
-    text, html = parts(outbox(kind="new_ticket_staff")[0])
+    text, html = (part.replace("\r\n", "\n") for part in parts(outbox(kind="new_ticket_staff")[0]))
     assert "<strong>E42</strong>" in html and "<code>lp0 on fire</code>" in html
     assert DESCRIPTION in text
 
@@ -174,3 +175,17 @@ def test_every_notice_links_the_ticket_page(mail_app, outbox, staff, customer, f
     text, html = parts(row)
     assert f"see it at {page}" in text
     assert f'<a href="{page}">see it on the site</a>' in html
+
+
+def test_mailed_text_reads_as_written_in_both_parts(mail_app, outbox, staff):
+    raw = (
+        b"From: Hans <hans@kunde.example>\nTo: support@localhost\nSubject: Export\n"
+        b"Message-ID: <parts@kunde.example>\n\n"
+        b"It costs $5 * 3 [per seat]\n1. Open Reports\n2. Click Export\nThe app crashes.\n"
+    )
+    with mail_app.app_context():
+        mail_intake().receive(raw)
+    text, html = (part.replace("\r\n", "\n") for part in parts(outbox(kind="new_ticket_staff")[0]))
+    assert "It costs $5 * 3 [per seat]\n1. Open Reports\n2. Click Export\nThe app crashes." in text
+    assert "\\" not in text
+    assert "2. Click Export<br>\nThe app crashes.</p>" in html and "<li>" not in html

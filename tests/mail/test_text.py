@@ -6,7 +6,7 @@ import pytest
 
 from ticketdesk.mail.parser import clean_text
 from ticketdesk.mail.text import html_to_text, plain_text_markdown, trim_reply
-from ticketdesk.markdown import render_markdown
+from ticketdesk.markdown import markdown_as_text, render_markdown
 
 
 @pytest.mark.parametrize(
@@ -89,6 +89,9 @@ def test_html_forward_keeps_its_content_as_text():
         ("[here](http://evil.example) &amp; C:\\a\\*", '<p>[here](<a href="http://evil.example"'),
         ("a | b\n--|--\n1 | 2", "<p>a | b<br />\n--|--<br />\n1 | 2</p>"),
         ("```\nno fence\n```", "<p>```<br />\nno fence<br />\n```</p>"),
+        # A list's next line stays a line of its own, not part of the last item.
+        ("1. Open\n2. Export\nIt crashes.", "<p>1. Open<br />\n2. Export<br />\nIt crashes.</p>"),
+        ("- one\n+ two\nThanks", "<p>- one<br />\n+ two<br />\nThanks</p>"),
     ],
 )
 def test_plain_text_renders_as_written(text, html):
@@ -99,6 +102,22 @@ def test_plain_text_renders_as_written(text, html):
 def test_plain_text_escapes_read_back_as_the_text():
     rendered = str(render_markdown(plain_text_markdown("[here](x) &amp; C:\\a\\* \\\\srv")))
     assert rendered == "<p>[here](x) &amp;amp; C:\\a\\* \\\\srv</p>\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It costs $5 * 3 [yes] &amp; more\n# not a heading\n1. one\nafter",
+        "    indented \\. kept\n`a\\*b` x\\*y \\\\ end\n--\nSam",
+    ],
+)
+def test_a_plain_text_part_reads_mailed_text_as_it_was_written(text):
+    assert markdown_as_text(plain_text_markdown(text)) == text
+
+
+def test_a_plain_text_part_leaves_code_as_written():
+    typed = '```\nre = r"\\."\n```\n\\*not bold\\* and ``co\\de``'
+    assert markdown_as_text(typed) == '```\nre = r"\\."\n```\n*not bold* and ``co\\de``'
 
 
 def test_clean_text_drops_c1_controls():

@@ -21,7 +21,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ticketdesk.markdown import render_markdown_for_mail
+from ticketdesk.markdown import markdown_as_text, render_markdown_for_mail
 from ticketdesk.models import utcnow
 from ticketdesk.sizes import readable_size
 
@@ -53,6 +53,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["markdown"] = render_markdown_for_mail
+    env.filters["plain"] = markdown_as_text
     # Sizes in the units the limits are written in (see web/display.py).
     env.filters["file_size"] = readable_size
     return env

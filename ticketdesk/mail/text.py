@@ -60,6 +60,9 @@ _BLOCK_MARK = re.compile(
     r"|[|:\- \t]*\|[|:\- \t]*$"
 )
 _RULE = re.compile(r"([-_*=])\1*[ \t]*")
+# A list item's marker: escaped too, or the next line of plain text would join the item.
+_BULLET = re.compile(r"[-+](?=[ \t]|$)")
+_ORDERED = re.compile(r"(\d{1,9})([.)])(?=[ \t]|$)")
 _QUOTE_OPEN, _QUOTE_CLOSE = "\ue000", "\ue001"  # stand for <blockquote> while nh3 works
 _BLOCKQUOTE_START = re.compile(r"<\s*blockquote\b[^>]*>", re.IGNORECASE)
 _BLOCKQUOTE_END = re.compile(r"<\s*/blockquote\b[^>]*>", re.IGNORECASE)
@@ -212,7 +215,8 @@ def plain_text_markdown(text: str) -> str:
     Marks Markdown would read are escaped with a backslash (`\\*`, `\\[`, a heading's
     `\\#`, …), a line break inside a paragraph is made hard with two trailing spaces, and
     indentation becomes no-break spaces, so that an indented line is neither a code block
-    nor run into the line above. Lists stay lists: they read as typed.
+    nor run into the line above. A list's markers are escaped too: as a list, the plain
+    line after it joined its last item.
     """
     lines = [_escaped_line(line.rstrip()) for line in text.replace("\r\n", "\n").split("\n")]
     for index, line in enumerate(lines[:-1]):
@@ -227,6 +231,8 @@ def _escaped_line(line: str) -> str:
     if not indent and _RULE.fullmatch(body):
         return "\\" + body  # one escape keeps a rule a line of characters
     body = _INLINE_MARK.sub(r"\\\g<0>", body)
-    if not indent and _BLOCK_MARK.match(body):
+    if not indent and (_BLOCK_MARK.match(body) or _BULLET.match(body)):
         body = "\\" + body
+    elif not indent:
+        body = _ORDERED.sub(r"\1\\\2", body, count=1) if _ORDERED.match(body) else body
     return indent + body
