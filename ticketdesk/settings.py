@@ -60,12 +60,36 @@ def _storage_url(value: str) -> str:
     return value
 
 
+# Upper bounds an operator never needs to pass: past them a value is a typo, and some
+# (a date ten thousand years away, an infinite wait) would only fail later, at run time.
+TEN_YEARS_DAYS = 3650
+TEN_YEARS_SECONDS = TEN_YEARS_DAYS * 24 * 3600
+DAY_SECONDS = 24 * 3600
+HOUR_SECONDS = 3600
+TIB = 1024**4
+
 Flag = Annotated[bool, Field(description="true or false (or yes/no, on/off, 1/0)")]
 Port = Annotated[int, Field(ge=1, le=65535, description="a port number from 1 to 65535")]
-Count = Annotated[int, Field(ge=1, description="a whole number from 1 up")]
-Seconds = Annotated[int, Field(ge=0, description="a whole number of seconds (0 or more)")]
-Period = Annotated[int, Field(ge=1, description="a whole number from 1 up")]
-Bytes = Annotated[int, Field(ge=1, description="a number of bytes from 1 up")]
+Bytes = Annotated[
+    int, Field(ge=1, le=TIB, description=f"a number of bytes from 1 to {TIB} (1 TiB)")
+]
+Count = Annotated[int, Field(ge=1, le=1000, description="a whole number from 1 to 1000")]
+Seconds = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=TEN_YEARS_SECONDS,
+        description=f"a whole number of seconds from 0 to {TEN_YEARS_SECONDS} (10 years)",
+    ),
+]
+DaySeconds = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=DAY_SECONDS,
+        description=f"a whole number of seconds from 1 to {DAY_SECONDS} (a day)",
+    ),
+]
 Text = Annotated[str, Field(min_length=1, description="a non-empty text")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="a queue slug")]
 Address = Annotated[str, AfterValidator(_address), Field(description="an address: name@domain")]
@@ -112,14 +136,35 @@ class Settings(BaseModel):
         AfterValidator(_web_address),
         Field(description="an address with its scheme: https://help.example.com"),
     ]
-    PASSWORD_RESET_MINUTES: Period
-    WELCOME_LINK_HOURS: Period
-    FILE_LINK_DAYS: Period
+    PASSWORD_RESET_MINUTES: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=TEN_YEARS_SECONDS // 60,
+            description=f"a whole number of minutes from 1 to {TEN_YEARS_SECONDS // 60} (10 years)",
+        ),
+    ]
+    WELCOME_LINK_HOURS: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=TEN_YEARS_DAYS * 24,
+            description=f"a whole number of hours from 1 to {TEN_YEARS_DAYS * 24} (10 years)",
+        ),
+    ]
+    FILE_LINK_DAYS: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=TEN_YEARS_DAYS,
+            description=f"a whole number of days from 1 to {TEN_YEARS_DAYS} (10 years)",
+        ),
+    ]
     CORS_ORIGINS: Annotated[
         list[Annotated[str, AfterValidator(_origin)]],
         Field(description='a JSON list of origins: ["https://portal.example.com"]'),
     ]
-    TRUSTED_PROXIES: Annotated[int, Field(ge=0, description="a whole number (0 or more)")]
+    TRUSTED_PROXIES: Annotated[int, Field(ge=0, le=10, description="a whole number 0 to 10")]
     RATELIMIT_STORAGE_URL: Annotated[
         str,
         AfterValidator(_storage_url),
@@ -140,13 +185,31 @@ class Settings(BaseModel):
     SMTP_TLS: Flag
     SMTP_USER: str | None = None
     SMTP_PASSWORD: str | None = None
-    SMTP_TIMEOUT: Annotated[float, Field(gt=0, description="a number of seconds above 0")]
+    SMTP_TIMEOUT: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=HOUR_SECONDS,
+            allow_inf_nan=False,
+            description=f"a number of seconds above 0, up to {HOUR_SECONDS} (an hour)",
+        ),
+    ]
     SMTP_CA_FILE: str | None = None
     MAIL_OUTBOX_DIR: str | None = None
-    MAIL_MAX_ATTEMPTS: Count
-    MAIL_RETRY_BASE_SECONDS: Period
-    MAIL_CLAIM_SECONDS: Period
-    MAIL_KEEP_SENT_DAYS: Annotated[float, Field(gt=0, description="a number of days above 0")]
+    # The wait doubles from MAIL_RETRY_BASE_SECONDS on each attempt (outbox.MAX_BACKOFF
+    # caps it): a day times 2**29 is still a time Python can hold.
+    MAIL_MAX_ATTEMPTS: Annotated[int, Field(ge=1, le=30, description="a whole number 1 to 30")]
+    MAIL_RETRY_BASE_SECONDS: DaySeconds
+    MAIL_CLAIM_SECONDS: DaySeconds
+    MAIL_KEEP_SENT_DAYS: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=TEN_YEARS_DAYS,
+            allow_inf_nan=False,
+            description=f"a number of days above 0, up to {TEN_YEARS_DAYS} (10 years)",
+        ),
+    ]
     MAIL_NOTIFY_STAFF_ON_NEW_TICKET: Flag
     MAIL_STAFF_ADDRESSES: Annotated[
         dict[Annotated[str, Field(pattern=r"^(\*|[a-z0-9]+(-[a-z0-9]+)*)$")], list[NamedAddress]],
@@ -167,12 +230,13 @@ class Settings(BaseModel):
     IMAP_USER: str | None = None
     IMAP_PASSWORD: str | None = None
     IMAP_FOLDER: Text
-    IMAP_POLL_SECONDS: Period
+    IMAP_POLL_SECONDS: DaySeconds
     LMTP_HOST: Text
     LMTP_PORT: Port
 
 
-SECRET = re.compile(r"SECRET|PASSWORD")
+# Not PASSWORD_RESET_MINUTES, which is no secret and whose value a fix needs shown.
+SECRET = re.compile(r"(SECRET|PASSWORD)(_KEY|_ACCESS_KEY)?$")
 
 
 def is_container(name: str) -> bool:
