@@ -99,8 +99,16 @@ BAD_SETTINGS = [
     ("ATTACHMENT_STORAGE", "S3", "local or s3"),
 ]
 
-# Values the start-up check once let through, each failing later (a date past the year
-# 9999, an endless wait).
+# Values the start-up check once let through, each failing later (a traceback, a date
+# past the year 9999, an endless wait).
+UNPARSABLE_URLS = [
+    ("RATELIMIT_STORAGE_URL", "redis://localhost:notaport/0", "redis://host:6379/0"),
+    ("RATELIMIT_STORAGE_URL", "redis://cache:6379/zero", "redis://host:6379/0"),
+    ("S3_ENDPOINT_URL", "https://s3.example:x", "https://s3.example.com"),
+    ("BASE_URL", "https://help.example:99999", "an address with its scheme"),
+    ("DATABASE_URL", "postgresql://ann@db:x/helpdesk", "postgresql://"),
+    ("DATABASE_URL", "postgresql://ann@db:99999/helpdesk", "postgresql://"),
+]
 OUT_OF_RANGE = [
     ("PASSWORD_RESET_MINUTES", "99999999999999", "minutes from 1 to 5256000 (10 years)"),
     ("WELCOME_LINK_HOURS", "87601", "hours from 1 to 87600 (10 years)"),
@@ -118,7 +126,7 @@ OUT_OF_RANGE = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "form"), BAD_SETTINGS + OUT_OF_RANGE)
+@pytest.mark.parametrize(("name", "value", "form"), BAD_SETTINGS + UNPARSABLE_URLS + OUT_OF_RANGE)
 def test_a_bad_setting_stops_the_app_naming_variable_value_and_form(make_app, name, value, form):
     with pytest.raises(ConfigError) as refused:
         make_app(**{name: value})
@@ -152,6 +160,25 @@ def test_every_number_has_an_upper_bound(name):
 def test_no_number_is_infinite_or_nan(name, value):
     with pytest.raises(ValidationError):
         Settings.model_validate({**DEFAULTS, name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RATELIMIT_STORAGE_URL", "redis://:hun/ter2@cache:1/0"),
+        ("RATELIMIT_STORAGE_URL", "redis://ann:hun@ter2@cache:x/0"),
+        ("DATABASE_URL", "mysql://ann:hun@ter2@db/helpdesk"),
+        ("DATABASE_URL", "mysql://ann:hun#ter2@db/helpdesk"),
+        ("DATABASE_URL", "mysql://ann:hun?ter2@db/helpdesk"),
+        ("BASE_URL", "https://ann:hun/ter2@help.example.com"),
+    ],
+)
+def test_no_part_of_a_url_password_is_shown(make_app, name, value):
+    with pytest.raises(ConfigError) as refused:
+        make_app(**{name: value})
+    line = str(refused.value)
+    assert "hun" not in line and "ter2" not in line
+    assert line.startswith(f"TICKETDESK_{name}=") and ":***@" in line and "\n" not in line
 
 
 def test_reset_minutes_are_shown_since_they_are_no_secret(make_app):

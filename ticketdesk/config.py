@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -195,8 +194,27 @@ def _bad(shown: str, value: Any, name: str, detail: Mapping[str, Any] | None = N
 def _shown_value(name: str, value: Any) -> str:
     if SECRET.search(name):
         return "(hidden)"
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return repr(re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text))
+    masked = _without_passwords(value)
+    return repr(masked if isinstance(masked, str) else json.dumps(masked, default=str))
+
+
+def _without_passwords(value: Any) -> Any:
+    """`value` with the password of each URL in it masked, whatever characters it holds."""
+    if isinstance(value, dict):
+        return {_without_passwords(key): _without_passwords(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_passwords(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    # urllib ends the host part at the first `/`, `?` or `#` and the userinfo at the last
+    # `@` in it; a password holding one of the first three ends the host part early, so
+    # the userinfo runs to the last `@` of the whole text (hiding more, never less).
+    scheme, sep, rest = value.partition("://")
+    userinfo, at, after = rest.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not (sep and at and colon) or "/" in user:
+        return value
+    return f"{scheme}://{user}:***@{after}"
 
 
 def instance_path_from_env() -> str | None:
@@ -234,10 +252,11 @@ def _settle_database_url(app: Flask) -> None:
 def _check_database_url(url: str) -> None:
     """SQLite or PostgreSQL, in a form SQLAlchemy reads: the two databases the schema serves."""
     try:
-        backend = make_url(url).get_backend_name()
-    except ArgumentError:
-        backend = None
-    if backend not in ("sqlite", "postgresql"):
+        parsed = make_url(url)
+        backend, port = parsed.get_backend_name(), parsed.port
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        backend, port = None, None
+    if backend not in ("sqlite", "postgresql") or not 1 <= (port or 1) <= 65535:
         raise ConfigError(_bad(f"{ENV_PREFIX}_DATABASE_URL", url, "DATABASE_URL"))
 
 

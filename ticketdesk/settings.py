@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from limits import parse_many
 from limits.storage import SCHEMES
@@ -33,8 +33,15 @@ def _named_address(value: str) -> str:
     return value
 
 
-def _web_address(value: str) -> str:
+def _url(value: str) -> SplitResult:
+    """The URL's parts, with its port read (ValueError when it is not a port)."""
     parts = urlsplit(value)
+    parts.port  # noqa: B018 -- urllib checks the port only when it is read
+    return parts
+
+
+def _web_address(value: str) -> str:
+    parts = _url(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not an http(s) address")
     return value
@@ -55,8 +62,11 @@ def _limit(value: str) -> str:
 
 
 def _storage_url(value: str) -> str:
-    if urlsplit(value).scheme not in SCHEMES:
+    parts = _url(value)
+    if parts.scheme not in SCHEMES:
         raise ValueError("unknown storage")
+    if parts.scheme in ("redis", "rediss") and not re.fullmatch(r"/?\d*", parts.path):
+        raise ValueError("not a database number")  # redis-py reads the path as one
     return value
 
 
@@ -127,7 +137,10 @@ class Settings(BaseModel):
     ATTACHMENT_DIR: str | None = None
     S3_BUCKET: str | None = None
     S3_PREFIX: str
-    S3_ENDPOINT_URL: Annotated[str, AfterValidator(_web_address)] | None = None
+    S3_ENDPOINT_URL: Annotated[
+        Annotated[str, AfterValidator(_web_address)] | None,
+        Field(description="an address with its scheme: https://s3.example.com"),
+    ] = None
     S3_REGION: str | None = None
     S3_ACCESS_KEY_ID: str | None = None
     S3_SECRET_ACCESS_KEY: str | None = None
