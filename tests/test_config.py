@@ -88,7 +88,7 @@ BAD_SETTINGS = [
     ("MAIL_STAFF_ADDRESSES", '{"*": "team@example.com"}', '{"*": ["team@example.com"]}'),
     ("MAIL_QUEUE_ADDRESSES", "sales@example.com=sales", '{"sales@example.com": "sales"}'),
     ("MAIL_QUEUE_ADDRESSES", '{"sales": "sales"}', '{"sales@example.com": "sales"}'),
-    ("CORS_ORIGINS", "https://a.example", 'a JSON list of origins: ["https://'),
+    ("CORS_ORIGINS", "https://a.example", "a JSON list of origins, each https://host"),
     ("CORS_ORIGINS", '["a.example"]', "a JSON list of origins"),
     ("MAIL_FROM", "Support Team", "Support <support@example.com>"),
     ("MAIL_REPLY_ADDRESS", "helpdesk", "an address: name@domain"),
@@ -99,8 +99,8 @@ BAD_SETTINGS = [
     ("ATTACHMENT_STORAGE", "S3", "local or s3"),
 ]
 
-# Values the start-up check once let through, each failing later (a traceback, a date
-# past the year 9999, an endless wait).
+# Values the start-up check once let through, each failing later (a traceback, a 500 on
+# every request of a kind, links or headers that never work).
 UNPARSABLE_URLS = [
     ("RATELIMIT_STORAGE_URL", "redis://localhost:notaport/0", "redis://host:6379/0"),
     ("RATELIMIT_STORAGE_URL", "redis://cache:6379/zero", "redis://host:6379/0"),
@@ -124,9 +124,28 @@ OUT_OF_RANGE = [
     ("PAGE_SIZE_MAX", "1001", "a whole number from 1 to 1000"),
     ("TRUSTED_PROXIES", "11", "a whole number 0 to 10"),
 ]
+UNWORKABLE = [
+    ("MAIL_FROM", "Support <support@example.com> junk", "Support <support@example.com>"),
+    ("MAIL_FROM", "Smith, John <support@example.com>", "Support <support@example.com>"),
+    ("MAIL_REPLY_ADDRESS", "a@b@c", "an address: name@domain"),
+    ("MAIL_REPLY_ADDRESS", "support@example..com", "an address: name@domain"),
+    ("MAIL_QUEUE_ADDRESSES", '{"a@b@c": "sales"}', '{"sales@example.com": "sales"}'),
+    ("CORS_ORIGINS", '["https://portal.example/"]', "https://host[:port] with nothing after"),
+    ("CORS_ORIGINS", '["https://portal.example/app"]', "https://host[:port] with nothing after"),
+    ("CORS_ORIGINS", '["https://portal.example?a=1"]', "https://host[:port] with nothing after"),
+    ("CORS_ORIGINS", '["https://ann@portal.example"]', "https://host[:port] with nothing after"),
+    ("BASE_URL", "https://help.example.com/?lang=en", "without query, fragment or credentials"),
+    ("BASE_URL", "https://help.example.com/#top", "without query, fragment or credentials"),
+    ("BASE_URL", "https://ann@help.example.com", "without query, fragment or credentials"),
+    ("LMTP_HOST", " ", "a host name or address"),
+    ("SMTP_HOST", " ", "a host name or address"),
+    ("IMAP_HOST", "mail.example.com/INBOX", "a host name or address"),
+]
 
 
-@pytest.mark.parametrize(("name", "value", "form"), BAD_SETTINGS + UNPARSABLE_URLS + OUT_OF_RANGE)
+@pytest.mark.parametrize(
+    ("name", "value", "form"), BAD_SETTINGS + UNPARSABLE_URLS + OUT_OF_RANGE + UNWORKABLE
+)
 def test_a_bad_setting_stops_the_app_naming_variable_value_and_form(make_app, name, value, form):
     with pytest.raises(ConfigError) as refused:
         make_app(**{name: value})
@@ -171,6 +190,7 @@ def test_no_number_is_infinite_or_nan(name, value):
         ("DATABASE_URL", "mysql://ann:hun#ter2@db/helpdesk"),
         ("DATABASE_URL", "mysql://ann:hun?ter2@db/helpdesk"),
         ("BASE_URL", "https://ann:hun/ter2@help.example.com"),
+        ("CORS_ORIGINS", '["https://ann:hun@ter2@portal.example"]'),
     ],
 )
 def test_no_part_of_a_url_password_is_shown(make_app, name, value):
@@ -181,9 +201,33 @@ def test_no_part_of_a_url_password_is_shown(make_app, name, value):
     assert line.startswith(f"TICKETDESK_{name}=") and ":***@" in line and "\n" not in line
 
 
+def test_a_default_page_larger_than_the_largest_is_refused(make_app):
+    with pytest.raises(ConfigError) as refused:
+        make_app(PAGE_SIZE_DEFAULT="500")
+    assert str(refused.value) == (
+        "TICKETDESK_PAGE_SIZE_DEFAULT='500' is not valid: expected at most PAGE_SIZE_MAX (100)."
+    )
+
+
 def test_reset_minutes_are_shown_since_they_are_no_secret(make_app):
     with pytest.raises(ConfigError, match="^TICKETDESK_PASSWORD_RESET_MINUTES='0' is not valid"):
         make_app(PASSWORD_RESET_MINUTES="0")
+
+
+def test_workable_forms_are_still_accepted(make_app):
+    app = make_app(
+        CORS_ORIGINS='["https://portal.example:8443", "http://localhost:3000", "*"]',
+        BASE_URL="https://help.example.com/desk/",
+        MAIL_FROM='"Smith, John" <support@example.com>',
+        RATELIMIT_STORAGE_URL="redis://:p%40ss@cache:6379/0",
+        PAGE_SIZE_DEFAULT="100",
+        SMTP_HOST="",
+        IMAP_HOST="[::1]",
+        MAIL_KEEP_SENT_DAYS="3650",
+        SMTP_TIMEOUT="0.5",
+    )
+    assert app.config["PAGE_SIZE_DEFAULT"] == app.config["PAGE_SIZE_MAX"] == 100
+    assert app.config["CORS_ORIGINS"][0] == "https://portal.example:8443"
 
 
 def test_settings_passed_as_a_mapping_are_checked_too(tmp_path):

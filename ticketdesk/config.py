@@ -173,7 +173,8 @@ def _checked(config: Mapping[str, Any], *, from_env: set[str]) -> dict[str, Any]
         settings = Settings.model_validate(known)
     except ValidationError as error:
         first = error.errors()[0]
-        name = str(first["loc"][0])
+        # A rule across settings (a model validator) names the one it refuses.
+        name = str(first["loc"][0]) if first["loc"] else first["ctx"]["setting"]
         shown = f"{ENV_PREFIX}_{name}" if name in from_env else name
         raise ConfigError(_bad(shown, known.get(name), name, first)) from None
     return settings.model_dump(exclude_unset=True)
@@ -182,7 +183,9 @@ def _checked(config: Mapping[str, Any], *, from_env: set[str]) -> dict[str, Any]
 def _bad(shown: str, value: Any, name: str, detail: Mapping[str, Any] | None = None) -> str:
     """One line: the variable, its value, and the form it should have."""
     form = Settings.model_fields[name].description
-    if not form:
+    if detail and not detail["loc"]:
+        form = detail["msg"]
+    elif not form:
         form = detail["msg"].lower() if detail else "another value"
     if detail and len(detail["loc"]) > 1:
         form += (

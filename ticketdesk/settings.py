@@ -7,28 +7,39 @@ all once, so a bad value stops the app at start-up with one line, not a tracebac
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
+from email.utils import getaddresses
 from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from limits import parse_many
 from limits.storage import SCHEMES
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def _address(value: str) -> str:
-    """`local@domain`, with nothing around it."""
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or re.search(r"[\s<>,;]", value):
+    """`local@domain`, with nothing around it: one `@`, no empty part of the domain."""
+    local, at, domain = value.partition("@")
+    if (
+        not at
+        or not local
+        or "@" in domain
+        or "" in domain.split(".")
+        or re.search(r"[\s<>,;:()\[\]\\\"]", value)
+    ):
         raise ValueError("not an address")
     return value
 
 
 def _named_address(value: str) -> str:
-    """`local@domain`, or `Name <local@domain>`."""
-    name, address = parseaddr(value)
-    _address(address)
-    if "<" not in value and address != value.strip():
+    """`local@domain`, or `Name <local@domain>`: one address, nothing after it."""
+    found = getaddresses([value])
+    if len(found) != 1:
+        raise ValueError("not one address")
+    _address(found[0][1])
+    if "<" in value and not value.rstrip().endswith(">"):
+        raise ValueError("text after the address")
+    if "<" not in value and found[0][1] != value.strip():
         raise ValueError("not an address")
     return value
 
@@ -47,10 +58,25 @@ def _web_address(value: str) -> str:
     return value
 
 
+def _base_url(value: str) -> str:
+    """An http(s) address that every mailed link starts with: no query, fragment or
+    credentials, which would end up in (or break) each link."""
+    parts = urlsplit(_web_address(value))
+    if "?" in value or "#" in value or parts.username is not None:
+        raise ValueError("a query, fragment or credentials")
+    return value
+
+
 def _origin(value: str) -> str:
-    parts = urlsplit(value)
-    if value != "*" and (
-        parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/")
+    """`*`, or what a browser sends as Origin: scheme, host and port, nothing else."""
+    if value == "*":
+        return value
+    parts = _url(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or value != f"{parts.scheme}://{parts.netloc}"
     ):
         raise ValueError("not an origin")
     return value
@@ -101,6 +127,14 @@ DaySeconds = Annotated[
     ),
 ]
 Text = Annotated[str, Field(min_length=1, description="a non-empty text")]
+Host = Annotated[
+    str, Field(pattern=r"^[^\s/@]+$", description="a host name or address: mail.example.com")
+]
+# Left empty, the service it names is off.
+OptionalHost = Annotated[
+    Annotated[str, Field(pattern=r"^([^\s/@]+)?$")] | None,
+    Field(description="a host name or address: mail.example.com"),
+]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="a queue slug")]
 Address = Annotated[str, AfterValidator(_address), Field(description="an address: name@domain")]
 NamedAddress = Annotated[
@@ -146,8 +180,11 @@ class Settings(BaseModel):
     S3_SECRET_ACCESS_KEY: str | None = None
     BASE_URL: Annotated[
         str,
-        AfterValidator(_web_address),
-        Field(description="an address with its scheme: https://help.example.com"),
+        AfterValidator(_base_url),
+        Field(
+            description="an address with its scheme, without query, fragment or credentials: "
+            "https://help.example.com"
+        ),
     ]
     PASSWORD_RESET_MINUTES: Annotated[
         int,
@@ -175,7 +212,10 @@ class Settings(BaseModel):
     ]
     CORS_ORIGINS: Annotated[
         list[Annotated[str, AfterValidator(_origin)]],
-        Field(description='a JSON list of origins: ["https://portal.example.com"]'),
+        Field(
+            description="a JSON list of origins, each https://host[:port] with nothing after: "
+            '["https://portal.example.com"]'
+        ),
     ]
     TRUSTED_PROXIES: Annotated[int, Field(ge=0, le=10, description="a whole number 0 to 10")]
     RATELIMIT_STORAGE_URL: Annotated[
@@ -192,7 +232,7 @@ class Settings(BaseModel):
     SESSION_COOKIE_SECURE: Flag = False
     MAIL_FROM: NamedAddress
     MAIL_REPLY_ADDRESS: Address
-    SMTP_HOST: str | None = None
+    SMTP_HOST: OptionalHost = None
     SMTP_PORT: Port
     SMTP_STARTTLS: Flag
     SMTP_TLS: Flag
@@ -237,15 +277,26 @@ class Settings(BaseModel):
         Literal["new_ticket", "reject"], Field(description="new_ticket or reject")
     ]
     MAIL_MAX_MESSAGE_BYTES: Bytes
-    IMAP_HOST: str | None = None
+    IMAP_HOST: OptionalHost = None
     IMAP_PORT: Port
     IMAP_TLS: Flag
     IMAP_USER: str | None = None
     IMAP_PASSWORD: str | None = None
     IMAP_FOLDER: Text
     IMAP_POLL_SECONDS: DaySeconds
-    LMTP_HOST: Text
+    LMTP_HOST: Host
     LMTP_PORT: Port
+
+    @model_validator(mode="after")
+    def _default_page_fits(self) -> Settings:
+        """A default page larger than the largest allowed one could never be served."""
+        if self.PAGE_SIZE_DEFAULT > self.PAGE_SIZE_MAX:
+            raise PydanticCustomError(
+                "across_settings",
+                "at most PAGE_SIZE_MAX ({limit})",
+                {"setting": "PAGE_SIZE_DEFAULT", "limit": self.PAGE_SIZE_MAX},
+            )
+        return self
 
 
 # Not PASSWORD_RESET_MINUTES, which is no secret and whose value a fix needs shown.
