@@ -121,7 +121,6 @@ OUT_OF_RANGE = [
     ("MAIL_MAX_ATTEMPTS", "31", "a whole number 1 to 30"),
     ("ATTACHMENT_ORPHAN_SECONDS", "1e30", "seconds from 0 to 315360000 (10 years)"),
     ("MAX_CONTENT_LENGTH", str(2**41), "bytes from 1 to 1099511627776 (1 TiB)"),
-    ("PAGE_SIZE_MAX", "1001", "a whole number from 1 to 1000"),
     ("TRUSTED_PROXIES", "11", "a whole number 0 to 10"),
 ]
 UNWORKABLE = [
@@ -201,14 +200,6 @@ def test_no_part_of_a_url_password_is_shown(make_app, name, value):
     assert line.startswith(f"TICKETDESK_{name}=") and ":***@" in line and "\n" not in line
 
 
-def test_a_default_page_larger_than_the_largest_is_refused(make_app):
-    with pytest.raises(ConfigError) as refused:
-        make_app(PAGE_SIZE_DEFAULT="500")
-    assert str(refused.value) == (
-        "TICKETDESK_PAGE_SIZE_DEFAULT='500' is not valid: expected at most PAGE_SIZE_MAX (100)."
-    )
-
-
 def test_reset_minutes_are_shown_since_they_are_no_secret(make_app):
     with pytest.raises(ConfigError, match="^TICKETDESK_PASSWORD_RESET_MINUTES='0' is not valid"):
         make_app(PASSWORD_RESET_MINUTES="0")
@@ -220,13 +211,11 @@ def test_workable_forms_are_still_accepted(make_app):
         BASE_URL="https://help.example.com/desk/",
         MAIL_FROM='"Smith, John" <support@example.com>',
         RATELIMIT_STORAGE_URL="redis://:p%40ss@cache:6379/0",
-        PAGE_SIZE_DEFAULT="100",
         SMTP_HOST="",
         IMAP_HOST="[::1]",
         MAIL_KEEP_SENT_DAYS="3650",
         SMTP_TIMEOUT="0.5",
     )
-    assert app.config["PAGE_SIZE_DEFAULT"] == app.config["PAGE_SIZE_MAX"] == 100
     assert app.config["CORS_ORIGINS"][0] == "https://portal.example:8443"
 
 

@@ -31,7 +31,6 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_QUEUE_SLUG": "general",
     # Largest request body accepted anywhere; bigger bodies get 413 before they are read.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    "PAGE_SIZE_DEFAULT": 25,
     # --- attachments (see README "Attachments") ---
     # Over any limit the upload is refused with 413 before its body is read.
     "ATTACHMENT_MAX_FILE_SIZE": 25 * 1024 * 1024,
@@ -51,7 +50,6 @@ DEFAULTS: dict[str, Any] = {
     "S3_REGION": None,
     "S3_ACCESS_KEY_ID": None,
     "S3_SECRET_ACCESS_KEY": None,
-    "PAGE_SIZE_MAX": 100,
     # Links in mail (password resets, files) are built from this, never from a request's Host.
     "BASE_URL": "http://127.0.0.1:8000",
     "PASSWORD_RESET_MINUTES": 60,
@@ -173,8 +171,7 @@ def _checked(config: Mapping[str, Any], *, from_env: set[str]) -> dict[str, Any]
         settings = Settings.model_validate(known)
     except ValidationError as error:
         first = error.errors()[0]
-        # A rule across settings (a model validator) names the one it refuses.
-        name = str(first["loc"][0]) if first["loc"] else first["ctx"]["setting"]
+        name = str(first["loc"][0])
         shown = f"{ENV_PREFIX}_{name}" if name in from_env else name
         raise ConfigError(_bad(shown, known.get(name), name, first)) from None
     return settings.model_dump(exclude_unset=True)
@@ -183,9 +180,7 @@ def _checked(config: Mapping[str, Any], *, from_env: set[str]) -> dict[str, Any]
 def _bad(shown: str, value: Any, name: str, detail: Mapping[str, Any] | None = None) -> str:
     """One line: the variable, its value, and the form it should have."""
     form = Settings.model_fields[name].description
-    if detail and not detail["loc"]:
-        form = detail["msg"]
-    elif not form:
+    if not form:
         form = detail["msg"].lower() if detail else "another value"
     if detail and len(detail["loc"]) > 1:
         form += (

@@ -13,8 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from limits import parse_many
 from limits.storage import SCHEMES
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _address(value: str) -> str:
@@ -160,8 +159,6 @@ class Settings(BaseModel):
     REGISTRATION_ENABLED: Flag
     DEFAULT_QUEUE_SLUG: Slug
     MAX_CONTENT_LENGTH: Bytes
-    PAGE_SIZE_DEFAULT: Count
-    PAGE_SIZE_MAX: Count
     ATTACHMENT_MAX_FILE_SIZE: Bytes
     ATTACHMENT_MAX_FILES: Count
     ATTACHMENT_MAX_TICKET_TOTAL: Bytes
@@ -286,17 +283,6 @@ class Settings(BaseModel):
     IMAP_POLL_SECONDS: DaySeconds
     LMTP_HOST: Host
     LMTP_PORT: Port
-
-    @model_validator(mode="after")
-    def _default_page_fits(self) -> Settings:
-        """A default page larger than the largest allowed one could never be served."""
-        if self.PAGE_SIZE_DEFAULT > self.PAGE_SIZE_MAX:
-            raise PydanticCustomError(
-                "across_settings",
-                "at most PAGE_SIZE_MAX ({limit})",
-                {"setting": "PAGE_SIZE_DEFAULT", "limit": self.PAGE_SIZE_MAX},
-            )
-        return self
 
 
 # Not PASSWORD_RESET_MINUTES, which is no secret and whose value a fix needs shown.
