@@ -70,6 +70,14 @@ def test_a_slug_made_from_the_name_is_one_no_queue_has(queues):
     assert manager.create_queue(admin, name="General 2").slug == "general-2-2"
 
 
+@pytest.mark.parametrize(
+    ("name", "slug"), [("Straße", "strasse"), ("Ｂｉｌｌｉｎｇ", "billing"), ("Ça va", "ca-va")]
+)
+def test_a_slug_spells_its_name_in_plain_letters(queues, name, slug):
+    manager, admin = queues
+    assert manager.create_queue(admin, name=name).slug == slug
+
+
 def test_a_slug_made_from_a_long_name_stays_within_the_length(queues):
     manager, admin = queues
     manager.create_queue(admin, name="Long", slug="x" * 120)

@@ -137,7 +137,7 @@ def failed_mail_retry_command(ids):
     from ticketdesk.services.errors import NotFound
 
     failed_again = 0
-    for failed_id in ids or _every_failed_id():
+    for failed_id in dict.fromkeys(ids) or _every_failed_id():  # each id once
         try:
             result = dropped_mail().retry_unchecked(failed_id)
         except NotFound as error:

@@ -22,8 +22,10 @@ TAKEN = "A queue with that name or slug exists already."
 
 
 def slugify(name: str) -> str:
-    """A URL- and address-friendly form of a queue name."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """A URL- and address-friendly form of a queue name ("Straße" is `strasse`: casefolded
+    first, since ß has no accent to drop)."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    ascii_name = folded.encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
