@@ -120,5 +120,17 @@ def test_a_plain_text_part_leaves_code_as_written():
     assert markdown_as_text(typed) == '```\nre = r"\\."\n```\n*not bold* and ``co\\de``'
 
 
+def test_html_links_keep_their_addresses_as_a_plain_text_mail_writes_them():
+    markup = (
+        '<p>See <a href="https://docs.example/x?a=1&amp;b=2">the <b>docs</b></a>, '
+        '<a href="https://e.example">https://e.example</a>, <a href="mailto:s@e.example">us</a>'
+        ' and <a href="javascript:x()">this</a></p>'
+    )
+    assert html_to_text(markup) == (
+        "See the docs (https://docs.example/x?a=1&b=2), https://e.example, us (s@e.example)"
+        " and this"
+    )
+
+
 def test_clean_text_drops_c1_controls():
     assert clean_text("100 \x80 and \x9f, not ¡ or \xa0") == "100  and , not ¡ or \xa0"

@@ -64,6 +64,10 @@ _RULE = re.compile(r"([-_*=])\1*[ \t]*")
 _BULLET = re.compile(r"[-+](?=[ \t]|$)")
 _ORDERED = re.compile(r"(\d{1,9})([.)])(?=[ \t]|$)")
 _QUOTE_OPEN, _QUOTE_CLOSE = "\ue000", "\ue001"  # stand for <blockquote> while nh3 works
+_LINK = re.compile(
+    r"<a\b[^>]*?\bhref\s*=\s*([\"'])(?P<href>[^\"']*)\1[^>]*>(?P<words>.*?)</a\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
 _BLOCKQUOTE_START = re.compile(r"<\s*blockquote\b[^>]*>", re.IGNORECASE)
 _BLOCKQUOTE_END = re.compile(r"<\s*/blockquote\b[^>]*>", re.IGNORECASE)
 _SIGNATURE_DELIMITER = "-- "  # RFC 3676 4.3: dash, dash, space, alone on its line
@@ -87,6 +91,7 @@ def html_to_text(markup: str) -> str:
         markup = (
             f"{markup[: wrapper.start()]}{_QUOTE_OPEN}{markup[wrapper.start() :]}{_QUOTE_CLOSE}"
         )
+    markup = _LINK.sub(_link_as_text, markup)
     markup = _BLOCKQUOTE_START.sub("\n" + _QUOTE_OPEN, markup)
     markup = _BLOCKQUOTE_END.sub(_QUOTE_CLOSE + "\n", markup)
     markup = _BLOCK_END.sub("\n", markup)
@@ -101,6 +106,17 @@ def html_to_text(markup: str) -> str:
     text = html.unescape(text).replace("\xa0", " ")
     lines = _quoted_lines([_join_cells(line.split(_CELL)) for line in text.splitlines()])
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _link_as_text(link: re.Match) -> str:
+    """A link's words, then its address where the words do not say it, as a plain-text
+    mail writes one: "the docs (https://docs.example/x)". Markup drops the address."""
+    href, words = link["href"].strip(), link["words"]
+    said = " ".join(re.sub(r"<[^>]*>", " ", words).split())
+    shown = href.removeprefix("mailto:")
+    if not href.lower().startswith(("http://", "https://", "mailto:")) or shown in said:
+        return words
+    return f"{words} ({shown})"
 
 
 def _join_cells(cells: list[str]) -> str:
