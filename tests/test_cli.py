@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from tests.conftest import PG_URL, scratch_postgres_database
+from tests.test_config import ticketdesk
 from ticketdesk.app import create_app
 from ticketdesk.extensions import db
 from ticketdesk.models import Ticket, User
@@ -168,3 +169,14 @@ def test_serve_refuses_values_gunicorn_cannot_serve_with(
 
 def _never_start_gunicorn(*args):
     raise AssertionError(f"serve started gunicorn: {args}")
+
+
+@pytest.mark.parametrize("command", [["demo"], ["worker", "--once"]])
+def test_any_command_says_in_one_line_that_the_database_cannot_be_opened(tmp_path, command):
+    environ = {
+        "TICKETDESK_INSTANCE_PATH": str(tmp_path),
+        "TICKETDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite3'}",
+    }
+    result = ticketdesk(*command, environ=environ)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: Cannot open the database: unable to open database file"

@@ -26,7 +26,11 @@ SERVE_THREADS = 4
 def main() -> None:
     """Entry point of the console script."""
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False)
-    cli(prog_name="ticketdesk")
+    try:
+        cli(prog_name="ticketdesk")
+    except OperationalError as error:  # any command (worker, demo, ...) with no database
+        click.secho(f"Error: Cannot open the database: {_reason(error)}", err=True, fg="red")
+        sys.exit(1)
 
 
 def _create_app():
@@ -101,8 +105,11 @@ def _refused(error) -> str:
 
 def _unreachable(error: OperationalError) -> str:
     """The database could not be opened (missing, refused, down): where, and the reason."""
-    reason = " ".join(str(error.orig).split()) or error.orig.__class__.__name__
-    return f"Cannot open the database at {db.engine.url!r}: {reason}"
+    return f"Cannot open the database at {db.engine.url!r}: {_reason(error)}"
+
+
+def _reason(error: OperationalError) -> str:
+    return " ".join(str(error.orig).split()) or error.orig.__class__.__name__
 
 
 @click.command("create-user")
