@@ -146,6 +146,25 @@ def test_a_customer_reopening_a_ticket_tells_its_assignee(
     assert "Carla Customer reopened ticket" in row["content"]
 
 
+def test_a_customer_reply_that_reopens_a_ticket_says_so_in_the_reply_it_mails(
+    mail_app, outbox, admin, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        manager = ticket_manager()
+        manager.assign_ticket_to_staff(factory.load(admin), ticket.id, staff.id)
+        manager.update_ticket_status(factory.load(staff), ticket.id, TicketStatus.RESOLVED)
+        manager.add_comment(factory.load(customer), ticket.id, body="It broke again.")
+    [row] = outbox(kind="reply_reopened")
+    assert (row["recipient"], row["subject"]) == (
+        staff.email,
+        f"Re: [#{ticket.id}] Reopened: Something broke",
+    )
+    text = row["content"].replace("=\r\n", "")
+    assert "Carla Customer reopened ticket" in text and "It broke again." in text
+    assert outbox(kind="comment_added") == outbox(kind="ticket_reopened") == []
+
+
 def test_staff_reopening_a_ticket_tells_no_one(mail_app, outbox, staff, customer, factory):
     ticket = factory.ticket(customer)
     with mail_app.app_context():

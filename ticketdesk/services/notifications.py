@@ -42,6 +42,7 @@ _SUBJECTS = {
     "new_ticket_staff": "[#{id}] New ticket: {title}",
     "ticket_assigned": "[#{id}] Assigned to you: {title}",
     "comment_added": "Re: [#{id}] {title}",
+    "reply_reopened": "Re: [#{id}] Reopened: {title}",
     "ticket_resolved": "[#{id}] {status}: {title}",
     "ticket_reopened": "[#{id}] Reopened: {title}",
 }
@@ -95,11 +96,16 @@ class Notifier:
         elif changed.get("status") == TicketStatus.OPEN and not actor.is_staff:  # reopened
             self._send("ticket_reopened", ticket, actor, self._handlers(ticket))
 
-    def comment_added(self, actor: User, ticket: Ticket, comment: Comment) -> None:
+    def comment_added(
+        self, actor: User, ticket: Ticket, comment: Comment, *, reopened: bool = False
+    ) -> None:
+        """A public reply goes to the other side; one that reopened the ticket says so,
+        in the one message that carries it."""
         if comment.internal:
             return
         recipients = [ticket.requester] if actor.is_staff else self._handlers(ticket)
-        self._send("comment_added", ticket, actor, recipients, comment=comment)
+        kind = "reply_reopened" if reopened else "comment_added"
+        self._send(kind, ticket, actor, recipients, comment=comment)
 
     # --- helpers --------------------------------------------------------
 
@@ -171,7 +177,7 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
     if ticket is None:
         raise NotRenderable("The ticket no longer exists.")
     comment = session.get(Comment, row.comment_id) if row.comment_id is not None else None
-    if row.kind == "comment_added" and comment is None:
+    if row.kind in _REPLIES and comment is None:
         raise NotRenderable("The reply no longer exists.")
     actor = session.get(User, row.actor_id) if row.actor_id is not None else None
     domain = _domain(settings)
@@ -203,7 +209,8 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
 
 # The messages that carry what someone wrote, and so its files: a reply, and a new
 # ticket told to staff (its requester's acknowledgement does not send back their files).
-_WITH_FILES = {"comment_added", "new_ticket_staff"}
+_REPLIES = {"comment_added", "reply_reopened"}
+_WITH_FILES = {*_REPLIES, "new_ticket_staff"}
 
 
 @dataclass(frozen=True)
@@ -263,7 +270,9 @@ class NullNotifier:
     def ticket_changed(self, actor: User, ticket: Ticket, changed: Mapping[str, Any]) -> None:
         pass
 
-    def comment_added(self, actor: User, ticket: Ticket, comment: Comment) -> None:
+    def comment_added(
+        self, actor: User, ticket: Ticket, comment: Comment, *, reopened: bool = False
+    ) -> None:
         pass
 
 

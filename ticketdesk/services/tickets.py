@@ -409,7 +409,8 @@ class TicketManager:
         self.session.flush()
         kind = EventKind.INTERNAL_NOTE if internal else EventKind.COMMENT
         self._record(ticket, actor, kind, None, str(comment.id), at=now)
-        if not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY:
+        reopened = not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY
+        if reopened:
             self._record(ticket, actor, EventKind.STATUS, ticket.status, TicketStatus.OPEN, at=now)
             ticket.status = TicketStatus.OPEN
             fields.stamp_status(ticket, TicketStatus.OPEN, now)
@@ -426,7 +427,7 @@ class TicketManager:
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
         index_ticket(self.session, ticket.id)
-        self.notifier.comment_added(actor, ticket, comment)
+        self.notifier.comment_added(actor, ticket, comment, reopened=reopened)
         first = self._commit_once(actor, idempotency, scope, comment.id)
         return comment if first == comment.id else self.session.get(Comment, first)
 
