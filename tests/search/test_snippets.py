@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketdesk.services.snippets import plain_words, render_snippet
+from ticketdesk.services.snippets import SNIPPET_MAX, plain_words, render_snippet
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,12 @@ def test_found_words_are_marked_inside_emphasis_and_the_rest_escaped():
     raw = "the **\ue000widget\ue001** <b>broke</b>"
 
     assert render_snippet(raw) == "the <mark>widget</mark> &lt;b&gt;broke&lt;/b&gt;"
+
+
+def test_a_long_snippet_keeps_the_stretch_from_just_before_the_first_word_found():
+    raw = "early words " * 100 + "the \ue000widget\ue001 broke " + "later words " * 100
+
+    shown = render_snippet(raw)
+
+    assert shown.startswith("…") and shown.endswith("…")
+    assert "the <mark>widget</mark> broke" in shown and len(shown) <= SNIPPET_MAX + 20

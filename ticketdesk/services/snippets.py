@@ -18,12 +18,17 @@ from ticketdesk.services.search_sql import MARK_END, MARK_START
 # held behind ESCAPE while the marks are taken out.
 ESCAPE = "\ue00f"
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# The most of an engine's snippet shown, in characters. An engine counts words, not the
+# marks between them: a run of 50,000 punctuation characters between two words came back
+# whole, and taking the marks out of it took 25 s.
+SNIPPET_MAX = 600
 # [text](address) and ![alt](address): the words people read, not the address; and the
-# two ends of a link the snippet cut through.
-_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
-_CUT_LINK_END = re.compile(r"\]\([^)\s]*\)?")
-_CUT_LINK_START = re.compile(r"!?\[(?=[^\]]*$)")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+# two ends of a link the snippet cut through. Possessive and bounded, so that a text of
+# many link openings costs a step or a few hundred for each, never the rest of the text.
+_LINK = re.compile(r"!?\[([^\]\n]{0,300}+)\]\([^)\s]{0,300}+(?:\s++\"[^\"\n]{0,300}+\")?\)")
+_CUT_LINK_END = re.compile(r"\]\([^)\s]*+\)?")
+_LINK_OPENING = re.compile(r"!?\[")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,300}+)>")
 # What opens a line: a heading's hashes, a quote's >, a bullet or a number of a list.
 _LINE_OPENERS = frozenset(" \t#>-*+0123456789")
 _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|(?:>[ \t]?)+|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
@@ -49,7 +54,7 @@ def plain_words(markdown: str) -> str:
     if escaped:
         text = _ESCAPED.sub(ESCAPE + r"\1", text)
     if "](" in text:
-        text = _CUT_LINK_START.sub("", _CUT_LINK_END.sub("", _LINK.sub(r"\1", text)))
+        text = _without_cut_link_start(_CUT_LINK_END.sub("", _LINK.sub(r"\1", text)))
     if "<" in text:
         text = _AUTOLINK.sub(r"\1", text)
     if "\n" in text or text[:1] in _LINE_OPENERS:
@@ -61,10 +66,17 @@ def plain_words(markdown: str) -> str:
     return " ".join((text.replace(ESCAPE, "") if escaped else text).split())
 
 
+def _without_cut_link_start(text: str) -> str:
+    """The text without the opening of a link the snippet cut before its `]`: a `[` with
+    no `]` after it."""
+    last_close = text.rfind("]")
+    return text[: last_close + 1] + _LINK_OPENING.sub("", text[last_close + 1 :])
+
+
 def render_snippet(raw: str) -> str:
     """The engine's snippet as HTML: plain words, escaped, the words found in <mark> tags,
     which always pair up (a text may hold the markers' characters itself)."""
-    text = html.escape(plain_words(raw), quote=True)
+    text = html.escape(plain_words(_within_bounds(raw)), quote=True)
     if _as_the_engine_made_them(text):
         return text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
     return _paired_marks(text)
@@ -96,3 +108,13 @@ def _paired_marks(text: str) -> str:
         else:
             parts.append(part)
     return "".join(parts) + ("</mark>" if marking else "")
+
+
+def _within_bounds(raw: str) -> str:
+    """At most SNIPPET_MAX characters of the snippet, from a little before the first word
+    found, cut ends marked with an ellipsis."""
+    if len(raw) <= SNIPPET_MAX:
+        return raw
+    start = max(0, raw.find(MARK_START) - SNIPPET_MAX // 4)
+    end = start + SNIPPET_MAX
+    return f"{'…' if start else ''}{raw[start:end]}{'…' if end < len(raw) else ''}"
