@@ -130,11 +130,19 @@ def _database_unavailable(error: DBAPIError) -> Response:
     """The database is down or busy: ask the client to retry rather than fail with a trace."""
     current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
     discard_session()
+    _as_visitor()
     return _respond(
         503,
         "The service is briefly unavailable; try again shortly.",
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+def _as_visitor() -> None:
+    """The page of an outage is drawn for a visitor: loading the signed-in user (as the
+    layout and the response's headers do) needs the database that just failed, and
+    failing again inside this handler left a bare 500."""
+    g._login_user = current_app.login_manager.anonymous_user()
 
 
 def _file_missing(error: FileMissing) -> Response:
@@ -155,6 +163,7 @@ def _intake_unavailable(error: IntakeUnavailable) -> Response:
     """Retrying failed mail met the database or file store down: the mail is kept as it was."""
     current_app.logger.warning("mail intake unavailable: %s", error)
     discard_session()
+    _as_visitor()
     return _respond(
         503,
         "The service is briefly unavailable; try again shortly.",

@@ -24,7 +24,9 @@ class OutageProxy:
     def cut(self) -> None:
         with self.lock:
             if self.listener:
-                self.listener.close()
+                # Shut down first: closed alone, a listener that a thread waits on in
+                # accept() still takes one more connection.
+                _close(self.listener)
                 self.listener = None
             for connection in self.connections:
                 _close(connection)

@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import PG_URL
-from tests.hardening.conftest import LiveServer, prepare_database
+from tests.hardening.conftest import PASSWORD, LiveServer, prepare_database
 from tests.hardening.proxy import OutageProxy
+from tests.web.conftest import WebUser
+from ticketdesk.app import create_app
+from ticketdesk.extensions import db
 
 pytestmark = pytest.mark.skipif(PG_URL is None, reason="needs TICKETDESK_TEST_DATABASE_URL")
 
@@ -70,3 +73,36 @@ def _wait_for_200(server, seconds: float = 15) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
+def test_a_signed_in_page_during_an_outage_is_the_503_page(empty_database_url, tmp_path):
+    """Loading the signed-in user is the first query of a page, and the outage page
+    itself must not need it."""
+    url = make_url(empty_database_url)
+    proxy = OutageProxy(url.port or 5432, url.host or "127.0.0.1")
+    proxy.start()
+    prepare_database(empty_database_url, tmp_path)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.set(port=proxy.port).render_as_string(False),
+            "SECRET_KEY": "outage",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    staff = WebUser(app.test_client())
+    try:
+        signed_in = staff.post(
+            "/login", {"email": "staff@faults.example.com", "password": PASSWORD}
+        )
+        assert signed_in.status_code == 302
+        proxy.cut()
+        for path in ("/tickets", "/tickets/1", "/tickets/new"):
+            response = staff.get(path)
+            assert response.status_code == 503, path
+            assert response.headers["Retry-After"] == "5"
+            assert "Ticketdesk is briefly unavailable" in response.get_data(as_text=True)
+    finally:
+        proxy.cut()
+        with app.app_context():
+            db.engine.dispose()
