@@ -69,9 +69,9 @@ class LocalStorage:
 
     def save(self, key: str, stream: BinaryIO) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             with open(partial, "xb") as target:
                 while chunk := stream.read(CHUNK):
                     target.write(chunk)
@@ -79,9 +79,10 @@ class LocalStorage:
                 os.fsync(target.fileno())
             os.replace(partial, path)
         except BaseException as error:
-            partial.unlink(missing_ok=True)
-            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageUnavailable("The attachment disk is full.") from error
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise StorageUnavailable(_why_not_saved(error)) from error
             raise
 
     def open(self, key: str) -> BinaryIO:
@@ -104,6 +105,14 @@ class LocalStorage:
             key = path.name.removesuffix(".partial")
             if _KEY.match(key):
                 yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _why_not_saved(error: OSError) -> str:
+    """The folder's fault in words: a full disk, or one the app may not write (permissions,
+    a read-only or failing disk), which an operator fixes while the app answers 503."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "The attachment disk is full."
+    return "The attachment folder cannot be written."
 
 
 class S3Storage:

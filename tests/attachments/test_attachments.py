@@ -437,6 +437,23 @@ def test_an_unreachable_store_is_503_and_nothing_is_kept(as_customer, ticket):
     assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
 
 
+@pytest.mark.parametrize("app_config", [{}])
+def test_a_folder_that_cannot_be_written_is_503_and_nothing_is_kept(
+    app, tmp_path, as_customer, ticket
+):
+    blocker = tmp_path / "not-a-folder"  # refuses even root, as chattr +i or a read-only disk
+    blocker.write_text("")
+    app.config["ATTACHMENT_DIR"] = str(blocker)
+    app.extensions.pop("ticketdesk.storage", None)
+
+    refused = upload(as_customer, ticket.id, ("a.txt", b"data", "text/plain"))
+
+    assert refused.status_code == 503, refused.json
+    assert refused.headers["Retry-After"]
+    assert refused.json["detail"].startswith("The attachment folder cannot be written.")
+    assert as_customer.get(f"/api/v1/tickets/{ticket.id}/attachments").json["items"] == []
+
+
 def test_storage_is_made_once_per_app(app):
     # A boto3 client per request would cost each ticket page ~4 ms and a new connection.
     assert storage_for(app) is storage_for(app)
