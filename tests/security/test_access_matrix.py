@@ -87,6 +87,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "api.get_me"): api(A, A, A, A),
     ("POST", "api.change_password"): api(A, A, A, A),
     ("DELETE", "api.revoke_token"): api(A, H, H, H),
+    ("GET", "api.list_tokens"): api(A, A, A, A),
     # --- API: people, queues, logs ------------------------------------------
     ("GET", "api.list_users"): api(F, F, A, A),
     ("POST", "api.create_user"): api(F, F, F, A),

@@ -32,7 +32,7 @@ def test_same_answer_whether_or_not_the_address_exists(client, customer):
     assert known.json == unknown.json
 
 
-def test_link_resets_once_and_ends_sessions(app, client, customer, factory):
+def test_link_resets_once_and_ends_sessions_and_tokens(app, client, customer, factory):
     old_token = factory.token(customer)
     client.post(RESET, json={"email": customer.email})
     token = mailed_token(app, customer.email)
@@ -46,7 +46,7 @@ def test_link_resets_once_and_ends_sessions(app, client, customer, factory):
     assert signed_in.status_code == 201
     old = client.post("/api/v1/auth/tokens", json={"email": customer.email, "password": PASSWORD})
     assert old.status_code == 401
-    assert ApiClient(client, old_token).get("/api/v1/me").status_code == 200
+    assert ApiClient(client, old_token).get("/api/v1/me").status_code == 401
 
 
 def test_expired_link_is_refused(app, client, customer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import EmptySchema
 from flask import url_for
 
-from ticketdesk.api.blueprint import auth, bp, current_user
+from ticketdesk.api.blueprint import auth, bp, current_token_id, current_user
 from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
     Accepted,
@@ -20,6 +20,8 @@ from ticketdesk.api.schemas import (
     SecurityEventQuery,
     TokenIn,
     TokenOut,
+    TokenPage,
+    TokenQuery,
     UserIn,
     UserOut,
     UserPage,
@@ -90,6 +92,19 @@ def create_token(body: TokenIn):
     }, 201
 
 
+@bp.get("/auth/tokens")
+@bp.auth_required(auth)
+@bp.input(TokenQuery, location="query", arg_name="query")
+@bp.output(TokenPage)
+@bp.doc(tags=["Accounts"])
+def list_tokens(query: TokenQuery):
+    """Your own live tokens, newest first: neither revoked nor expired (never a secret)."""
+    tokens = user_manager().list_tokens(
+        current_user(), limit=query.limit + 1, before_id=query.cursor
+    )
+    return id_page(tokens, query.limit)
+
+
 @bp.post("/auth/password-reset")
 @limiter.limit(sign_up_limit, key_func=address_key)
 @mail_to_account_limit()
@@ -108,7 +123,8 @@ def request_password_reset(body: ResetRequestIn):
 @bp.output(EmptySchema, status_code=204)
 @bp.doc(tags=["Accounts"])
 def confirm_password_reset(body: ResetConfirmIn):
-    """Set a password with the token from a mailed link; every session of the account ends.
+    """Set a password with the token from a mailed link; every session of the account ends,
+    and every API token of it is revoked.
 
     The link is a reset link, or the one mailed on registering. With a first password,
     `name` corrects the name typed when the account was asked for (422 with a reset).
@@ -142,9 +158,13 @@ def get_me():
 @bp.output(EmptySchema, status_code=204)
 @bp.doc(tags=["Accounts"])
 def change_password(body: PasswordChangeIn):
-    """Change your password; the current one is required."""
+    """Change your password; the current one is required. Every other token of yours is
+    revoked, and every web session ends: only the token you send this with goes on."""
     user_manager().change_password(
-        current_user(), current_password=body.current_password, new_password=body.new_password
+        current_user(),
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_token_id=current_token_id(),
     )
     return ""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint, HTTPTokenAuth
-from flask import request
+from flask import g, request
 
 from ticketdesk.api.problems import problem
 from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload
@@ -30,7 +30,11 @@ limiter.limit(api_limit, key_func=caller_key)(bp)
 def _verify_token(secret: str) -> User | None:
     if not secret or len(secret) > 200:
         return None
-    return user_manager().user_for_token(secret)
+    caller = user_manager().caller_for_token(secret)
+    if caller is None:
+        return None
+    g.api_token_id = caller.token_id
+    return caller.user
 
 
 @auth.error_processor
@@ -58,3 +62,8 @@ def _require_json_body():
 def current_user() -> User:
     """The user the bearer token belongs to."""
     return auth.current_user
+
+
+def current_token_id() -> int:
+    """The id of the bearer token this request came with."""
+    return g.api_token_id

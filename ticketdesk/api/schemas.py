@@ -97,6 +97,26 @@ class TokenOut(Out):
     token: str = Field(description="The bearer secret. Shown only in this response: store it now.")
 
 
+class TokenSummaryOut(Out):
+    """A live token as its owner sees it: never its secret, nor the secret's hash."""
+
+    id: int
+    name: str = Field(description="The label given when it was made.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Recorded at most once a minute.")
+    expires_at: datetime | None
+
+
+class TokenQuery(In):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: Id | None = Field(default=None, description="From a previous page.")
+
+
+class TokenPage(Out):
+    items: list[TokenSummaryOut]
+    next_cursor: NextCursor
+
+
 class UserSummary(Out):
     id: int
     name: str

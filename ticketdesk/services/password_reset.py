@@ -20,6 +20,7 @@ from ticketdesk.services.users import (
     address_as_stored,
     check_name,
     check_password,
+    revoke_tokens,
     void_reset_links,
 )
 
@@ -110,7 +111,8 @@ class PasswordResets:
         return user if user.active else None
 
     def reset_password(self, secret: str, new_password: str, *, name: str | None = None) -> User:
-        """Set a password with a live link; every other link and session of the user ends.
+        """Set a password with a live link; every other link, session and API token of the
+        user ends (whoever took the account over may hold a token).
 
         With a first password, a `name` replaces the one the account was made with: the
         mailbox's owner confirms or corrects what whoever made it typed.
@@ -133,6 +135,7 @@ class PasswordResets:
         user.session_generation += 1
         void_reset_links(self.session, user, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=user, subject=user, detail=detail)
+        revoke_tokens(self.session, user, log=self.log)
         self.session.commit()
         return user
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,14 @@ _TOUCH_TOKEN = (
     .where(ApiToken.__table__.c.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
 )
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """Whom an API request comes from: a token's owner, and which of their tokens it is."""
+
+    user: User
+    token_id: int
 
 
 @dataclass(frozen=True)
@@ -238,9 +246,7 @@ class UserManager:
             user.active = bool(changes["active"])
             self._end_sessions(user)
             if not user.active:  # a token handed to a script must not wake with the account
-                self.session.execute(
-                    update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True)
-                )
+                revoke_tokens(self.session, user)
             self.log.record(
                 SecurityEventKind.ACTIVATION_CHANGED,
                 actor=actor,
@@ -258,8 +264,20 @@ class UserManager:
         self._require_admin(actor)
         return tickets_held_by(self.session, user_id)
 
-    def change_password(self, actor: User, *, current_password: str, new_password: str) -> None:
-        """A signed-in user changes their own password, proving they know the current one."""
+    def change_password(
+        self,
+        actor: User,
+        *,
+        current_password: str,
+        new_password: str,
+        keep_token_id: int | None = None,
+    ) -> None:
+        """A signed-in user changes their own password, proving they know the current one.
+
+        Every other session ends and every API token is revoked but `keep_token_id`, the
+        one the change came with (none from the web): whoever holds a token taken with
+        the old password loses it with that password.
+        """
         if not verify_password(
             current_password, actor.password_hash, rounds=self.settings.bcrypt_rounds
         ):
@@ -272,6 +290,7 @@ class UserManager:
         self._end_sessions(actor)
         void_reset_links(self.session, actor, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=actor, subject=actor)
+        revoke_tokens(self.session, actor, keep_id=keep_token_id, log=self.log)
         self.session.commit()
 
     def sign_out(self, actor: User) -> None:
@@ -337,8 +356,25 @@ class UserManager:
         )
         self.session.commit()
 
-    def user_for_token(self, secret: str) -> User | None:
-        """The active owner of a live token, recording its use now and then."""
+    def list_tokens(
+        self, actor: User, *, limit: int = 50, before_id: int | None = None
+    ) -> list[ApiToken]:
+        """The actor's own live tokens (neither revoked nor expired), newest first."""
+        now = utcnow()
+        query = (
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.id, ApiToken.revoked.is_(False))
+            .where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+            .order_by(ApiToken.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:
+            query = query.where(ApiToken.id < before_id)
+        return list(self.session.scalars(query))
+
+    def caller_for_token(self, secret: str) -> TokenCaller | None:
+        """The active owner of a live token and the token's id, recording its use now and
+        then."""
         found = self.session.execute(_OWNER_OF_TOKEN, {"secret_hash": hash_token(secret)}).first()
         if found is None:
             return None
@@ -350,7 +386,7 @@ class UserManager:
             begin_write(self.session)
             self.session.execute(_TOUCH_TOKEN, {"token_id": token_id, "now": now})
             self.session.commit()
-        return owner
+        return TokenCaller(owner, token_id)
 
     # --- helpers --------------------------------------------------------
 
@@ -418,6 +454,21 @@ def void_reset_links(session: Session, user: User, now) -> None:
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
     )
+
+
+def revoke_tokens(
+    session: Session, user: User, *, keep_id: int | None = None, log: SecurityLog | None = None
+) -> int:
+    """Revoke every live API token of a user but `keep_id` (after a password change or
+    reset, or a deactivation), noting how many in the `log` if given; returns how many."""
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    if keep_id is not None:
+        query = query.where(ApiToken.id != keep_id)
+    revoked = session.execute(query.values(revoked=True)).rowcount or 0
+    if revoked and log is not None:
+        detail = f"{revoked} token(s), with the password"
+        log.record(SecurityEventKind.TOKEN_REVOKED, actor=user, subject=user, detail=detail)
+    return revoked
 
 
 def check_token_name(name: str | None) -> str:
