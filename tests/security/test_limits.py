@@ -84,6 +84,29 @@ def test_general_api_limit_per_caller(app, as_customer, as_staff):
     assert as_staff.get("/api/v1/me").status_code == 200
 
 
+def test_every_spelling_of_one_token_shares_its_allowance(app, client, factory, customer):
+    """Authentication reads the scheme in any case and drops spaces around the token: so
+    must the limit, or each spelling of the header would be a fresh allowance."""
+    app.config["RATELIMIT_API"] = "4 per minute"
+    secret = factory.token(customer)
+    spellings = ["Bearer {}", "Bearer  {}", "Bearer {} ", "bearer {}", "BEARER {}"]
+    codes = [
+        client.get("/api/v1/me", headers={"Authorization": spelling.format(secret)}).status_code
+        for spelling in spellings
+    ]
+    assert codes == [200, 200, 200, 200, 429]
+
+
+def test_headers_authentication_refuses_unread_count_against_the_address(app, client):
+    app.config["RATELIMIT_API"] = "2 per minute"
+    headers = ["Bearer a=b", "Bearer a=c", "Bearer " + "x" * 250]
+    codes = [
+        client.get("/api/v1/me", headers={"Authorization": header}).status_code
+        for header in headers
+    ]
+    assert codes == [401, 401, 429]
+
+
 @pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0"])
 def test_limits_are_shared_through_redis(tmp_path, storage):
     """Two app servers sharing Redis count one client's attempts together."""

@@ -9,7 +9,7 @@ from ticketdesk.api.problems import problem
 from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload
 from ticketdesk.extensions import limiter
 from ticketdesk.models import User
-from ticketdesk.security.limits import api_limit, caller_key
+from ticketdesk.security.limits import BEARER_MAX, api_limit, caller_key
 from ticketdesk.services import user_manager
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
@@ -28,7 +28,7 @@ limiter.limit(api_limit, key_func=caller_key)(bp)
 
 @auth.verify_token
 def _verify_token(secret: str) -> User | None:
-    if not secret or len(secret) > 200:
+    if not secret or len(secret) > BEARER_MAX:
         return None
     caller = user_manager().caller_for_token(secret)
     if caller is None:

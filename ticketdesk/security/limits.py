@@ -7,7 +7,6 @@ call also counts against a general per-caller limit.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from urllib.parse import urlsplit
 
@@ -16,11 +15,14 @@ from flask.logging import default_handler
 from flask_limiter.util import get_remote_address
 
 from ticketdesk.extensions import limiter
+from ticketdesk.services.secrets import hash_token
 from ticketdesk.services.users import address_as_stored
 
 # A Redis that stops answering is given up on after this long (seconds), rather than
 # holding each request for as long as the operating system lets a connection try.
 REDIS_TIMEOUT_SECONDS = 0.5
+# The longest bearer token authentication reads (ours are 46 characters).
+BEARER_MAX = 200
 
 
 def init_app(app: Flask) -> None:
@@ -89,9 +91,24 @@ def mail_to_account_limit():
     )
 
 
+def bearer_secret() -> str | None:
+    """The bearer token of this request as authentication reads it (Werkzeug's parse of
+    the Authorization header: the scheme in any case, spaces around the token dropped),
+    or None where authentication would refuse it unread."""
+    authorization = request.authorization
+    if authorization is None or authorization.type != "bearer":
+        return None
+    secret = authorization.token
+    return secret if secret and len(secret) <= BEARER_MAX else None
+
+
 def caller_key() -> str:
-    """Per bearer token for API callers, per address for anonymous ones."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer ") and len(header) < 300:
-        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
-    return address_key()
+    """Per bearer token for API callers, per address for anonymous ones.
+
+    Keyed by the token as authentication reads it, hashed as it is stored: every
+    spelling of one token's header ("bearer T", "Bearer  T ") shares its allowance.
+    """
+    secret = bearer_secret()
+    if secret is None:
+        return address_key()
+    return "token:" + hash_token(secret)
