@@ -375,3 +375,28 @@ def test_upgrade_renames_the_later_of_queues_named_alike_and_then_refuses_such_n
         insert_old_rows("INSERT INTO queues (name, slug, created_at) VALUES ('gEnErAl', 'g', :now)")
     downgrade(directory=str(MIGRATIONS_DIR), revision="0024_email_changed_event")
     insert_old_rows("INSERT INTO queues (name, slug, created_at) VALUES ('gEnErAl', 'g', :now)")
+
+
+def test_upgrade_empties_password_links_already_sent_or_given_up_on(bare_app):
+    """Links mailed before the worker emptied them are emptied by the upgrade; mail still
+    to send, and notifications, keep their content."""
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0026_failed_mail_listed")
+    rows = [
+        ("password_reset", "sent"),
+        ("welcome", "dead"),
+        ("account_exists", "sent"),
+        ("password_reset", "pending"),
+        ("ticket_created", "sent"),
+    ]
+    insert_old_rows(
+        *(
+            "INSERT INTO outbox_messages (kind, recipient, subject, message_id, content, "
+            "status, attempts, next_attempt_at, created_at) VALUES "
+            f"('{kind}', 'a@example.com', 's', 'm{n}@x', 'link /reset-password/secret', "
+            f"'{status}', 1, :now, :now)"
+            for n, (kind, status) in enumerate(rows)
+        )
+    )
+    initialise_database()
+    kept = db.session.execute(text("SELECT content FROM outbox_messages ORDER BY id")).scalars()
+    assert [content is not None for content in kept] == [False, False, False, True, True]

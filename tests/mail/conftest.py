@@ -20,6 +20,7 @@ from ticketdesk.mail.worker import run_worker, transport_from_config
 from ticketdesk.models import OutboxMessage
 from ticketdesk.services import outbox_manager
 from ticketdesk.services.notifications import notification_settings, render_notification
+from ticketdesk.services.password_reset import LINK_KINDS
 
 SUPPORT = "support@helpdesk.example.com"
 
@@ -115,7 +116,7 @@ def outbox(mail_app):
             found = []
             for row in db.session.scalars(query).all():
                 found.append({column: getattr(row, column) for column in columns})
-                if row.content is None:
+                if row.content is None and row.kind not in LINK_KINDS:
                     found[-1]["content"] = render_notification(db.session, settings, row)
             db.session.remove()
             return found

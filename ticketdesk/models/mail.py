@@ -68,7 +68,8 @@ class OutboxMessage(Base):
     ticket_status: Mapped[str | None] = mapped_column(String(20))
     # Message-IDs beyond our thread root that replies should refer to, space-separated.
     thread_refs: Mapped[str | None] = mapped_column(Text)
-    # The whole RFC 5322 message, ready to send; rendered by the worker when empty.
+    # The whole RFC 5322 message, ready to send; rendered by the worker when empty. A
+    # mail with a password link is emptied once sent or given up on (services.outbox).
     content: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING

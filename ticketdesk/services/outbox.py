@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Text, case, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import bare_address
@@ -30,12 +30,14 @@ from ticketdesk.services.notifications import (
     NotRenderable,
     render_notification,
 )
+from ticketdesk.services.password_reset import LINK_KINDS
 from ticketdesk.services.transactions import begin_write
 
 log = logging.getLogger(__name__)
 
 ERROR_MAX = 2000
 MAX_BACKOFF = timedelta(hours=6)
+LINK_GONE = "That mail's password link is not kept once given up on; ask for a new one."
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class OutboxManager:
         self._finish(
             job,
             worker_id,
-            content=job.content,
+            content=_content_kept(job),
             status=OutboxStatus.SENT,
             attempts=job.attempts + 1,
             sent_at=utcnow(),
@@ -156,7 +158,7 @@ class OutboxManager:
         self._finish(
             job,
             worker_id,
-            content=job.content,
+            content=_content_kept(job) if dead else job.content,
             status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
             attempts=attempts,
             next_attempt_at=utcnow() + delay,
@@ -224,6 +226,8 @@ class OutboxManager:
             raise NotFound("No such outbox message.")
         if message.status == OutboxStatus.SENT:
             raise Conflict("That message was sent already.")
+        if message.kind in LINK_KINDS and message.content is None:
+            raise Conflict(LINK_GONE)
         message.status = OutboxStatus.PENDING
         message.attempts = 0
         message.next_attempt_at = utcnow()
@@ -242,6 +246,14 @@ def delivery_settings(config: Mapping[str, Any]) -> DeliverySettings:
         claim_for=timedelta(seconds=float(config["MAIL_CLAIM_SECONDS"])),
         keep_sent=timedelta(days=float(config["MAIL_KEEP_SENT_DAYS"])),
     )
+
+
+def _content_kept(job: Job):
+    """What a finished row keeps of its message, in the statement that finishes it: the
+    whole of it, but nothing of a mail with a password link, whose secret the database
+    holds otherwise only as a hash (the link was delivered, or never will be)."""
+    kept = literal(job.content, Text)
+    return case((OutboxMessage.kind.in_(LINK_KINDS), None), else_=kept)
 
 
 def _require_admin(actor: User) -> None:

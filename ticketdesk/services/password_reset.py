@@ -58,6 +58,9 @@ class Letter:
 RESET = Letter("password_reset", "Reset your Ticketdesk password")
 WELCOME = Letter("welcome", "Choose your Ticketdesk password", welcome=True)
 ACCOUNT_EXISTS = Letter("account_exists", "You already have a Ticketdesk account")
+# The outbox kinds whose content holds a live link: it is dropped once the mail is sent
+# or given up on (`services.outbox`), so that the link is kept only as its hash.
+LINK_KINDS = frozenset(letter.kind for letter in (RESET, WELCOME, ACCOUNT_EXISTS))
 
 
 class PasswordResets:
