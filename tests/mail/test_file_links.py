@@ -185,3 +185,11 @@ def file_link_mailed_to(person, factory, as_staff, deliver, smtp_server) -> str:
     [mail] = [m for m in smtp_server.to(person.email) if m["Subject"].startswith("Re:")]
     [link] = links_in(mail)
     return link
+
+
+def test_a_file_opened_from_its_link_is_never_cached(
+    mail_app, client, deliver, smtp_server, as_staff, factory, customer
+):
+    link = file_link_mailed_to(customer, factory, as_staff, deliver, smtp_server)
+    response = opened(client, link)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -87,3 +87,32 @@ def test_cors_allows_only_listed_origins(tmp_path, backend):
     assert "Access-Control-Allow-Origin" not in other.headers
     page = client.get("/login", headers={"Origin": "https://portal.example"})
     assert "Access-Control-Allow-Origin" not in page.headers
+
+
+def test_a_password_link_page_is_never_cached(app, client, customer):
+    from tests.mailbox import mailed_token
+
+    client.post("/api/v1/auth/password-reset", json={"email": customer.email})
+    page = client.get(f"/reset-password/{mailed_token(app, customer.email)}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    refused = client.post(f"/reset-password/{mailed_token(app, customer.email)}", data={})
+    assert refused.headers["Cache-Control"] == "no-store"
+
+
+def test_a_welcome_link_page_is_never_cached(app, client):
+    from tests.mailbox import mailed_token
+
+    client.post("/api/v1/auth/register", json={"name": "Nina", "email": "nina@example.com"})
+    page = client.get(f"/reset-password/{mailed_token(app, 'nina@example.com', 'welcome')}")
+    assert page.status_code == 200 and "Nina" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/reset-password/not-a-link", "/files/1/not-a-link"])
+def test_a_link_that_does_not_work_is_not_cached_either(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_page_with_no_secret_in_its_address_may_be_cached(client):
+    assert "Cache-Control" not in client.get("/login").headers

@@ -53,6 +53,8 @@ def _add_security_headers(response: Response) -> Response:
     if _is_private():
         headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
+    elif _names_a_secret():
+        headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -63,6 +65,13 @@ def _is_private() -> bool:
         or request.authorization is not None
         or "_user_id" in session
     )
+
+
+def _names_a_secret() -> bool:
+    """A page whose address holds a secret (a password link's or a file link's token),
+    answered before anyone signs in: no cache may keep it, for the next user of the
+    browser or a shared proxy to replay. Every route that takes a `<token>` is one."""
+    return "token" in (request.view_args or ())
 
 
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
