@@ -482,3 +482,36 @@ def test_admin_adds_a_staff_member_and_a_queue(new_page, artifacts):
     page.get_by_role("button", name="Add queue").click()
     expect(page.locator(".flash-success")).to_have_text("Done: Queue Hardware added.")
     expect(page.get_by_role("cell", name="hardware", exact=True)).to_be_visible()
+
+
+def test_a_typed_reply_is_not_lost_to_another_button_or_a_link(new_page, live_app):
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        ticket_id = ticket_manager().create_ticket(customer, title="Fan noise", description="x").id
+        db.session.remove()
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.goto(f"/tickets/{ticket_id}")
+    asked: list[str] = []
+
+    def refuse(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    page.get_by_role("button", name="Save changes").click()  # nothing typed: nothing asked
+    expect(page.locator(".flash-info")).to_contain_text("Nothing to save")
+    message = page.get_by_label("Message")
+    message.fill("Half an answer")
+    for button in ("Save changes", "Assign to me"):
+        page.get_by_role("button", name=button).click()
+        expect(message).to_have_value("Half an answer")
+    page.get_by_role("link", name="← Tickets").click()
+    expect(message).to_have_value("Half an answer")
+    assert asked == ["confirm", "confirm", "beforeunload"]
+
+    page.get_by_label("Then set status").select_option(label="Waiting")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".flash-success")).to_contain_text("Reply sent. Ticket set to Waiting.")
+    assert len(asked) == 3  # sending the reply asked nothing
+    expect(page.locator(".thread")).to_contain_text("Half an answer")

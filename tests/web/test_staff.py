@@ -535,3 +535,47 @@ def test_queues_and_people_read_by_name_whatever_their_case_and_accents(
     assert re.findall(r"<option [^>]*>([^<]+)</option>", assignees)[1:] == people
     queue_select = re.search(r'<select[^>]*id="queue_id".*?</select>', page, re.S).group(0)
     assert re.findall(r"<option [^>]*>([^<]+)</option>", queue_select) == queues
+
+
+def _reply_status_options(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*id="reply-status"[^>]*>(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+def test_reply_form_offers_the_statuses_the_workflow_allows_unchanged_first(staff_web, ticket):
+    html = staff_web.html(f"/tickets/{ticket.id}")
+    assert '<label class="label" for="reply-status">Then set status</label>' in html
+    assert _reply_status_options(html) == ["", "in_progress", "waiting", "resolved", "closed"]
+    assert "Unchanged (Open)" in html
+
+
+def test_staff_reply_and_status_change_are_one_action(app, staff_web, customer_web, ticket):
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.submit(
+        page, f"{page}/comments", {"body": "Which model is it?", "status": "waiting", "reply": "1"}
+    )
+    assert response.status_code == 302
+    assert ticket_state(app, ticket.id)["status"] == "waiting"
+    html = staff_web.html(page)
+    assert "Reply sent. Ticket set to Waiting." in html
+    assert "changed the status from Open to Waiting" in html
+    assert "Which model is it?" in customer_web.html(page)
+
+
+def test_reply_with_a_stale_status_keeps_the_typed_text(app, staff_web, staff, ticket, factory):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/comments")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
+    form = {**fields, "body": "All fixed now", "status": "resolved", "reply": "1"}
+    response = staff_web.client.post(f"{page}/comments", data=form)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "so nothing was sent" in html
+    assert "All fixed now</textarea>" in html
+    assert 'name="version" type="hidden" value="2"' in html  # sending again works
+    assert ticket_state(app, ticket.id)["status"] == "open"
+
+
+def test_customer_reply_form_offers_no_status(customer_web, ticket):
+    assert "Then set status" not in customer_web.html(f"/tickets/{ticket.id}")

@@ -8,6 +8,7 @@ rows commit in one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
@@ -64,6 +65,15 @@ class FilesToAttach(Protocol):
     def attach(
         self, session: Session, *, ticket_id: int, comment_id: int | None, actor: User
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status to set along with a reply or note, and the ticket version it was chosen
+    on (None: whatever the version)."""
+
+    status: TicketStatus
+    expected_version: int | None = None
 
 
 # The largest id a row can have (an INTEGER column): a page "up to" it ends at the newest.
@@ -315,33 +325,8 @@ class TicketManager:
             raise ValidationFailed({field: ["Cannot be changed."] for field in sorted(unknown)})
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
-        staff_only = set(changes) - set(fields.CUSTOMER_FIELDS)
-        if staff_only and not actor.is_staff:
-            raise PermissionDenied(f"Only staff can change the {', '.join(sorted(staff_only))}.")
-        if expected_version is not None and expected_version != ticket.version:
-            raise StaleVersion(ticket.version)
-        new_values = self._validated(changes)
-        changed = {
-            field: value for field, value in new_values.items() if getattr(ticket, field) != value
-        }
-        authorise_changes(actor, ticket, changed)
-        now = utcnow()
-        for field, value in changed.items():
-            self._record(
-                ticket, actor, fields.FIELD_EVENTS[field], getattr(ticket, field), value, at=now
-            )
-            setattr(ticket, field, value)
-        if stale := fields.stale_relationships(changed):
-            self.session.expire(ticket, stale)
-        if "status" in changed:
-            fields.stamp_status(ticket, changed["status"], now)
-        if changed:
-            # Set before anything flushes, so the ticket row is written (and versioned) once.
-            ticket.updated_at = now
-        if "title" in changed or "description" in changed:
-            index_ticket(self.session, ticket.id)
-        if changed:
-            self.notifier.ticket_changed(actor, ticket, changed)
+        changed = self._checked_changes(actor, ticket, changes, expected_version)
+        self._make_changes(actor, ticket, changed, at=utcnow())
         try:
             self.session.commit()
         except StaleDataError:
@@ -352,6 +337,42 @@ class TicketManager:
                 self._refuse_deleted_queue(changed["queue_id"])
             raise
         return ticket
+
+    def _checked_changes(
+        self, actor: User, ticket: Ticket, changes: Mapping[str, Any], expected_version: int | None
+    ) -> dict[str, Any]:
+        """The fields `changes` would change on `ticket`, once the actor, the version the
+        change was drawn from, each value and the workflow allow them all."""
+        staff_only = set(changes) - set(fields.CUSTOMER_FIELDS)
+        if staff_only and not actor.is_staff:
+            raise PermissionDenied(f"Only staff can change the {', '.join(sorted(staff_only))}.")
+        if expected_version is not None and expected_version != ticket.version:
+            raise StaleVersion(ticket.version)
+        new_values = self._validated(changes)
+        changed = {
+            field: value for field, value in new_values.items() if getattr(ticket, field) != value
+        }
+        authorise_changes(actor, ticket, changed)
+        return changed
+
+    def _make_changes(self, actor: User, ticket: Ticket, changed: dict[str, Any], *, at) -> None:
+        """Set checked changes on the ticket, each with its history entry and notification."""
+        if not changed:
+            return
+        for field, value in changed.items():
+            self._record(
+                ticket, actor, fields.FIELD_EVENTS[field], getattr(ticket, field), value, at=at
+            )
+            setattr(ticket, field, value)
+        if stale := fields.stale_relationships(changed):
+            self.session.expire(ticket, stale)
+        if "status" in changed:
+            fields.stamp_status(ticket, changed["status"], at)
+        # Set before anything flushes, so the ticket row is written (and versioned) once.
+        ticket.updated_at = at
+        if "title" in changed or "description" in changed:
+            index_ticket(self.session, ticket.id)
+        self.notifier.ticket_changed(actor, ticket, changed)
 
     def update_ticket_status(
         self,
@@ -388,48 +409,69 @@ class TicketManager:
         internal: bool = False,
         idempotency: IdempotencyKey | None = None,
         files: FilesToAttach | None = None,
+        then: StatusChange | None = None,
     ) -> Comment:
-        """Reply on a ticket; staff may instead write an internal note.
+        """Reply on a ticket; staff may instead write an internal note, and (`then`) set
+        the ticket's status with it, under the workflow's rules, or neither is saved.
 
         `files` (already stored) are recorded on the comment in the same transaction.
         """
         if internal and not actor.is_staff:
             raise PermissionDenied("Only staff can write internal notes.")
+        if then is not None and not actor.is_staff:
+            raise PermissionDenied("Only staff can set the status with a reply.")
         body = fields.check_text("body", body, required=True)
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
         scope = f"comment:{ticket.id}"
         if idempotency and (first := replayed(self.session, actor, idempotency, scope)):
             return self.session.get(Comment, first)
+        changed = {}
+        if then is not None:
+            wanted = {"status": then.status}
+            changed = self._checked_changes(actor, ticket, wanted, then.expected_version)
         now = utcnow()
+        comment, reopened = self._insert_comment(actor, ticket, body, internal, at=now)
+        if files is not None:
+            files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
+        index_ticket(self.session, ticket.id)
+        self.notifier.comment_added(actor, ticket, comment, reopened=reopened)
+        self._make_changes(actor, ticket, changed, at=now)  # after the reply, in its history
+        try:
+            first = self._commit_once(actor, idempotency, scope, comment.id)
+        except StaleDataError:
+            self.session.rollback()
+            raise StaleVersion() from None
+        return comment if first == comment.id else self.session.get(Comment, first)
+
+    def _insert_comment(
+        self, actor: User, ticket: Ticket, body: str, internal: bool, *, at
+    ) -> tuple[Comment, bool]:
+        """The comment's row and history entry; whether a customer's reply reopened the
+        ticket (its status changed too)."""
         comment = Comment(
-            ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_at=now
+            ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_at=at
         )
         self.session.add(comment)
         self.session.flush()
         kind = EventKind.INTERNAL_NOTE if internal else EventKind.COMMENT
-        self._record(ticket, actor, kind, None, str(comment.id), at=now)
+        self._record(ticket, actor, kind, None, str(comment.id), at=at)
         reopened = not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY
         if reopened:
-            self._record(ticket, actor, EventKind.STATUS, ticket.status, TicketStatus.OPEN, at=now)
+            self._record(ticket, actor, EventKind.STATUS, ticket.status, TicketStatus.OPEN, at=at)
             ticket.status = TicketStatus.OPEN
-            fields.stamp_status(ticket, TicketStatus.OPEN, now)
-            ticket.updated_at = now
+            fields.stamp_status(ticket, TicketStatus.OPEN, at)
+            ticket.updated_at = at
         else:
             # Activity moves the ticket up the "recently updated" list without bumping
             # its version: a reply does not make someone's open edit form stale.
             self.session.execute(
                 update(Ticket)
                 .where(Ticket.id == ticket.id)
-                .values(updated_at=now)
+                .values(updated_at=at)
                 .execution_options(synchronize_session=False)
             )
-        if files is not None:
-            files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
-        index_ticket(self.session, ticket.id)
-        self.notifier.comment_added(actor, ticket, comment, reopened=reopened)
-        first = self._commit_once(actor, idempotency, scope, comment.id)
-        return comment if first == comment.id else self.session.get(Comment, first)
+        return comment, reopened
 
     def _commit_once(
         self, actor: User, idempotency: IdempotencyKey | None, scope: str, made_id: int

@@ -226,6 +226,13 @@ class CommentForm(Form):
         "Message", [InputRequired(), Length(max=TEXT_MAX)], description="Markdown works."
     )
     file = MultipleFileField("Attach files")
+    # Staff only: a status to set with the reply or note ("" keeps it). The service judges
+    # it, as on the controls: a choice drawn from a since-changed ticket is stale, not bad.
+    status = CompactSelectField(
+        "Then set status", validate_choice=False, default="", id="reply-status"
+    )
+    # The version the page was drawn from: checked only when a status is set.
+    version = VersionField(validators=[Optional()], id="reply-version")
     reply = SubmitField("Send reply")
     note = SubmitField("Add internal note")
 

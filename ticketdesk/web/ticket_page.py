@@ -15,6 +15,7 @@ from ticketdesk.services.attachments import attachment_manager
 from ticketdesk.services.directory import staff_members
 from ticketdesk.services.errors import Conflict, StaleVersion, ValidationFailed
 from ticketdesk.services.file_links import file_links
+from ticketdesk.services.tickets import StatusChange
 from ticketdesk.services.workflow import (
     ALLOWED_TRANSITIONS,
     customer_may_set_status,
@@ -60,26 +61,43 @@ def ticket_detail(ticket_id: int):
 @login_required
 @accepts_uploads
 def add_comment(ticket_id: int):
-    """A public reply, or (staff) an internal note, with any files."""
+    """A public reply, or (staff) an internal note, with any files; staff may set the
+    ticket's status with it."""
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_detail(ticket_id, comment_form=form, status=422)
     internal = bool(form.note.data)
+    then = StatusChange(form.status.data, form.version.data) if form.status.data else None
     try:
         with attachment_manager().store(uploads_from(form.file)) as files:
             comment = ticket_manager().add_comment(
-                actor(), ticket_id, body=form.body.data, internal=internal, files=files
+                actor(), ticket_id, body=form.body.data, internal=internal, files=files, then=then
             )
     except ValidationFailed as error:
         if not error.errors:
             form.body.errors = [*form.body.errors, error.detail]
         show_field_errors(form, error)
         return _render_detail(ticket_id, comment_form=form, status=422)
+    except Conflict as error:  # the status chosen: stale, or no longer one the workflow allows
+        form.status.errors = [*form.status.errors, _not_sent(error)]
+        return _render_detail(ticket_id, comment_form=form, status=409)
     except StorageUnavailable as error:
         status = show_files_not_stored(form, error)
         return _render_detail(ticket_id, comment_form=form, status=status)
-    flash(_comment_added(comment), "success")
+    done = _comment_added(comment)
+    if then is not None:
+        done += f" Ticket {_verb(comment.ticket.status)}."
+    flash(done, "success")
     return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
+
+
+def _not_sent(error: Conflict) -> str:
+    if isinstance(error, StaleVersion):
+        return (
+            "Someone else changed this ticket meanwhile, so nothing was sent. Your message is"
+            " still here: check the ticket as it is now and send it again."
+        )
+    return f"{error.detail} Nothing was sent: choose another status, or keep it unchanged."
 
 
 def _comment_added(comment) -> str:
@@ -242,7 +260,7 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
         "comments": comments,
         "comments_around": comments_around,
         "files": files,
-        "comment_form": comment_form or CommentForm(formdata=None),
+        "comment_form": _comment_form(ticket, comment_form, staff=user.is_staff),
         "customer_actions": [] if user.is_staff else _customer_actions(ticket),
         "reply_reopens": reply_reopens(user, ticket),
     }
@@ -296,6 +314,22 @@ def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:
     return actions
 
 
+def _comment_form(ticket: Ticket, form: CommentForm | None, *, staff: bool) -> CommentForm:
+    """The reply form (as sent, after an error); for staff with the statuses the ticket
+    may move to next, "unchanged" first."""
+    form = form or CommentForm(formdata=None)
+    if staff:
+        keep = ("", f"Unchanged ({STATUS_LABELS[ticket.status]})")
+        form.status.choices = options([keep, *_next_statuses(ticket)])
+    return form
+
+
+def _next_statuses(ticket: Ticket) -> list[tuple[str, str]]:
+    """(value, label) of each status the workflow allows after the ticket's, in order."""
+    allowed = sorted(ALLOWED_TRANSITIONS[ticket.status], key=_status_order)
+    return [(status.value, STATUS_LABELS[status]) for status in allowed]
+
+
 def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
     user = actor()
     form = TicketControlsForm(
@@ -306,8 +340,8 @@ def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
         version=ticket.version,
         **kwargs,
     )
-    allowed = [ticket.status, *sorted(ALLOWED_TRANSITIONS[ticket.status], key=_status_order)]
-    form.status.choices = options([(status.value, STATUS_LABELS[status]) for status in allowed])
+    current = (ticket.status.value, STATUS_LABELS[ticket.status])
+    form.status.choices = options([current, *_next_statuses(ticket)])
     form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
     team = staff_members(user)
     if ticket.assignee is not None and ticket.assignee_id not in {m.id for m in team}:

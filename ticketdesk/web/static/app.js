@@ -270,6 +270,44 @@
     Array.prototype.forEach.call(folds, function (fold) { fold.open = false; });
   }
 
+  function guardUnsentReply() {
+    // A message typed (or files chosen) in a ticket's reply form is not lost to another
+    // of the page's buttons, nor to leaving the page: the browser asks first. Sending the
+    // reply itself never asks. Registered last, so that a submit another handler stopped
+    // (files over the limits) does not count as sent.
+    var reply = document.querySelector("form[data-unsent-guard]");
+    if (!reply) return;
+    var message = reply.querySelector("textarea");
+    var files = reply.querySelector("input[type=file]");
+    var going = false;  // a form is on its way: the page is meant to go
+
+    function unsent() {
+      return Boolean((message && message.value.trim()) || (files && files.files && files.files.length));
+    }
+
+    reply.addEventListener("submit", function (event) { going = !event.defaultPrevented; });
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if (form === reply) return;
+      form.addEventListener("submit", function (event) {
+        if (event.defaultPrevented) return;
+        if (unsent() && !window.confirm(
+          "Your message has not been sent, and will be lost if you go on. Go on without sending it?"
+        )) {
+          event.preventDefault();
+          return;
+        }
+        going = true;
+      });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (going || !unsent()) return;
+      event.preventDefault();
+      event.returnValue = "";  // Chromium asks only when this is set
+    });
+    // Back to this page from the next (the browser's page cache): it may be left again.
+    window.addEventListener("pageshow", function () { going = false; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     foldOnPhones();
     setUpBulkSelection();
@@ -279,5 +317,6 @@
     setUpPastedFiles();
     setUpWayBackToTheList();
     markSearchedWords();
+    guardUnsentReply();
   });
 })();
