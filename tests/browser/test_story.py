@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.browser.conftest import STAFF_PASSWORD
 from tests.mailbox import mailed_token
 from ticketdesk.extensions import db
-from ticketdesk.models import Role, User
+from ticketdesk.models import EventKind, Role, User
 from ticketdesk.services import ticket_manager, user_manager
 
 
@@ -515,3 +515,26 @@ def test_a_typed_reply_is_not_lost_to_another_button_or_a_link(new_page, live_ap
     expect(page.locator(".flash-success")).to_contain_text("Reply sent. Ticket set to Waiting.")
     assert len(asked) == 3  # sending the reply asked nothing
     expect(page.locator(".thread")).to_contain_text("Half an answer")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_mails_history_line_reads_in_words_and_never_widens_the_page(new_page, live_app, width):
+    key = "sha256:" + "feb626da47e1" * 5 + "0b949"
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        tickets = ticket_manager()
+        ticket = tickets.create_ticket(customer, title="Mailed in", description="By mail")
+        mailed = tickets.get_ticket(customer, ticket.id)
+        tickets.record(mailed, customer, EventKind.MAIL, None, f"token: {key}")
+        # Words of the history that come from people (a file's name) wrap too.
+        tickets.record(mailed, customer, EventKind.FILE_REMOVED, "scan_" * 30 + ".pdf", None)
+        db.session.commit()
+        db.session.remove()
+    page = new_page(width=width, height=900)
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.goto(f"/tickets/{ticket.id}")
+    line = page.locator(".history li", has_text="wrote by email")
+    expect(line).to_contain_text("Dev Customer wrote by email (threaded by the ticket's reply")
+    expect(line).not_to_contain_text("sha256")
+    expect(line.locator("[title]")).to_have_attribute("title", re.compile(re.escape(key)))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -4,10 +4,11 @@ from datetime import datetime
 
 import pytest
 
-from ticketdesk.models import Priority, TicketStatus
+from ticketdesk.models import EventKind, Priority, TicketEvent, TicketStatus
 from ticketdesk.web.display import (
     PRIORITY_LABELS,
     STATUS_LABELS,
+    describe_event,
     email_address,
     format_time,
     priority_badge,
@@ -69,3 +70,19 @@ def test_only_high_and_urgent_priorities_carry_an_arrow(priority):
 )
 def test_an_address_may_wrap_after_its_at_sign_only_and_is_escaped(address, shown):
     assert email_address(address) == shown
+
+
+@pytest.mark.parametrize(
+    ("recorded", "words"),
+    [
+        ("token: <a@x>", "wrote by email (threaded by the ticket&#39;s reply address)"),
+        ("references: <a@x>", "wrote by email (threaded as an answer to a message on this"),
+        ("subject: <a@x>", "wrote by email (threaded by the ticket number in its subject)"),
+        ("new: <a@x>", "wrote by email, which opened the ticket"),
+    ],
+)
+def test_a_mails_history_line_says_how_it_was_threaded_in_words(recorded, words):
+    line = describe_event(TicketEvent(kind=EventKind.MAIL, new_value=recorded), {})
+    assert words in line
+    assert 'title="Threading rule: ' in line and "message: &lt;a@x&gt;" in line
+    assert "&lt;a@x&gt;</span>" not in line  # the key is in the tooltip, not the text

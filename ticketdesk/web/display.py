@@ -133,11 +133,31 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
         case EventKind.INTERNAL_NOTE:
             return "added an internal note"
         case EventKind.MAIL:
-            rule, _, message_id = (new or "").partition(": ")
-            return f"wrote by mail (threaded by {rule}; {message_id})"
+            return _mail_event(new or "")
         case EventKind.FILE_REMOVED:
             return f"removed the file {old}"
     return str(event.kind)
+
+
+# How a mail found its ticket (models.ThreadRule), in the history's words.
+THREADED_BY = {
+    "token": "by the ticket's reply address",
+    "references": "as an answer to a message on this ticket",
+    "subject": "by the ticket number in its subject",
+}
+
+
+def _mail_event(recorded: str) -> Markup:
+    """A mail's history line in plain words. The technical key (rule and Message-ID, or
+    the content's hash) stays at hand in a tooltip: shown, a hash 70 characters long
+    could not wrap, and widened the page."""
+    rule, _, message_key = recorded.partition(": ")
+    if rule == "new":
+        words = "wrote by email, which opened the ticket"
+    else:
+        words = f"wrote by email (threaded {THREADED_BY.get(rule, 'by ' + rule)})"
+    key = f"Threading rule: {rule}; message: {message_key}"
+    return Markup('<span class="history-mail" title="{}">{}</span>').format(key, words)
 
 
 def file_limit_attributes() -> dict[str, object]:
