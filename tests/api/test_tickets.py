@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -441,6 +443,27 @@ def test_customer_replies_on_own_ticket(as_customer, customer, ticket):
     assert response.status_code == 201
     assert response.json["author"]["id"] == customer.id
     assert response.json["internal"] is False
+
+
+def test_a_comment_may_be_only_files(as_customer, ticket):
+    sent = {"file": [(io.BytesIO(b"trace"), "trace.log")]}
+    path = f"{TICKETS}/{ticket.id}/comments"
+    response = as_customer.post(path, data=sent, content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    assert response.json["body"] == ""
+    files = as_customer.get(f"{TICKETS}/{ticket.id}/attachments").json["items"]
+    assert [(f["filename"], f["comment_id"]) for f in files] == [("trace.log", response.json["id"])]
+
+
+MULTIPART_WITHOUT_FILES = {"data": {"body": ""}, "content_type": "multipart/form-data"}
+
+
+@pytest.mark.parametrize("sent", [{"json": {}}, {"json": {"body": " "}}, MULTIPART_WITHOUT_FILES])
+def test_a_comment_with_neither_words_nor_files_is_refused(as_customer, ticket, sent):
+    response = as_customer.post(f"{TICKETS}/{ticket.id}/comments", **sent)
+    assert response.status_code == 422
+    errors = [(error["field"], error["detail"]) for error in response.json["errors"]]
+    assert errors == [("body", "Write a message or attach a file.")]
 
 
 def _pages(client, path: str, limit: int) -> list[list[str]]:

@@ -261,3 +261,49 @@ def test_customers_are_refused_the_removal_of_files(app, staff_web, customer_web
     assert customer_web.post(confirm, page=f"/tickets/{ticket.id}").status_code == 403
     assert staff_web.client.post(confirm, data={"csrf_token": "forged"}).status_code == 400
     assert counts(app) == (1, 1)
+
+
+def test_a_reply_may_be_only_files(app, customer_web, staff_web, ticket):
+    page = f"/tickets/{ticket.id}"
+    response = write_on(customer_web, ticket.id, "", "reply", (PNG, "screen.png"))
+    assert response.status_code == 302
+    assert "screen.png" in staff_web.html(page)
+    note = write_on(staff_web, ticket.id, "  ", "note", (b"log", "trace.log"))
+    assert note.status_code == 302
+    assert "trace.log" in staff_web.html(page)
+    assert counts(app)[1] == 2
+
+
+def test_a_reply_with_neither_words_nor_files_is_refused(customer_web, ticket):
+    response = write_on(customer_web, ticket.id, " ", "reply", (b"", ""))
+    assert response.status_code == 422
+    assert "Write a message or attach a file." in response.get_data(as_text=True)
+
+
+FILES_NOT_KEPT = "The files you chose were not kept: choose them again before you send."
+
+
+def test_a_reply_shown_again_after_an_error_says_its_files_must_be_chosen_again(
+    app, customer_web, ticket
+):
+    app.config["ATTACHMENT_MAX_FILE_SIZE"] = 1024
+    response = write_on(customer_web, ticket.id, "Logs", "reply", (b"x" * 2048, "big.log"))
+    assert response.status_code == 422
+    assert FILES_NOT_KEPT in response.get_data(as_text=True)
+    no_files = customer_web.post(
+        f"/tickets/{ticket.id}/comments", {"body": "x" * 70_000, "reply": "1"},
+        page=f"/tickets/{ticket.id}",
+    )  # fmt: skip
+    assert no_files.status_code == 422
+    assert FILES_NOT_KEPT not in no_files.get_data(as_text=True)
+
+
+def test_a_new_ticket_shown_again_after_an_error_says_its_files_must_be_chosen_again(
+    customer_web,
+):
+    form = {**new_ticket_form("", (PNG, "screen.png")), "title": ""}
+    response = customer_web.post(
+        "/tickets/new", form, content_type="multipart/form-data", page="/tickets/new"
+    )
+    assert response.status_code == 422
+    assert FILES_NOT_KEPT in response.get_data(as_text=True)

@@ -108,7 +108,7 @@ def test_empty_reply_is_refused_on_the_page(customer_web, ticket):
     page = f"/tickets/{ticket.id}"
     response = customer_web.submit(page, f"{page}/comments", {"body": "  ", "reply": "1"})
     assert response.status_code == 422
-    assert "Must not be empty." in response.get_data(as_text=True)
+    assert "Write a message or attach a file." in response.get_data(as_text=True)
 
 
 def test_customer_does_not_see_internal_notes(app, customer_web, ticket, factory, staff):

@@ -279,7 +279,11 @@ class TicketOut(Out):
 
 
 class CommentIn(In):
-    body: Text
+    body: Annotated[str, StringConstraints(max_length=TEXT_MAX)] = Field(
+        default="",
+        description="Markdown. May be left out when files come with it (multipart/form-data);"
+        " a comment needs words or files.",
+    )
     internal: bool = Field(default=False, description="Staff only: a note customers never see.")
 
 

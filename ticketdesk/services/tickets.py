@@ -76,6 +76,9 @@ class StatusChange:
     expected_version: int | None = None
 
 
+# What a reply with neither words nor files is told.
+NOTHING_TO_SEND = "Write a message or attach a file."
+
 # The largest id a row can have (an INTEGER column): a page "up to" it ends at the newest.
 _LAST_POSSIBLE_ID = 2**31 - 1
 
@@ -414,13 +417,16 @@ class TicketManager:
         """Reply on a ticket; staff may instead write an internal note, and (`then`) set
         the ticket's status with it, under the workflow's rules, or neither is saved.
 
-        `files` (already stored) are recorded on the comment in the same transaction.
+        The body may be empty when files come with it. `files` (already stored) are
+        recorded on the comment in the same transaction.
         """
         if internal and not actor.is_staff:
             raise PermissionDenied("Only staff can write internal notes.")
         if then is not None and not actor.is_staff:
             raise PermissionDenied("Only staff can set the status with a reply.")
-        body = fields.check_text("body", body, required=True)
+        body = fields.check_text("body", body, required=False)
+        if not body.strip() and (files is None or not files.items):
+            raise ValidationFailed.field("body", NOTHING_TO_SEND)
         begin_write(self.session)
         ticket = self.get_ticket(actor, ticket_id)
         scope = f"comment:{ticket.id}"

@@ -222,9 +222,8 @@ class TicketForm(Form):
 
 
 class CommentForm(Form):
-    body = TextAreaField(
-        "Message", [InputRequired(), Length(max=TEXT_MAX)], description="Markdown works."
-    )
+    # May be empty when files are attached: the service asks for one or the other.
+    body = TextAreaField("Message", [Length(max=TEXT_MAX)], description="Markdown works.")
     file = MultipleFileField("Attach files")
     # Staff only: a status to set with the reply or note ("" keeps it). The service judges
     # it, as on the controls: a choice drawn from a since-changed ticket is stale, not bad.

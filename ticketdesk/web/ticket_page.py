@@ -36,6 +36,7 @@ from ticketdesk.web.session import actor
 from ticketdesk.web.views import (
     accepts_uploads,
     as_id,
+    ask_for_files_again,
     id_arg,
     show_field_errors,
     show_files_not_stored,
@@ -315,9 +316,12 @@ def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:
 
 
 def _comment_form(ticket: Ticket, form: CommentForm | None, *, staff: bool) -> CommentForm:
-    """The reply form (as sent, after an error); for staff with the statuses the ticket
-    may move to next, "unchanged" first."""
-    form = form or CommentForm(formdata=None)
+    """The reply form (as sent, after an error: its files must be chosen again); for
+    staff with the statuses the ticket may move to next, "unchanged" first."""
+    if form is None:
+        form = CommentForm(formdata=None)
+    else:
+        ask_for_files_again(form)
     if staff:
         keep = ("", f"Unchanged ({STATUS_LABELS[ticket.status]})")
         form.status.choices = options([keep, *_next_statuses(ticket)])

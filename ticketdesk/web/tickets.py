@@ -30,6 +30,7 @@ from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
     accepts_uploads,
     as_id,
+    ask_for_files_again,
     show_field_errors,
     show_files_not_stored,
     uploads_from,
@@ -276,11 +277,14 @@ def new_ticket():
             show_field_errors(form, error)
         except StorageUnavailable as error:
             status = show_files_not_stored(form, error)
+            ask_for_files_again(form)
             return render_template("tickets/new.html", form=form, title="New ticket"), status
         else:
             flash(_opened(ticket, user), "success")
             return redirect(url_for("web.ticket_detail", ticket_id=ticket.id))
     status = 422 if form.errors else 200
+    if status == 422:
+        ask_for_files_again(form)
     return render_template("tickets/new.html", form=form, title="New ticket"), status
 
 

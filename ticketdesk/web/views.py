@@ -33,6 +33,16 @@ def show_files_not_stored(form: FlaskForm, error: StorageUnavailable) -> int:
     return 503
 
 
+def ask_for_files_again(form: FlaskForm) -> None:
+    """A form shown again after an error has lost the files chosen in it (no browser
+    keeps them): say so beside its file field, rather than let them go unnoticed."""
+    if uploads_from(form.file):
+        form.file.errors = [
+            *form.file.errors,
+            "The files you chose were not kept: choose them again before you send.",
+        ]
+
+
 def as_id(value: str | None) -> int | None:
     """Text as a row id (a select's value, a query argument), or None for the empty choice
     and for anything that is not an id a row can have."""
