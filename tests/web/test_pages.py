@@ -82,3 +82,10 @@ def test_ticket_links_are_the_ticket_pages_route(app, script_root):
         for ticket_id in (1, 10, 99999):
             assert f"{prefix}{ticket_id}" == url_for("web.ticket_detail", ticket_id=ticket_id)
         assert prefix == f"{script_root}/tickets/"
+
+
+@pytest.mark.parametrize("action", ["comments", "status", "update", "assign-to-me"])
+def test_opening_the_address_a_ticket_form_posts_to_leads_to_the_ticket(staff_web, ticket, action):
+    response = staff_web.get(f"/tickets/{ticket.id}/{action}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/tickets/{ticket.id}"

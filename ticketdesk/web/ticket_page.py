@@ -207,6 +207,18 @@ def assign_to_me(ticket_id: int):
     return _apply(ticket_id, {"assignee_id": user.id}, form.version.data, "You own this ticket.")
 
 
+@bp.get("/tickets/<int:ticket_id>/comments")
+@bp.get("/tickets/<int:ticket_id>/status")
+@bp.get("/tickets/<int:ticket_id>/update")
+@bp.get("/tickets/<int:ticket_id>/assign-to-me")
+@login_required
+def ticket_form_address(ticket_id: int):
+    """The address a ticket page's form posts to, opened: the ticket page. A form shown
+    again after an error leaves that address in the address bar, to be reloaded,
+    bookmarked or shared (it answered 405)."""
+    return _back(ticket_id)
+
+
 def _apply(ticket_id: int, changes: dict, version: int, done: str):
     """Make the change unless the ticket moved on since the form was drawn."""
     try:
