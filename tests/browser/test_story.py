@@ -129,7 +129,7 @@ def test_customer_and_staff_work_a_ticket_together(new_page, live_app, artifacts
     staff.get_by_role("button", name="Send reply").click()
     expect(staff.locator(".flash-success")).to_have_text("Done: Reply sent.")
 
-    staff.get_by_label("Status").select_option(label="Resolved")
+    staff.get_by_label("Status", exact=True).select_option(label="Resolved")
     staff.get_by_role("button", name="Save changes").click()
     expect(staff.locator(".flash-success")).to_have_text("Done: Ticket updated.")
     expect(staff.locator(".ticket-meta")).to_contain_text("Resolved")
