@@ -70,9 +70,10 @@ class FilesToAttach(Protocol):
 @dataclass(frozen=True)
 class StatusChange:
     """A status to set along with a reply or note, and the ticket version it was chosen
-    on (None: whatever the version)."""
+    on (None: whatever the version). The status may come as its value from a form: it
+    is checked and converted as any change is (TicketManager._validated)."""
 
-    status: TicketStatus
+    status: TicketStatus | str
     expected_version: int | None = None
 
 
