@@ -84,6 +84,14 @@ def test_general_api_limit_per_caller(app, as_customer, as_staff):
     assert as_staff.get("/api/v1/me").status_code == 200
 
 
+def test_the_api_limit_is_one_allowance_for_every_route(app, as_customer):
+    """ "API calls per caller": a caller with the allowance of one route spent is limited
+    on every other route too (each route counted apart gave every route the whole)."""
+    app.config["RATELIMIT_API"] = "3 per minute"
+    paths = ["/api/v1/me", "/api/v1/tickets", "/api/v1/queues", "/api/v1/me"]
+    assert [as_customer.get(path).status_code for path in paths] == [200, 200, 200, 429]
+
+
 def test_every_spelling_of_one_token_shares_its_allowance(app, client, factory, customer):
     """Authentication reads the scheme in any case and drops spaces around the token: so
     must the limit, or each spelling of the header would be a fresh allowance."""

@@ -22,8 +22,9 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes whose fields may come as multipart/form-data, with `file` parts beside them.
 TAKES_FILES = {"api.create_ticket", "api.add_comment"}
 
-# Every API call counts against its caller's general allowance.
-limiter.limit(api_limit, key_func=caller_key)(bp)
+# Every API call counts against its caller's general allowance: one count for all the
+# API's routes (`limit` would keep one per route).
+limiter.shared_limit(api_limit, scope="api", key_func=caller_key)(bp)
 
 
 @auth.verify_token
