@@ -44,6 +44,8 @@ def wants_problem_json() -> bool:
 
 
 def _respond(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
+    if headers and "Retry-After" in headers:
+        g.retry_after = headers["Retry-After"]  # kept over the rate limiter's (security.headers)
     if wants_problem_json():
         return problem(status, detail, headers=headers)
     html = render_template(

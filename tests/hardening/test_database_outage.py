@@ -82,12 +82,11 @@ def test_a_signed_in_page_during_an_outage_is_the_503_page(empty_database_url, t
     url = make_url(empty_database_url)
     proxy = OutageProxy(url.port or 5432, url.host or "127.0.0.1")
     proxy.start()
-    prepare_database(empty_database_url, tmp_path)
+    tokens = prepare_database(empty_database_url, tmp_path)
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url.set(port=proxy.port).render_as_string(False),
             "SECRET_KEY": "outage",
-            "RATELIMIT_ENABLED": False,
         }
     )
     staff = WebUser(app.test_client())
@@ -102,6 +101,11 @@ def test_a_signed_in_page_during_an_outage_is_the_503_page(empty_database_url, t
             assert response.status_code == 503, path
             assert response.headers["Retry-After"] == "5"
             assert "Ticketdesk is briefly unavailable" in response.get_data(as_text=True)
+        # Its own Retry-After, not the rate limiter's window (which it put over every answer).
+        api = staff.client.get(
+            "/api/v1/tickets", headers={"Authorization": f"Bearer {tokens['staff']}"}
+        )
+        assert (api.status_code, api.headers["Retry-After"]) == (503, "5")
     finally:
         proxy.cut()
         with app.app_context():

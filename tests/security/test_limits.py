@@ -92,6 +92,17 @@ def test_the_api_limit_is_one_allowance_for_every_route(app, as_customer):
     assert [as_customer.get(path).status_code for path in paths] == [200, 200, 200, 429]
 
 
+def test_retry_after_is_the_limits_only_on_a_429(app, as_customer):
+    """The rate limiter puts its window's end in every answer's Retry-After; on a 404 it
+    means nothing (a 503 keeps its own: tests/hardening/test_database_outage.py)."""
+    app.config["RATELIMIT_API"] = "3 per minute"
+
+    assert "Retry-After" not in as_customer.get("/api/v1/tickets/999999").headers
+    answers = [as_customer.get("/api/v1/me") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 5
+
+
 def test_every_spelling_of_one_token_shares_its_allowance(app, client, factory, customer):
     """Authentication reads the scheme in any case and drops spaces around the token: so
     must the limit, or each spelling of the header would be a fresh allowance."""

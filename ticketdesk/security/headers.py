@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, request, session
+from flask import Flask, Request, Response, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -47,9 +47,14 @@ def _add_security_headers(response: Response) -> Response:
             headers.add(name, value)
     if request.is_secure and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", HSTS)
-    if response.status_code < 400 and "retry-after" in present:
-        # Flask-Limiter announces Retry-After on every answer; it only means something on 429.
-        headers.remove("Retry-After")
+    if response.status_code != 429 and "retry-after" in present:
+        # Flask-Limiter announces Retry-After on every answer, the later of its window's
+        # end and any the app set: it only means something on 429. Elsewhere only the
+        # app's own (a 503's few seconds) is kept.
+        if own := g.get("retry_after"):
+            headers["Retry-After"] = own
+        else:
+            headers.remove("Retry-After")
     if _is_private():
         headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
