@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection, func, select, text
 
 from ticketdesk.extensions import db
-from ticketdesk.models import Priority, Queue, Ticket, TicketStatus
+from ticketdesk.models import Priority, Queue, Ticket, TicketStatus, User
 from ticketdesk.models.counters import RECOUNT
 from ticketdesk.services import queue_manager
 from ticketdesk.services.search_index import index_all
@@ -76,8 +76,14 @@ def seed(
     queue_manager().ensure_default_queue()
     db.session.commit()
     with db.engine.begin() as connection:
+        # Someone's helpdesk, tickets or not: seeding adds a staff member with a known
+        # password and twenty more who would be mailed every new ticket.
         if connection.scalar(select(func.count()).select_from(Ticket)):
             raise click.ClickException("The database has tickets already: seed an empty one.")
+        if connection.scalar(select(func.count()).select_from(User)):
+            raise click.ClickException(
+                "The database has people already: seed an empty one, just after `ticketdesk init`."
+            )
         rng = random.Random(rng_seed)
         rounds = int(current_app.config["BCRYPT_ROUNDS"])
         queues = _queues(connection)

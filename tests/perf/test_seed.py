@@ -61,6 +61,15 @@ def test_seed_refuses_a_database_with_tickets(app, factory, customer):
     assert "seed an empty one" in result.output
 
 
+def test_seed_refuses_a_helpdesk_with_people_and_no_tickets_yet(app, staff):
+    result = CliRunner().invoke(seed_command, ["10"], obj=ScriptInfo(create_app=lambda: app))
+
+    assert result.exit_code != 0
+    assert "The database has people already" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_seeded_sqlite_index_leaves_no_merging_to_the_writes_after_it(app):
     seed(app, 5000)  # over 1 MB of text: FTS5 writes the bulk insert as several segments
