@@ -377,6 +377,16 @@ def test_a_name_is_one_line_shown_as_stored(as_admin, customer, name):
     assert as_admin.get(f"/api/v1/users/{customer.id}").json["name"] == "Carla Customer"
 
 
+@pytest.mark.parametrize("title", ["Hello\r\nBcc: a@example.com", "\u202egnp.exe", "a\u2028b"])
+def test_a_title_is_one_line_shown_as_stored(as_customer, ticket, title):
+    """A title is a mail's Subject and a list's line: "\u202egnp.exe" showed as exe.gnp."""
+    created = as_customer.post("/api/v1/tickets", json={"title": title, "description": "d"})
+    edited = as_customer.patch(f"/api/v1/tickets/{ticket.id}", json={"title": title})
+    for response in (created, edited):
+        assert response.status_code == 422
+        assert [error["field"] for error in response.json["errors"]] == ["title"]
+
+
 def test_a_callers_name_is_one_line_too(as_staff):
     body = {"title": "t", "description": "d", "requester_email": "walk@example.org"}
     response = as_staff.post("/api/v1/tickets", json={**body, "requester_name": "A\nB"})

@@ -186,6 +186,14 @@ def test_a_sender_name_that_reorders_text_is_cleaned_not_refused(receive, inspec
     assert list(names) == ["Sam loot"]
 
 
+def test_a_subject_that_reorders_text_is_cleaned_into_a_title(receive, inspect_db):
+    result = receive(message("sam@example.net", "Invoice \u202efdp.exe\tnow"))
+
+    assert result.outcome == "ticket"
+    titles = inspect_db(lambda s: s.scalars(select(Ticket.title)))
+    assert list(titles) == ["Invoice fdp.exe now"]
+
+
 def test_unknown_sender_is_rejected_when_accounts_are_not_created(mail_app, receive, inspect_db):
     mail_app.config["MAIL_AUTO_CREATE_CUSTOMERS"] = False
     result = receive(message("new@example.com"))

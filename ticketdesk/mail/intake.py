@@ -62,6 +62,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.services.attachments import AttachmentManager, Upload
 from ticketdesk.services.errors import Conflict, DomainError, TooLarge
+from ticketdesk.services.ticket_fields import one_line
 from ticketdesk.services.tickets import TicketManager
 from ticketdesk.services.users import UserManager, clean_name
 
@@ -433,7 +434,7 @@ def _may_write(user: User | None, ticket: Ticket) -> bool:
 
 
 def _title(subject: str) -> str:
-    title = _SUBJECT_PREFIX.sub("", _SUBJECT_TOKEN.sub("", subject)).strip()
+    title = one_line(_SUBJECT_PREFIX.sub("", _SUBJECT_TOKEN.sub("", subject)))
     return (title or "(no subject)")[:TITLE_MAX]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ticketdesk.models import TEXT_MAX, TITLE_MAX, EventKind, TicketStatus
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.text_input import NUL, NUL_REFUSED
@@ -17,6 +19,11 @@ FIELD_EVENTS = {
     "assignee_id": EventKind.ASSIGNEE,
 }
 _RELATIONSHIPS = {"queue_id": "queue", "assignee_id": "assignee"}
+# Not in a line shown as one (a name, a title): control characters and line separators
+# (a line break would start a new line in a mail's greeting; a title goes into a mail's
+# Subject) and the bidirectional overrides and isolates, which show text in another
+# order than it is stored ("exe.gnp" for "gnp.exe", "toor" for "root").
+NOT_IN_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def check_title(title: str) -> str:
@@ -24,7 +31,21 @@ def check_title(title: str) -> str:
     title = check_text("title", title, required=True).strip()
     if len(title) > TITLE_MAX:
         raise ValidationFailed.field("title", f"At most {TITLE_MAX} characters.")
+    refuse_reordering("title", title)
     return title
+
+
+def refuse_reordering(field: str, value: str) -> None:
+    """Refuse what a line shown as one must not hold (see NOT_IN_ONE_LINE)."""
+    if NOT_IN_ONE_LINE.search(value):
+        raise ValidationFailed.field(
+            field, "Must not contain line breaks, tabs or characters that reorder text."
+        )
+
+
+def one_line(text: str) -> str:
+    """Text from a machine (a mail's From or Subject) as a line `refuse_reordering` takes."""
+    return " ".join(NOT_IN_ONE_LINE.sub(" ", text).split())
 
 
 def check_description(description: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,7 +32,7 @@ from ticketdesk.services.errors import (
 )
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
-from ticketdesk.services.ticket_fields import refuse_nul
+from ticketdesk.services.ticket_fields import one_line, refuse_nul, refuse_reordering
 from ticketdesk.services.tickets import release_tickets_of, tickets_held_by
 from ticketdesk.services.transactions import begin_write
 
@@ -70,12 +69,6 @@ class UserSettings:
     token_touch_interval: timedelta = timedelta(seconds=60)
 
 
-# Not in a name: control characters (a line break would start a new line in a mail that
-# greets someone by name) and the bidirectional overrides and isolates, which show a
-# name in another order than it is stored ("toor" for "root").
-_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def normalise_email(email: str) -> str:
     """The stored form of an address: validated, lower-cased, or a field error."""
     try:
@@ -104,16 +97,13 @@ def check_name(name: str) -> str:
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
     refuse_nul("name", name)
-    if _NOT_IN_NAMES.search(name):
-        raise ValidationFailed.field(
-            "name", "Must not contain line breaks, tabs or characters that reorder text."
-        )
+    refuse_reordering("name", name)
     return name
 
 
 def clean_name(name: str) -> str:
     """A name from a machine (a mail's From) made one `check_name` takes, where it can be."""
-    return " ".join(_NOT_IN_NAMES.sub(" ", name).split())[:NAME_MAX]
+    return one_line(name)[:NAME_MAX]
 
 
 def check_password(password: str, *, field: str = "password") -> str:
