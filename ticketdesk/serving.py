@@ -14,3 +14,9 @@ def post_worker_init(worker) -> None:
     (measured in one process, 2,000 requests). CPython's docs advise the same.
     """
     gc.freeze()
+
+
+# Gunicorn itself believes X-Forwarded-Proto from loopback by default, so a client's own
+# header made plain HTTP look like HTTPS (Secure cookies, HSTS) with TRUSTED_PROXIES at 0.
+# The app reads forwarded headers itself, from as many proxies as it is told to trust.
+forwarded_allow_ips = ""
