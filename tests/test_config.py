@@ -153,6 +153,14 @@ def test_a_bad_setting_stops_the_app_naming_variable_value_and_form(make_app, na
     assert form in line and "\n" not in line
 
 
+def test_an_empty_secret_key_stops_the_app(make_app):
+    """Read as unset, each app server made a key of its own: sessions and mail links
+    broke across them behind one balancer."""
+    with pytest.raises(ConfigError) as refused:
+        make_app(SECRET_KEY="")
+    assert str(refused.value).startswith("TICKETDESK_SECRET_KEY=(hidden) is not valid")
+
+
 def test_a_secret_is_not_repeated_in_the_message(make_app):
     with pytest.raises(ConfigError) as refused:
         make_app(DATABASE_URL="mysql://ann:hunter2@db/helpdesk")

@@ -154,7 +154,8 @@ class Settings(BaseModel):
         str | None,
         Field(description="sqlite:///path/file.sqlite3 or postgresql://user@host/database"),
     ] = None
-    SECRET_KEY: str | None = None
+    # Set, it is the same on every app server: empty would have each make its own.
+    SECRET_KEY: Text | None = None
     BCRYPT_ROUNDS: Annotated[int, Field(ge=4, le=31, description="a whole number 4 to 31")]
     REGISTRATION_ENABLED: Flag
     DEFAULT_QUEUE_SLUG: Slug
