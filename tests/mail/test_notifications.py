@@ -11,6 +11,7 @@ from ticketdesk.models import TicketStatus
 from ticketdesk.services import ticket_manager
 from ticketdesk.services.contacts import Contact
 from ticketdesk.services.errors import ValidationFailed
+from ticketdesk.services.tickets import StatusChange
 
 
 def kinds(rows):
@@ -163,6 +164,27 @@ def test_a_customer_reply_that_reopens_a_ticket_says_so_in_the_reply_it_mails(
     text = row["content"].replace("=\r\n", "")
     assert "Carla Customer reopened ticket" in text and "It broke again." in text
     assert outbox(kind="comment_added") == outbox(kind="ticket_reopened") == []
+
+
+def test_a_reply_that_resolves_the_ticket_is_one_mail_saying_both(
+    mail_app, outbox, staff, customer, factory
+):
+    ticket = factory.ticket(customer)
+    with mail_app.app_context():
+        ticket_manager().add_comment(
+            factory.load(staff),
+            ticket.id,
+            body="Fixed the tray.",
+            then=StatusChange(TicketStatus.RESOLVED),
+        )
+    [row] = outbox(kind="reply_finished")
+    assert (row["recipient"], row["subject"]) == (
+        customer.email,
+        f"Re: [#{ticket.id}] Resolved: Something broke",
+    )
+    text = row["content"].replace("=\r\n", "")
+    assert "Sam Staff replied and marked ticket" in text and "Fixed the tray." in text
+    assert outbox(kind="comment_added") == outbox(kind="ticket_resolved") == []
 
 
 def test_staff_reopening_a_ticket_tells_no_one(mail_app, outbox, staff, customer, factory):

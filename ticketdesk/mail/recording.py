@@ -26,11 +26,11 @@ class RecordingNotifier:
     def ticket_changed(self, actor, ticket, changed) -> None:
         self.inner.ticket_changed(actor, ticket, changed)
 
-    def comment_added(self, actor, ticket, comment, *, reopened=False) -> None:
+    def comment_added(self, actor, ticket, comment, *, reopened=False, finished=False) -> None:
         self.record.ticket_id, self.record.comment_id = ticket.id, comment.id
         self.session.add(self.record)
         self._record_in_history(actor, ticket)
-        self.inner.comment_added(actor, ticket, comment, reopened=reopened)
+        self.inner.comment_added(actor, ticket, comment, reopened=reopened, finished=finished)
 
     def _record_in_history(self, actor, ticket) -> None:
         """The ticket's history says which rule threaded this mail (staff see it)."""

@@ -32,6 +32,7 @@ from ticketdesk.models.security import (
 )
 from ticketdesk.models.tickets import (
     ACTIVE_STATUSES,
+    FINISHED_STATUSES,
     Comment,
     EventKind,
     Priority,
@@ -43,6 +44,7 @@ from ticketdesk.models.tickets import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "FINISHED_STATUSES",
     "Attachment",
     "TicketAssigneeCount",
     "TicketQueueCount",

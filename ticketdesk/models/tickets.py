@@ -36,6 +36,8 @@ class TicketStatus(enum.StrEnum):
 # Tickets someone still has to act on: the staff list's default, and what the sidebar
 # counts per queue and per assignee.
 ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
+# The statuses a requester is told of: the work is done.
+FINISHED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
 class Priority(enum.StrEnum):

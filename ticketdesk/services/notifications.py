@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.mail.render import Envelope, bare_address, compose, one_line, render_bodies
 from ticketdesk.mail.tokens import new_message_id, reply_address, thread_root_id
 from ticketdesk.models import (
+    FINISHED_STATUSES,
     Attachment,
     Comment,
     HelpdeskStaff,
@@ -43,6 +44,7 @@ _SUBJECTS = {
     "ticket_assigned": "[#{id}] Assigned to you: {title}",
     "comment_added": "Re: [#{id}] {title}",
     "reply_reopened": "Re: [#{id}] Reopened: {title}",
+    "reply_finished": "Re: [#{id}] {status}: {title}",
     "ticket_resolved": "[#{id}] {status}: {title}",
     "ticket_reopened": "[#{id}] Reopened: {title}",
 }
@@ -91,20 +93,26 @@ class Notifier:
         assignee_id = changed.get("assignee_id")
         if assignee_id is not None:
             self._send("ticket_assigned", ticket, actor, [self.session.get(User, assignee_id)])
-        if changed.get("status") in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        if changed.get("status") in FINISHED_STATUSES:
             self._send("ticket_resolved", ticket, actor, [ticket.requester])
         elif changed.get("status") == TicketStatus.OPEN and not actor.is_staff:  # reopened
             self._send("ticket_reopened", ticket, actor, self._handlers(ticket))
 
     def comment_added(
-        self, actor: User, ticket: Ticket, comment: Comment, *, reopened: bool = False
+        self,
+        actor: User,
+        ticket: Ticket,
+        comment: Comment,
+        *,
+        reopened: bool = False,
+        finished: bool = False,
     ) -> None:
-        """A public reply goes to the other side; one that reopened the ticket says so,
-        in the one message that carries it."""
+        """A public reply goes to the other side; one that reopened the ticket, or (staff)
+        resolved or closed it, says so in the one message that carries it."""
         if comment.internal:
             return
         recipients = [ticket.requester] if actor.is_staff else self._handlers(ticket)
-        kind = "reply_reopened" if reopened else "comment_added"
+        kind = "reply_reopened" if reopened else "reply_finished" if finished else "comment_added"
         self._send(kind, ticket, actor, recipients, comment=comment)
 
     # --- helpers --------------------------------------------------------
@@ -209,7 +217,7 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
 
 # The messages that carry what someone wrote, and so its files: a reply, and a new
 # ticket told to staff (its requester's acknowledgement does not send back their files).
-_REPLIES = {"comment_added", "reply_reopened"}
+_REPLIES = {"comment_added", "reply_reopened", "reply_finished"}
 _WITH_FILES = {*_REPLIES, "new_ticket_staff"}
 
 
@@ -271,7 +279,13 @@ class NullNotifier:
         pass
 
     def comment_added(
-        self, actor: User, ticket: Ticket, comment: Comment, *, reopened: bool = False
+        self,
+        actor: User,
+        ticket: Ticket,
+        comment: Comment,
+        *,
+        reopened: bool = False,
+        finished: bool = False,
     ) -> None:
         pass
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ticketdesk.models import (
     ACTIVE_STATUSES,
+    FINISHED_STATUSES,
     Comment,
     EventKind,
     HelpdeskStaff,
@@ -359,8 +360,11 @@ class TicketManager:
         authorise_changes(actor, ticket, changed)
         return changed
 
-    def _make_changes(self, actor: User, ticket: Ticket, changed: dict[str, Any], *, at) -> None:
-        """Set checked changes on the ticket, each with its history entry and notification."""
+    def _make_changes(
+        self, actor: User, ticket: Ticket, changed: dict[str, Any], *, at, notify: bool = True
+    ) -> None:
+        """Set checked changes on the ticket, each with its history entry and (unless the
+        caller tells of them itself) notification."""
         if not changed:
             return
         for field, value in changed.items():
@@ -376,7 +380,8 @@ class TicketManager:
         ticket.updated_at = at
         if "title" in changed or "description" in changed:
             index_ticket(self.session, ticket.id)
-        self.notifier.ticket_changed(actor, ticket, changed)
+        if notify:
+            self.notifier.ticket_changed(actor, ticket, changed)
 
     def update_ticket_status(
         self,
@@ -442,8 +447,11 @@ class TicketManager:
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
         index_ticket(self.session, ticket.id)
-        self.notifier.comment_added(actor, ticket, comment, reopened=reopened)
-        self._make_changes(actor, ticket, changed, at=now)  # after the reply, in its history
+        # After the reply, in its history. A public reply that resolves or closes the
+        # ticket is one mail saying both, not the reply and then the notice.
+        finished = not internal and changed.get("status") in FINISHED_STATUSES
+        self._make_changes(actor, ticket, changed, at=now, notify=not finished)
+        self.notifier.comment_added(actor, ticket, comment, reopened=reopened, finished=finished)
         try:
             first = self._commit_once(actor, idempotency, scope, comment.id)
         except StaleDataError:
