@@ -128,6 +128,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "web.new_ticket"): web(A, A, A, A),
     ("POST", "web.new_ticket"): web(A, A, A, A),
     ("GET", "web.ticket_detail"): web(A, H, A, A),
+    # The address a ticket page's form posts to, opened: a redirect to the ticket page,
+    # which decides (another customer's is 404 there).
+    ("GET", "web.ticket_form_address"): web(A, A, A, A),
     ("GET", "web.download_attachment"): web(A, H, A, A),
     ("GET", "web.attachment_preview"): web(A, H, A, A),
     ("POST", "web.add_comment"): web(A, H, A, A),
