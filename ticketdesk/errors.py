@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from urllib.parse import urlsplit, urlunsplit
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, current_app, g, render_template, request
+from flask import Response, current_app, g, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -22,6 +24,7 @@ from ticketdesk.services.transactions import begin_write
 from ticketdesk.sizes import readable_size
 from ticketdesk.storage import FileMissing, StorageUnavailable
 from ticketdesk.text_input import NUL_IN_REQUEST
+from ticketdesk.web.session import safe_next
 
 RETRY_AFTER_SECONDS = "5"
 NUMBER_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
@@ -30,6 +33,7 @@ NUMBER_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
 def register_error_handlers(app: APIFlask) -> None:
     app.error_processor(_apiflask_error)
     app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(FileMissing, _file_missing)
@@ -43,13 +47,27 @@ def wants_problem_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _respond(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    status: int,
+    detail: str | None,
+    headers: dict[str, str] | None = None,
+    *,
+    heading: str | None = None,
+    link: tuple[str, str] | None = None,
+) -> Response:
+    """problem+json, or the error page: with its own `heading` if given, and a `link`
+    (address, words) in place of "Back to Ticketdesk"."""
     if headers and "Retry-After" in headers:
         g.retry_after = headers["Retry-After"]  # kept over the rate limiter's (security.headers)
     if wants_problem_json():
         return problem(status, detail, headers=headers)
     html = render_template(
-        "error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+        "error.html",
+        status=status,
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        heading=heading,
+        link=link,
     )
     return Response(html, status=status, headers=headers or {}, mimetype="text/html")
 
@@ -75,6 +93,51 @@ def _http_exception(error: HTTPException) -> Response:
     if error.code == 413 and not wants_problem_json():
         detail = _too_large_for_a_page()
     return _respond(error.code or 500, detail, headers)
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    """A form whose token fails: its session ended (signed out in another tab, or a password
+    changed elsewhere), or the form was drawn before the session it came from was renewed.
+    Flask-WTF's "The CSRF tokens do not match." leaves people nowhere to go."""
+    if wants_problem_json():
+        return _respond(400, error.description)
+    back = same_site_referrer()
+    if session_ended():
+        return _respond(
+            400,
+            "You were signed out (in another tab or window, or after a password change),"
+            " so that form could not be sent. Sign in again, then send it once more.",
+            heading="Your session has ended",
+            link=(url_for("web.login", next=back), "Sign in again"),
+        )
+    return _respond(
+        400,
+        "This form is out of date; reload the page and try again.",
+        heading="This form is out of date",
+        link=(back or url_for("web.home"), "Back to the page" if back else "Back to Ticketdesk"),
+    )
+
+
+# Forms that people post without being signed in: a stale token there is a stale form.
+_SIGNED_OUT_FORMS = frozenset(
+    {"web.login", "web.register", "web.forgot_password", "web.reset_password"}
+)
+
+
+def session_ended() -> bool:
+    """Whether a form was refused because its sender is no longer signed in."""
+    return not current_user.is_authenticated and request.endpoint not in _SIGNED_OUT_FORMS
+
+
+def same_site_referrer() -> str | None:
+    """The page a form was sent from, as a path on this site, or None: never another site's."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return safe_next(urlunsplit(("", "", parts.path, parts.query, "")))
 
 
 def _too_large_for_a_page() -> str:

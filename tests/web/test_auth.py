@@ -87,7 +87,7 @@ def test_deactivation_ends_an_open_session(customer_web, factory, customer):
 def test_sign_in_without_csrf_token_is_rejected(visitor, customer):
     response = visitor.client.post("/login", data={"email": customer.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    assert "This form is out of date" in response.get_data(as_text=True)
 
 
 def test_sign_out_needs_a_post_with_csrf_token(customer_web):

@@ -91,3 +91,60 @@ def test_a_nul_in_a_page_address_is_a_friendly_bad_request(staff_web):
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "NUL character" in response.get_data(as_text=True)
+
+
+# --- forms whose CSRF token fails -------------------------------------------------
+
+
+def _stale_new_ticket(browser, meanwhile, referrer: str = "http://localhost/tickets/new") -> str:
+    """The page that answers a new-ticket form sent with the token it was drawn with, after
+    `meanwhile` (done in another tab of the same browser) moved the session on."""
+    token = browser.csrf_token("/tickets/new")
+    meanwhile()
+    response = browser.client.post(
+        "/tickets/new",
+        data={"csrf_token": token, "title": "Printer", "description": "It jams."},
+        headers={"Referer": referrer},
+    )
+    assert response.status_code == 400
+    return response.get_data(as_text=True)
+
+
+def test_a_form_sent_after_signing_out_elsewhere_offers_to_sign_in_again(customer_web):
+    html = _stale_new_ticket(customer_web, lambda: customer_web.post("/logout", page="/tickets"))
+    assert "Your session has ended" in html
+    assert 'href="/login?next=/tickets/new">Sign in again</a>' in html
+    assert "CSRF" not in html
+
+
+def test_sign_in_again_returns_only_to_a_page_of_this_site(customer_web):
+    html = _stale_new_ticket(
+        customer_web,
+        lambda: customer_web.post("/logout", page="/tickets"),
+        referrer="https://evil.example/tickets/new",
+    )
+    assert 'href="/login">Sign in again</a>' in html
+    assert "evil.example" not in html
+
+
+def test_a_form_from_before_a_password_change_is_out_of_date(customer_web, customer):
+    new = "a quite new passphrase"
+    change = {"current_password": customer.password, "new_password": new, "confirm": new}
+    html = _stale_new_ticket(
+        customer_web,
+        lambda: customer_web.post("/account/password", change),  # a new session, a new token
+        referrer="http://localhost/tickets/new?x=1",
+    )
+    assert "This form is out of date; reload the page and try again." in html
+    assert 'href="/tickets/new?x=1">Back to the page</a>' in html
+    assert "Sign in again" not in html
+
+
+def test_a_stale_sign_in_form_is_out_of_date_not_a_session_ended(visitor, customer):
+    response = visitor.client.post(
+        "/login", data={"csrf_token": "stale", "email": customer.email, "password": "x"}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form is out of date" in html
+    assert 'href="/">Back to Ticketdesk</a>' in html
