@@ -146,6 +146,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.admin_users"): web(F, F, F, A),
     ("POST", "web.admin_user_role"): web(F, F, F, A),
     ("POST", "web.admin_user_active"): web(F, F, F, A),
+    ("POST", "web.admin_user_welcome"): web(F, F, F, A),
     ("GET", "web.admin_user"): web(F, F, F, A),
     ("POST", "web.admin_user"): web(F, F, F, A),
     ("GET", "web.admin_queues"): web(F, F, F, A),

@@ -440,3 +440,68 @@ def test_the_queues_page_lists_them_by_name_whatever_their_case_and_accents(admi
     html = admin_web.html("/admin/queues")
     names = re.findall(r'<td data-label="Name" class="cell-name">([^<]+)</td>', html)
     assert names == ["billing-team", "Échanges", "General", "Zeta"]
+
+
+# --- ways in for people without a password ----------------------------------------
+
+
+def _links_mailed(app, address: str) -> list[tuple[str, str]]:
+    """(kind, subject) of each password mail in the outbox to this address."""
+    from ticketdesk.models import OutboxMessage
+
+    with app.app_context():
+        rows = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == address)
+        ).all()
+        found = [(row.kind, row.subject) for row in rows]
+        db.session.remove()
+    return found
+
+
+def _walk_in(as_staff) -> None:
+    body = {"title": "t", "description": "d", "requester_email": "walk@example.org"}
+    assert as_staff.post("/api/v1/tickets", json=body).status_code == 201
+
+
+def test_admin_adds_a_person_without_typing_a_password(app, admin_web, factory):
+    html = admin_web.html("/admin/users")
+    assert 'value="Add person">' in html  # the button says what the heading says
+    response = admin_web.post(
+        "/admin/users", {"name": "New Agent", "email": "agent@example.com", "role": "staff"}
+    )
+    assert response.status_code == 302
+    html = people_page(admin_web, "/admin/users")
+    assert "they are mailed a link to choose a password" in html
+    assert factory.account("agent@example.com").password_hash is None
+    assert _links_mailed(app, "agent@example.com") == [
+        ("welcome", "Choose your Ticketdesk password")
+    ]
+
+
+def test_admin_sends_a_password_link_to_someone_with_none_yet(app, admin_web, as_staff, factory):
+    _walk_in(as_staff)
+    walk_in = factory.account("walk@example.org")
+    action = f"/admin/users/{walk_in.id}/welcome"
+    response = admin_web.submit("/admin/users", action)
+    assert response.status_code == 302
+    assert response.location == "/admin/users"
+    html = people_page(admin_web, "/admin/users")
+    assert "Sent a link to choose a password to walk@example.org." in html
+    assert ("welcome", "Choose your Ticketdesk password") in _links_mailed(app, "walk@example.org")
+
+
+def test_no_password_link_for_someone_who_has_a_password(app, admin_web, customer):
+    action = f"/admin/users/{customer.id}/welcome"
+    assert f'action="{action}"' not in admin_web.html("/admin/users")
+    response = admin_web.post(action, page="/admin/users")
+    assert response.status_code == 302
+    assert "has a password already" in people_page(admin_web, "/admin/users")
+    assert _links_mailed(app, customer.email) == []
+
+
+def test_sending_a_password_link_needs_a_csrf_token(app, admin_web, as_staff, factory):
+    _walk_in(as_staff)
+    walk_in = factory.account("walk@example.org")
+    response = admin_web.client.post(f"/admin/users/{walk_in.id}/welcome")
+    assert response.status_code == 400
+    assert [kind for kind, _ in _links_mailed(app, "walk@example.org")] == ["ticket_created"]

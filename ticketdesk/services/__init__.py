@@ -12,6 +12,7 @@ from flask import current_app, has_request_context, request
 from ticketdesk.extensions import db
 from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.inbound_mail import DroppedMail
+from ticketdesk.services.invitations import Invitations
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.password_reset import PasswordResets, ResetSettings
@@ -71,6 +72,10 @@ def password_resets() -> PasswordResets:
 def registrations() -> Registrations:
     enabled = bool(current_app.config["REGISTRATION_ENABLED"])
     return Registrations(db.session(), password_resets(), enabled=enabled, log=security_log())
+
+
+def invitations() -> Invitations:
+    return Invitations(db.session(), user_manager(), password_resets(), log=security_log())
 
 
 def queue_manager() -> QueueManager:

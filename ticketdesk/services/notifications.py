@@ -210,6 +210,7 @@ def render_notification(session: Session, settings: NotificationSettings, row) -
         "recipient": Recipient(name=row.recipient_name or "", email=row.recipient),
         "comment": comment,
         "files": _linked_files(session, settings, row, ticket) if row.kind in _WITH_FILES else [],
+        "password_url": _choose_password_url(session, settings, row.recipient),
     }
     text, html = render_bodies(row.kind, context)
     return compose(settings.from_address, envelope, text, html)
@@ -263,6 +264,20 @@ def _linked_files(
         )
         for item in files
     ]
+
+
+def _choose_password_url(
+    session: Session, settings: NotificationSettings, address: str
+) -> str | None:
+    """Where a reader with an account but no password yet (who wrote in by mail, or for whom
+    staff opened the ticket) chooses one, "Forgot your password?": the ticket page asks
+    them to sign in. None for everyone else."""
+    passwordless = session.scalar(
+        select(User.id).where(
+            User.email == address, User.active.is_(True), User.password_hash.is_(None)
+        )
+    )
+    return f"{settings.base_url}/forgot-password" if passwordless is not None else None
 
 
 def _domain(settings: NotificationSettings) -> str:

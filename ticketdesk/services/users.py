@@ -140,6 +140,15 @@ class UserManager:
         self, actor: User, *, name: str, email: str, password: str | None, role: Role
     ) -> User:
         """An admin creates an account of any role."""
+        user = self.add_user(actor, name=name, email=email, password=password, role=role)
+        self.session.commit()
+        return user
+
+    def add_user(
+        self, actor: User, *, name: str, email: str, password: str | None, role: Role
+    ) -> User:
+        """An admin adds an account of any role in an open write, which the caller commits
+        with what goes with it (the link that lets a passwordless account in)."""
         self._require_admin(actor)
         return self._add_user(
             name=name, email=email, password=password, role=Role(role), actor=actor
@@ -149,7 +158,9 @@ class UserManager:
         self, *, name: str, email: str, password: str | None, role: Role
     ) -> User:
         """Create an account with no acting user: for the operator's CLI and demo data."""
-        return self._add_user(name=name, email=email, password=password, role=Role(role))
+        user = self._add_user(name=name, email=email, password=password, role=Role(role))
+        self.session.commit()
+        return user
 
     def contact_for(self, actor: User, *, email: str, name: str | None = None) -> User:
         """Whom staff open a ticket for, by address: its account, or a new passwordless
@@ -383,6 +394,7 @@ class UserManager:
     def _add_user(
         self, *, name: str, email: str, password: str | None, role: Role, actor: User | None = None
     ) -> User:
+        """A new account, flushed in an open write the caller commits."""
         user = new_user(name=name, email=email, role=role)
         if password is not None:
             user.password_hash = hash_password(
@@ -392,14 +404,13 @@ class UserManager:
         if self.session.scalar(select(User.id).where(User.email == user.email)) is not None:
             raise Conflict(EMAIL_TAKEN, field="email")
         self.session.add(user)
-        if actor is not None:
-            self.session.flush()
-            self.log.record(SecurityEventKind.USER_CREATED, actor=actor, subject=user, detail=role)
         try:
-            self.session.commit()
-        except IntegrityError:
+            self.session.flush()
+        except IntegrityError:  # taken meanwhile, by a write not yet committed when we looked
             self.session.rollback()
             raise Conflict(EMAIL_TAKEN, field="email") from None
+        if actor is not None:
+            self.log.record(SecurityEventKind.USER_CREATED, actor=actor, subject=user, detail=role)
         return user
 
     def _change_email(self, actor: User, user: User, email: str) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ticketdesk.models import HelpdeskStaff, Role
-from ticketdesk.services import queue_manager, user_manager
+from ticketdesk.services import invitations, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import (
+    ButtonForm,
     PeopleSearchForm,
     QueueDeleteForm,
     QueueEditForm,
@@ -32,11 +33,11 @@ def admin_users():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = user_manager().create_user(
+            user = invitations().add_person(
                 actor(),
                 name=form.name.data,
                 email=form.email.data,
-                password=form.password.data,
+                password=form.password.data or None,
                 role=Role(form.role.data),
             )
         except ValidationFailed as error:
@@ -44,7 +45,8 @@ def admin_users():
         except Conflict as error:
             form.email.errors.append(error.detail)
         else:
-            flash(f"Created {user.role} account for {user.email}.", "success")
+            mailed = "" if user.password_hash else "; they are mailed a link to choose a password"
+            flash(f"Created {user.role} account for {user.email}{mailed}.", "success")
             return redirect(url_for("web.admin_users"))
     search = PeopleSearchForm(request.args)
     text = (search.q.data or "").strip() if search.validate() else ""
@@ -96,6 +98,22 @@ def admin_user_active(user_id: int):
         _update_user(user_id, {"active": active}, "Reactivated." if active else "Deactivated.")
     else:
         flash("That change could not be read; please try again.", "error")
+    return redirect(_back_to_people())
+
+
+@bp.post("/admin/users/<int:user_id>/welcome")
+@admin_page
+def admin_user_welcome(user_id: int):
+    """Mail someone with no password yet the link to choose one (signing up's welcome link)."""
+    if not ButtonForm().validate_on_submit():
+        flash("That request could not be read; please try again.", "error")
+        return redirect(_back_to_people())
+    try:
+        user = invitations().send_welcome(actor(), user_id)
+    except Conflict as error:
+        flash(error.detail, "error")
+    else:
+        flash(f"{user.name}: Sent a link to choose a password to {user.email}.", "success")
     return redirect(_back_to_people())
 
 

@@ -381,8 +381,12 @@ class UserCreateForm(Form):
     name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
     role = CompactSelectField("Role", choices=options(ROLE_CHOICES), default=Role.STAFF.value)
-    password = _password("Initial password")
-    submit = SubmitField("Create user")
+    password = PasswordField(
+        "Initial password",
+        [Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        description="Optional: left empty, they are mailed a link to choose their own.",
+    )
+    submit = SubmitField("Add person")
 
 
 class UserEditForm(Form):
