@@ -14,7 +14,7 @@ def test_worker_once_writes_eml_files_when_no_smtp_is_configured(app, customer, 
     assert "Sent 1, retrying 0, dead 0." in result.output
     files = list((Path(app.instance_path) / "outbox").glob("*.eml"))
     assert len(files) == 1
-    assert b"we have received your request" in files[0].read_bytes()
+    assert b"We have received your request" in files[0].read_bytes()
 
 
 def test_worker_once_sends_over_smtp(mail_app, smtp_server, customer, factory):
