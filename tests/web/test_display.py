@@ -86,3 +86,16 @@ def test_a_mails_history_line_says_how_it_was_threaded_in_words(recorded, words)
     assert words in line
     assert 'title="Threading rule: ' in line and "message: &lt;a@x&gt;" in line
     assert "&lt;a@x&gt;</span>" not in line  # the key is in the tooltip, not the text
+
+
+@pytest.mark.parametrize(
+    ("actor_id", "old", "new", "line"),
+    [
+        (3, None, "3", "took the ticket"),
+        (4, None, "3", "assigned the ticket to Sam Staff"),
+        (4, "3", None, "unassigned Sam Staff"),
+    ],
+)
+def test_someone_assigning_a_ticket_to_themselves_took_it(actor_id, old, new, line):
+    event = TicketEvent(kind=EventKind.ASSIGNEE, actor_id=actor_id, old_value=old, new_value=new)
+    assert describe_event(event, {"users": {"3": "Sam Staff"}, "queues": {}}) == line

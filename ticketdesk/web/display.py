@@ -120,6 +120,8 @@ def describe_event(event: TicketEvent, names: dict[str, dict[str, str]]) -> str:
         case EventKind.ASSIGNEE:
             if new is None:
                 return f"unassigned {_name(names['users'], old)}"
+            if event.actor_id is not None and new == str(event.actor_id):
+                return "took the ticket"  # not "Sam assigned the ticket to Sam"
             return f"assigned the ticket to {_name(names['users'], new)}"
         case EventKind.QUEUE:
             queues, gone = names["queues"], "a deleted queue"
