@@ -580,3 +580,15 @@ def test_reply_with_a_stale_status_keeps_the_typed_text(app, staff_web, staff, t
 
 def test_customer_reply_form_offers_no_status(customer_web, ticket):
     assert "Then set status" not in customer_web.html(f"/tickets/{ticket.id}")
+
+
+def test_staff_opening_a_ticket_for_themselves_are_not_promised_a_reply(staff_web):
+    response = staff_web.post(
+        "/tickets/new",
+        {"title": "Renew the certificate", "description": "Due in May.", "priority": "normal",
+         "queue_id": "1"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = staff_web.html(response.location)
+    assert "is open, with you as its requester." in page
+    assert "We will reply here." not in page

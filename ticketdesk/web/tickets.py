@@ -291,6 +291,8 @@ def new_ticket():
 def _opened(ticket, user) -> str:
     """What to say once a ticket is open: for someone else, whom (a mistyped address shows)."""
     if ticket.requester_id == user.id:
+        if user.is_staff:  # staff noting work of their own: nobody else "replies"
+            return f"Ticket #{ticket.id} is open, with you as its requester."
         return f"Ticket #{ticket.id} is open. We will reply here."
     requester = ticket.requester
     return (
