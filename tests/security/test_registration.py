@@ -106,6 +106,17 @@ def test_a_known_address_is_mailed_a_way_in_and_its_account_is_kept(app, client,
     )
 
 
+def test_a_customer_made_by_mail_who_signs_up_is_welcomed_not_told_of_an_account(
+    app, client, receive_mail
+):
+    """They never had a password: the welcome, with its day to use it, not a reset's hour."""
+    receive_mail("ann@example.com")
+    client.post(REGISTER, json={"name": "Ann", "email": "ann@example.com"})
+    mail = mails_to(app, "ann@example.com")[-1]
+    assert (mail.kind, mail.subject) == ("welcome", "Choose your Ticketdesk password")
+    assert "within 24 hours" in mail.words
+
+
 def test_an_address_taken_while_signing_up_gets_the_account_exists_mail(
     app, client, customer, monkeypatch
 ):
@@ -151,7 +162,7 @@ def test_a_customer_made_by_mail_gets_in_by_registering(app, client, receive_mai
     receive_mail("ann@example.com", subject="Broken kettle")
     browser = WebUser(client)
     register_web(client, "ann@example.com", name="Someone Else")
-    page = f"/reset-password/{mailed_token(app, 'ann@example.com', 'account_exists')}"
+    page = f"/reset-password/{mailed_token(app, 'ann@example.com', 'welcome')}"
     assert "<h1>Choose your password</h1>" in browser.html(page)
     done = browser.post(page, {"name": "ann", "new_password": NEW, "confirm": NEW})
     assert done.location == "/"
@@ -175,7 +186,8 @@ def test_a_name_typed_at_sign_up_never_reaches_the_addresss_owner_in_mail(
     client.post(REGISTER, json={"name": SCAM, "email": "victim@example.com"})
     client.post("/api/v1/auth/password-reset", json={"email": "victim@example.com"})
     mails = mails_to(app, "victim@example.com")
-    assert [mail.kind for mail in mails][-2:] == ["account_exists", "password_reset"]
+    again = "account_exists" if has_password else "welcome"
+    assert [mail.kind for mail in mails][-2:] == [again, "password_reset"]
     for mail in mails:
         assert mail.to == "victim@example.com"
         assert "555" not in mail.text and mail.text.startswith("Hello,")

@@ -59,10 +59,10 @@ def register(body: RegisterIn):
     The answer is the same whatever the address, and no session or token comes with it.
     A new address gets a customer account with no password and a welcome link, valid
     for `TICKETDESK_WELCOME_LINK_HOURS` (24). An address with an account gets a reset
-    link instead, valid for an hour, and the account is left as it is; a deactivated
-    account gets nothing. Set the password with the link's token at
-    `POST /api/v1/auth/password-reset/confirm` (or on the link's page), then create a
-    token.
+    link instead, valid for an hour (the welcome link, if the account has no password
+    yet), and the account is left as it is; a deactivated account gets nothing. Set the
+    password with the link's token at `POST /api/v1/auth/password-reset/confirm` (or on
+    the link's page), then create a token.
     """
     registrations().register(name=body.name, email=body.email)
     return {"detail": REGISTRATION_SENT}, 202

@@ -2,8 +2,8 @@
 
 Signing up never tells whether an address has an account, and never gives a way in
 to anyone but the address's owner: a new address gets a passwordless customer
-account and a welcome link, a known one a reset link (which also lets in a customer
-that mail intake made), a deactivated one nothing.
+account and a welcome link, a known one a reset link (a welcome link, if it has no
+password yet: a customer that mail intake or staff made), a deactivated one nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class Registrations:
             # The account stays as it is (name and all): only its owner's mailbox hears of this.
             self.log.record(SecurityEventKind.RESET_REQUESTED, subject=user, detail="registration")
             if user.active:
-                self.links.mail_link(user, ACCOUNT_EXISTS)
+                # Someone who only ever wrote in by mail never had a password: theirs is a
+                # first way in, as for a new address (24 hours, not a reset's hour).
+                self.links.mail_link(user, ACCOUNT_EXISTS if user.password_hash else WELCOME)
             else:  # as slow as mailing, so that the answer's time does not tell
                 self.links.mail_nobody(ACCOUNT_EXISTS)
         self.session.commit()
