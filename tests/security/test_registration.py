@@ -117,6 +117,16 @@ def test_a_customer_made_by_mail_who_signs_up_is_welcomed_not_told_of_an_account
     assert "within 24 hours" in mail.words
 
 
+def test_a_reset_asked_for_an_account_without_a_password_is_titled_choose(
+    app, client, receive_mail
+):
+    receive_mail("ann@example.com")
+    client.post("/api/v1/auth/password-reset", json={"email": "ann@example.com"})
+    mail = mails_to(app, "ann@example.com")[-1]
+    assert (mail.kind, mail.subject) == ("password_reset", "Choose your Ticketdesk password")
+    assert "which has no password yet" in mail.words
+
+
 def test_an_address_taken_while_signing_up_gets_the_account_exists_mail(
     app, client, customer, monkeypatch
 ):

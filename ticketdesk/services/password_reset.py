@@ -56,6 +56,8 @@ class Letter:
 
 
 RESET = Letter("password_reset", "Reset your Ticketdesk password")
+# A reset asked for an account with no password yet: there is nothing to reset.
+FIRST_PASSWORD = Letter("password_reset", "Choose your Ticketdesk password")
 WELCOME = Letter("welcome", "Choose your Ticketdesk password", welcome=True)
 ACCOUNT_EXISTS = Letter("account_exists", "You already have a Ticketdesk account")
 # The outbox kinds whose content holds a live link: it is dropped once the mail is sent
@@ -81,7 +83,7 @@ class PasswordResets:
             detail=None if user else "unknown address",
         )
         if user is not None and user.active:
-            self.mail_link(user, RESET)
+            self.mail_link(user, RESET if user.password_hash else FIRST_PASSWORD)
         else:
             self.mail_nobody(RESET)
         self.session.commit()
