@@ -65,7 +65,7 @@ def test_new_ticket_form_shows_what_is_missing(customer_web):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in html
-    assert "This field is required." in html
+    assert "Enter a title." in html
 
 
 def test_customer_cannot_open_a_ticket_for_someone_else(customer_web, factory):

@@ -120,11 +120,35 @@ STATUS_CHOICES = [(status.value, STATUS_LABELS[status]) for status in TicketStat
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 
 
+# What a form says of a field left empty or too long, in the app's words (WTForms' own,
+# "This field is required." and "Field must be between 10 and 128 characters long.",
+# read as if from another program).
+PASSWORD_LENGTH = f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters."
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=f"Keep it to {limit:,} characters at most.")
+
+
 def _password(label: str) -> PasswordField:
     return PasswordField(
         label,
-        [InputRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        [InputRequired("Choose a password."), Length(PASSWORD_MIN, PASSWORD_MAX, PASSWORD_LENGTH)],
         description=f"At least {PASSWORD_MIN} characters.",
+    )
+
+
+def _your_email(required: str = "Enter your email address.") -> list:
+    return [InputRequired(required), _at_most(EMAIL_MAX)]
+
+
+def _repeat_password() -> PasswordField:
+    return PasswordField(
+        "Repeat the new password",
+        [
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "The passwords differ."),
+        ],
     )
 
 
@@ -138,8 +162,10 @@ class VersionField(IntegerField):
 
 
 class LoginForm(Form):
-    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
-    password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)])
+    email = EmailField("Email", _your_email())
+    password = PasswordField(
+        "Password", [InputRequired("Enter your password."), _at_most(PASSWORD_MAX)]
+    )
     next = HiddenField()
     submit = SubmitField("Sign in")
 
@@ -147,22 +173,19 @@ class LoginForm(Form):
 class RegisterForm(Form):
     """Name and address only: the password is chosen from the mailed link."""
 
-    name = StringField("Your name", [InputRequired(), Length(max=NAME_MAX)])
-    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    name = StringField("Your name", [InputRequired("Enter your name."), _at_most(NAME_MAX)])
+    email = EmailField("Email", _your_email())
     submit = SubmitField("Create account")
 
 
 class ForgotPasswordForm(Form):
-    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    email = EmailField("Email", _your_email())
     submit = SubmitField("Send me a link")
 
 
 class ResetPasswordForm(Form):
     new_password = _password("New password")
-    confirm = PasswordField(
-        "Repeat the new password",
-        [InputRequired(), EqualTo("new_password", "The passwords differ.")],
-    )
+    confirm = _repeat_password()
     submit = SubmitField("Set password")
 
 
@@ -172,18 +195,17 @@ class FirstPasswordForm(ResetPasswordForm):
 
     name = StringField(
         "Your name",
-        [InputRequired(), Length(max=NAME_MAX)],
+        [InputRequired("Enter your name."), _at_most(NAME_MAX)],
         description="As it was given when this account was asked for: correct it if need be.",
     )
 
 
 class PasswordForm(Form):
-    current_password = PasswordField("Current password", [InputRequired()])
-    new_password = _password("New password")
-    confirm = PasswordField(
-        "Repeat the new password",
-        [InputRequired(), EqualTo("new_password", "The passwords differ.")],
+    current_password = PasswordField(
+        "Current password", [InputRequired("Enter your current password.")]
     )
+    new_password = _password("New password")
+    confirm = _repeat_password()
     submit = SubmitField("Change password")
 
 
@@ -198,19 +220,19 @@ class TicketForm(Form):
     # Staff only (the page shows them to staff; the service refuses them from anyone else).
     requester_email = EmailField(
         "Requester's email",
-        [Optional(), Length(max=EMAIL_MAX)],
+        [Optional(), _at_most(EMAIL_MAX)],
         description="For someone who called or came by: their address (someone new gets an"
         " account, and a mail with the ticket's number). Empty: yourself.",
     )
     requester_name = StringField(
         "Requester's name",
-        [Optional(), Length(max=NAME_MAX)],
+        [Optional(), _at_most(NAME_MAX)],
         description="Only for someone new; made from the address when empty.",
     )
-    title = StringField("Title", [InputRequired(), Length(max=TITLE_MAX)])
+    title = StringField("Title", [InputRequired("Enter a title."), _at_most(TITLE_MAX)])
     description = TextAreaField(
         "Description",
-        [InputRequired(), Length(max=TEXT_MAX)],
+        [InputRequired("Describe what happened."), _at_most(TEXT_MAX)],
         description="What happened, what you expected, and anything you tried. Markdown works.",
     )
     priority = CompactSelectField(
@@ -378,22 +400,22 @@ class PeopleSearchForm(Form):
 
 
 class UserCreateForm(Form):
-    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
-    email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)])
+    name = StringField("Name", [InputRequired("Enter their name."), _at_most(NAME_MAX)])
+    email = EmailField("Email", _your_email("Enter their email address."))
     role = CompactSelectField("Role", choices=options(ROLE_CHOICES), default=Role.STAFF.value)
     password = PasswordField(
         "Initial password",
-        [Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        [Optional(), Length(PASSWORD_MIN, PASSWORD_MAX, PASSWORD_LENGTH)],
         description="Optional: left empty, they are mailed a link to choose their own.",
     )
     submit = SubmitField("Add person")
 
 
 class UserEditForm(Form):
-    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
+    name = StringField("Name", [InputRequired("Enter their name."), _at_most(NAME_MAX)])
     email = EmailField(
         "Email",
-        [InputRequired(), Length(max=EMAIL_MAX)],
+        _your_email("Enter their email address."),
         description="They sign in with it. Reset links already mailed to the old address "
         "stop working; they stay signed in.",
     )
@@ -412,10 +434,10 @@ class UserActiveForm(Form):
 
 
 class QueueForm(Form):
-    name = StringField("Name", [InputRequired(), Length(max=NAME_MAX)])
+    name = StringField("Name", [InputRequired("Enter the queue's name."), _at_most(NAME_MAX)])
     slug = StringField(
         "Slug",
-        [Optional(), Length(max=NAME_MAX)],
+        [Optional(), _at_most(NAME_MAX)],
         description="Used in addresses; made from the name when left empty.",
     )
     submit = SubmitField("Add queue")
