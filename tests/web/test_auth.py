@@ -183,3 +183,9 @@ def test_sign_in_attempts_are_limited_per_account(app, visitor, customer):
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
     assert visitor.get("/login").status_code == 200  # showing the form is never limited
+
+
+def test_a_signed_in_user_asking_to_register_goes_to_their_tickets(customer_web):
+    response = customer_web.get("/register")
+    assert response.status_code == 302
+    assert customer_web.get(response.location).location == "/tickets"

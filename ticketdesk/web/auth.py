@@ -73,6 +73,8 @@ def logout():
 @mail_to_account_limit()
 def register():
     """Ask for a customer account; the answer never tells whether the address has one."""
+    if current_user.is_authenticated and request.method == "GET":  # as the sign-in page does
+        return redirect(url_for("web.home"))
     if not current_app.config["REGISTRATION_ENABLED"]:
         return render_template("auth/registration_closed.html"), 404
     form = RegisterForm()
