@@ -475,6 +475,17 @@ def test_admin_adds_a_staff_member_and_a_queue(new_page, artifacts):
     form.get_by_role("button", name="Add person").click()
     expect(page.locator(".flash-success")).to_contain_text("Created staff account")
     expect(page.get_by_role("row").filter(has_text="kim@example.com")).to_contain_text("Active")
+
+    form.get_by_label("Name").fill("Lee Agent")  # no password typed: Lee is mailed a link
+    form.get_by_label("Email").fill("lee@example.com")
+    form.get_by_role("button", name="Add person").click()
+    expect(page.locator(".flash-success")).to_contain_text("mailed a link to choose a password")
+    lee = page.get_by_role("row").filter(has_text="lee@example.com")
+    expect(lee).to_contain_text("no password yet")
+    lee.get_by_role("button", name="Send password link to Lee Agent").click()
+    expect(page.locator(".flash-success")).to_have_text(
+        "Done: Lee Agent: Sent a link to choose a password to lee@example.com."
+    )
     page.screenshot(path=str(artifacts / "admin-people.png"), full_page=True)
 
     page.get_by_role("link", name="Queues").click()
