@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -180,3 +181,17 @@ def test_any_command_says_in_one_line_that_the_database_cannot_be_opened(tmp_pat
     result = ticketdesk(*command, environ=environ)
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: Cannot open the database: unable to open database file"
+
+
+def test_what_a_command_writes_is_the_service_accounts_alone(tmp_path):
+    """A umask of 022 left the tickets' database readable by every user of the host."""
+    environ = {"TICKETDESK_INSTANCE_PATH": str(tmp_path / "instance")}
+    old = os.umask(0o022)
+    try:
+        assert ticketdesk("init", environ=environ).returncode == 0
+    finally:
+        os.umask(old)
+    written = [tmp_path / "instance", *(tmp_path / "instance").iterdir()]
+    assert {path.name: oct(path.stat().st_mode & 0o077) for path in written} == {
+        path.name: "0o0" for path in written
+    }

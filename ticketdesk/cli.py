@@ -25,12 +25,21 @@ SERVE_THREADS = 4
 
 def main() -> None:
     """Entry point of the console script."""
+    _keep_files_private()
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False)
     try:
         cli(prog_name="ticketdesk")
     except OperationalError as error:  # any command (worker, demo, ...) with no database
         click.secho(f"Error: Cannot open the database: {_reason(error)}", err=True, fg="red")
         sys.exit(1)
+
+
+def _keep_files_private() -> None:
+    """What any command writes (the SQLite file, attachments, mail written to a folder,
+    backups) is readable by the service's account alone, whatever umask it started with:
+    tickets and their files are no business of a host's other users. Served workers
+    inherit it."""
+    os.umask(os.umask(0o077) | 0o077)
 
 
 def _create_app():
