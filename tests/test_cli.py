@@ -195,3 +195,24 @@ def test_what_a_command_writes_is_the_service_accounts_alone(tmp_path):
     assert {path.name: oct(path.stat().st_mode & 0o077) for path in written} == {
         path.name: "0o0" for path in written
     }
+
+
+def test_a_default_queue_slug_no_queue_has_stops_init_and_serve_in_one_line(tmp_path):
+    """Every ticket opened without a queue (as customers open theirs) was refused, as if
+    the customer had named a wrong queue; `init` ended in a traceback."""
+    environ = {"TICKETDESK_INSTANCE_PATH": str(tmp_path)}
+    assert ticketdesk("init", environ=environ).returncode == 0  # makes "general"
+    environ["TICKETDESK_DEFAULT_QUEUE_SLUG"] = "support"
+    for command in (["init"], ["serve", "--port", "8952"]):
+        result = ticketdesk(*command, environ=environ)
+        assert result.returncode == 1, command
+        assert result.stderr.strip() == (
+            "Error: TICKETDESK_DEFAULT_QUEUE_SLUG='support' names no queue: set it to one of"
+            " general, or give a queue that slug."
+        )
+
+
+def test_a_new_database_gets_its_default_queue_under_the_slug_set(tmp_path):
+    environ = {"TICKETDESK_INSTANCE_PATH": str(tmp_path), "TICKETDESK_DEFAULT_QUEUE_SLUG": "help"}
+    assert ticketdesk("init", environ=environ).returncode == 0
+    assert ticketdesk("init", environ=environ).returncode == 0

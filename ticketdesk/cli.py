@@ -92,6 +92,8 @@ def init_command():
         raise click.ClickException(_refused(error.orig)) from None
     except OperationalError as error:
         raise click.ClickException(_unreachable(error)) from None
+    except DomainError as error:
+        raise click.ClickException(_describe(error)) from None
     click.echo(("Created" if new else "Upgraded") + f" the database at {db.engine.url!r}.")
 
 
@@ -143,12 +145,28 @@ def create_user_command(email, name, role, password):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
 @click.option("--threads", default=SERVE_THREADS, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
 def serve_command(host, port, workers, threads):
     """Serve the app with gunicorn, the production WSGI server."""
+    _refuse_a_default_queue_that_is_not_there()
     args = gunicorn_command(
         "ticketdesk.app:create_app()", host=host, port=port, workers=workers, threads=threads
     )
     os.execv(sys.executable, args)
+
+
+def _refuse_a_default_queue_that_is_not_there() -> None:
+    """Stop before serving a helpdesk that would refuse every ticket opened without a
+    queue (as customers open theirs). A database that does not answer yet is no reason
+    not to start: the app answers 503 until it does."""
+    try:
+        problem = queue_manager().default_queue_missing()
+    except (OperationalError, ProgrammingError):
+        problem = None
+    finally:
+        db.session.remove()
+    if problem:
+        raise click.ClickException(problem)
 
 
 def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: int) -> list[str]:

@@ -347,7 +347,15 @@ class MailIntake:
             local, _, domain = address.rpartition("@")
             slug = mapping.get(f"{local.split('+', 1)[0]}@{domain}")
             if slug:
-                return self.session.scalar(select(Queue.id).where(Queue.slug == slug))
+                queue_id = self.session.scalar(select(Queue.id).where(Queue.slug == slug))
+                if queue_id is None:
+                    log.warning(
+                        "MAIL_QUEUE_ADDRESSES sends %s to queue %r, which does not exist:"
+                        " the ticket goes to the default queue",
+                        address,
+                        slug,
+                    )
+                return queue_id
         return None
 
     def _ours(self, message_id: str | None) -> bool:

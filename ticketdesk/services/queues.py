@@ -136,9 +136,25 @@ class QueueManager:
         return queue
 
     def ensure_default_queue(self) -> Queue:
-        """Create the default queue if it is missing (idempotent; used by `init`)."""
+        """Create the default queue in a database with no queues (idempotent; used by
+        `init`); in one with queues, DEFAULT_QUEUE_SLUG must name one of them."""
         queue = self.session.scalar(select(Queue).where(Queue.slug == self.default_queue_slug))
-        return queue or self._add(DEFAULT_QUEUE_NAME, self.default_queue_slug)
+        if queue is not None:
+            return queue
+        if problem := self.default_queue_missing():
+            raise Conflict(problem)
+        return self._add(DEFAULT_QUEUE_NAME, self.default_queue_slug)
+
+    def default_queue_missing(self) -> str | None:
+        """Why DEFAULT_QUEUE_SLUG cannot work here, or None: in a database with queues,
+        none has that slug, and every ticket opened without a queue would be refused."""
+        slugs = self.session.scalars(select(Queue.slug).order_by(Queue.slug)).all()
+        if not slugs or self.default_queue_slug in slugs:
+            return None
+        return (
+            f"TICKETDESK_DEFAULT_QUEUE_SLUG={self.default_queue_slug!r} names no queue:"
+            f" set it to one of {', '.join(slugs)}, or give a queue that slug."
+        )
 
     def _add(self, name: str, slug: str, *, made_slug: bool = False) -> Queue:
         begin_write(self.session)
