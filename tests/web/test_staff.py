@@ -410,6 +410,64 @@ def test_bulk_change_leaves_a_ticket_changed_since_the_list_was_shown(
     assert ticket_state(app, fresh.id)["assignee_id"] == staff.id
 
 
+def test_staff_list_offers_bulk_priority_and_queue(app, staff_web, admin, customer, factory):
+    _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Billing"))
+    factory.ticket(customer, title="One")
+    html = staff_web.html("/tickets")
+    start = html.index('id="bulk-form"')
+    bar = html[start : html.index("<table", start)]
+    for field, label in (("bulk-priority", "Set priority"), ("bulk-queue", "Move to queue")):
+        assert f'<label class="label" for="{field}">{label}</label>' in bar
+    assert ">Keep queue</option>" in bar and ">Billing</option>" in bar
+    assert ">Keep priority</option>" in bar and ">Urgent</option>" in bar
+
+
+def test_bulk_move_to_queue_and_set_priority(app, staff_web, admin, customer, factory):
+    billing = _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Billing").id)
+    one, two = factory.ticket(customer, title="One"), factory.ticket(customer, title="Two")
+    staff_web.post(
+        "/tickets/bulk",
+        {"ticket_ids": [f"{one.id}:1", f"{two.id}:1"], "queue": str(billing), "priority": "urgent"},
+        page="/tickets",
+    )
+    assert "Updated 2 tickets." in staff_web.html("/tickets")
+    for ref in (one, two):
+        state = ticket_state(app, ref.id)
+        assert (state["queue_id"], state["priority"], state["version"]) == (billing, "urgent", 2)
+    history = staff_web.html(f"/tickets/{one.id}")
+    assert "moved the ticket from General to Billing" in history
+    assert "changed the priority from Normal to Urgent" in history
+
+
+def test_bulk_move_leaves_and_names_a_ticket_changed_since_the_list_was_shown(
+    app, staff_web, admin, customer, factory
+):
+    billing = _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Billing").id)
+    fresh, taken = factory.ticket(customer, title="Fresh"), factory.ticket(customer, title="Taken")
+    _as(app, factory, admin, lambda a: ticket_manager().assign_ticket_to_staff(a, taken.id, a.id))
+    staff_web.post(
+        "/tickets/bulk",
+        {"ticket_ids": [f"{fresh.id}:1", f"{taken.id}:1"], "queue": str(billing)},
+        page="/tickets",
+    )
+    html = staff_web.html("/tickets")
+    assert "Updated 1 ticket." in html
+    assert f"#{taken.id}: someone changed it after this list was shown." in html
+    assert ticket_state(app, fresh.id)["queue_id"] == billing
+    assert ticket_state(app, taken.id)["queue_id"] != billing
+
+
+def test_bulk_move_to_a_queue_deleted_meanwhile_says_so(app, staff_web, admin, ticket, factory):
+    gone = _as(app, factory, admin, lambda a: queue_manager().create_queue(a, name="Gone").id)
+    token = staff_web.csrf_token("/tickets")  # the list, drawn while the queue was there
+    _as(app, factory, admin, lambda a: queue_manager().delete_queue(a, gone))
+    staff_web.client.post(
+        "/tickets/bulk", data={"csrf_token": token, "ticket_ids": [ticket.id], "queue": str(gone)}
+    )
+    assert "That queue no longer exists; choose another." in staff_web.html("/tickets")
+    assert ticket_state(app, ticket.id)["queue_id"] != gone
+
+
 def test_bulk_change_needs_a_selection(staff_web):
     staff_web.post("/tickets/bulk", {"status": "waiting"}, page="/tickets")
     assert "Select at least one ticket" in staff_web.html("/tickets")

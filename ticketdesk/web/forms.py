@@ -299,7 +299,7 @@ def ticket_ref(value) -> tuple[int, int | None]:
 
 class BulkForm(Form):
     """Changes to the tickets ticked on the staff list, whose filters already use the ids
-    `status` and `assignee` (two elements of one id broke their labels)."""
+    `status`, `priority`, `queue` and `assignee` (two elements of one id broke their labels)."""
 
     ticket_ids = SelectMultipleField("Tickets", coerce=ticket_ref, validate_choice=False)
     status = CompactSelectField(
@@ -308,6 +308,13 @@ class BulkForm(Form):
         default="",
         id="bulk-status",
     )
+    priority = CompactSelectField(
+        "Set priority",
+        choices=options([("", "Keep priority"), *PRIORITY_CHOICES]),
+        default="",
+        id="bulk-priority",
+    )
+    queue = CompactSelectField("Move to queue", default="", id="bulk-queue")
     assignee = CompactSelectField("Assign to", default="", id="bulk-assignee")
     next = HiddenField()
     submit = SubmitField("Apply to selected")

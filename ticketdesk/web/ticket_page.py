@@ -37,6 +37,7 @@ from ticketdesk.web.views import (
     accepts_uploads,
     as_id,
     ask_for_files_again,
+    error_text,
     id_arg,
     show_field_errors,
     show_files_not_stored,
@@ -228,19 +229,13 @@ def _apply(ticket_id: int, changes: dict, version: int, done: str):
     except StaleVersion:
         flash(STALE_MESSAGE, "warning")
     except (Conflict, ValidationFailed) as error:
-        flash(_error_text(error), "error")
+        flash(error_text(error), "error")
     else:
         if ticket.version == version:  # a change bumps the version; nothing did
             flash("Nothing to save: the ticket already had these values.", "info")
         else:
             flash(done, "success")
     return _back(ticket_id)
-
-
-def _error_text(error) -> str:
-    if isinstance(error, ValidationFailed):
-        return " ".join(message for messages in error.errors.values() for message in messages)
-    return error.detail
 
 
 def _back(ticket_id: int):

@@ -31,6 +31,7 @@ from ticketdesk.web.views import (
     accepts_uploads,
     as_id,
     ask_for_files_again,
+    error_text,
     show_field_errors,
     show_files_not_stored,
     uploads_from,
@@ -83,8 +84,7 @@ def ticket_list():
     except ValidationFailed:
         return _restart_paging()
     people = _people_searched(user, filters, requester, form.cursor.data)
-    bulk = BulkForm(next=request.full_path.rstrip("?"))
-    bulk.assignee.choices = options(_bulk_assignee_choices(team))
+    bulk = _bulk_form(team, queues, next=request.full_path.rstrip("?"))
     return render_template(
         "tickets/staff_list.html",
         title="Tickets",
@@ -240,9 +240,15 @@ def _assignee_filter_choices(team) -> list[tuple[str, str]]:
     return [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *people]
 
 
-def _bulk_assignee_choices(team) -> list[tuple[str, str]]:
+def _bulk_form(team, queues, **data) -> BulkForm:
+    """The staff list's bulk bar, offering the team and the queues there are now."""
+    form = BulkForm(**data)
     people = [(str(member.id), member.name) for member in team]
-    return [("", "Keep assignee"), ("me", "Me"), ("none", "Nobody (unassign)"), *people]
+    form.assignee.choices = options(
+        [("", "Keep assignee"), ("me", "Me"), ("none", "Nobody (unassign)"), *people]
+    )
+    form.queue.choices = options([("", "Keep queue"), *((q.id, q.name) for q in queues)])
+    return form
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -304,13 +310,13 @@ def _opened(ticket, user) -> str:
 @bp.post("/tickets/bulk")
 @login_required
 def bulk_update():
-    """Change the status and/or assignee of the selected tickets, one at a time."""
+    """Change the status, priority, queue and/or assignee of the selected tickets, one at
+    a time, each under the rules and version check of a change made on its own page."""
     user = actor()
-    form = BulkForm()
-    form.assignee.choices = options(_bulk_assignee_choices(staff_members(user)))
+    form = _bulk_form(staff_members(user), queue_manager().list_queues(user))
     back = safe_next(form.next.data) or url_for("web.ticket_list")
     if not form.validate_on_submit():
-        flash("That bulk change could not be read; please try again.", "error")
+        flash(_bulk_not_read(form), "error")
         return redirect(back)
     changes = _bulk_changes(form, user)
     if not form.ticket_ids.data or not changes:
@@ -327,7 +333,7 @@ def bulk_update():
         except StaleVersion:
             failed.append(f"#{ticket_id}: someone changed it after this list was shown.")
         except DomainError as error:
-            failed.append(f"#{ticket_id}: {error.detail}")
+            failed.append(f"#{ticket_id}: {error_text(error)}")
     if done:
         flash(f"Updated {done} ticket{'s' if done != 1 else ''}.", "success")
     if failed:
@@ -335,10 +341,25 @@ def bulk_update():
     return redirect(back)
 
 
+def _bulk_not_read(form: BulkForm) -> str:
+    """Why a bulk change was not made: a queue or person chosen from a list drawn before
+    an admin deleted or deactivated them, or a form that could not be read."""
+    if form.queue.errors:
+        return "That queue no longer exists; choose another."
+    if form.assignee.errors:
+        return "That person can no longer be assigned tickets; choose someone else."
+    return "That bulk change could not be read; please try again."
+
+
 def _bulk_changes(form: BulkForm, user) -> dict:
+    """The fields to set on each selected ticket: only those chosen ("" keeps a field)."""
     changes: dict = {}
     if form.status.data:
         changes["status"] = TicketStatus(form.status.data)
+    if form.priority.data:
+        changes["priority"] = Priority(form.priority.data)
+    if form.queue.data:
+        changes["queue_id"] = int(form.queue.data)
     if form.assignee.data == "me":
         changes["assignee_id"] = user.id
     elif form.assignee.data == "none":

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from ticketdesk.models import ID_MAX
 from ticketdesk.services.attachments import Upload, attachment_limits
-from ticketdesk.services.errors import Conflict, ValidationFailed
+from ticketdesk.services.errors import Conflict, DomainError, ValidationFailed
 from ticketdesk.storage import StorageUnavailable
 
 
@@ -22,6 +22,13 @@ def show_field_errors(form: FlaskForm, error: ValidationFailed | Conflict) -> No
             form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
+
+
+def error_text(error: DomainError) -> str:
+    """A refusal in words: a field error's messages, else the error's own detail."""
+    if isinstance(error, ValidationFailed):
+        return " ".join(message for messages in error.errors.values() for message in messages)
+    return error.detail
 
 
 def show_files_not_stored(form: FlaskForm, error: StorageUnavailable) -> int:
