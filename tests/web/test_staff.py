@@ -319,6 +319,60 @@ def test_staff_changes_status_priority_queue_and_assignee(app, staff_web, staff,
     assert "changed the priority from Normal to High" in html
 
 
+CONTROLS = {"status": "open", "priority": "normal", "queue_id": "1", "assignee_id": ""}
+
+
+def _heading(html: str) -> str:
+    return re.search(r'<h1><span class="ticket-id">#\d+</span> ([^<]*)</h1>', html).group(1)
+
+
+def test_staff_edit_the_title_from_the_controls(app, staff_web, ticket, customer_web):
+    page = f"/tickets/{ticket.id}"
+    assert 'name="title" type="text" value="Printer on fire"' in staff_web.html(page)
+    staff_web.submit(page, f"{page}/update", {**CONTROLS, "title": "  Printer on floor 3 jams "})
+    html = staff_web.html(page)
+    assert "Ticket updated." in html
+    assert _heading(html) == "Printer on floor 3 jams"
+    assert "edited the title" in html
+    assert ticket_state(app, ticket.id)["version"] == 2
+    assert _heading(customer_web.html(page)) == "Printer on floor 3 jams"
+
+
+def test_controls_sent_without_a_title_keep_it(app, staff_web, ticket):
+    page = f"/tickets/{ticket.id}"
+    staff_web.submit(page, f"{page}/update", {**CONTROLS, "priority": "high"})
+    html = staff_web.html(page)
+    assert _heading(html) == "Printer on fire"
+    assert "edited the title" not in html
+    assert ticket_state(app, ticket.id)["priority"] == "high"
+
+
+def test_an_empty_title_is_refused_beside_it_and_nothing_is_saved(app, staff_web, ticket):
+    page = f"/tickets/{ticket.id}"
+    response = staff_web.submit(
+        page, f"{page}/update", {**CONTROLS, "title": "   ", "priority": "urgent"}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p class="error" id="title-error">Must not be empty.</p>', html)
+    assert re.search(r'<option selected value="urgent">|<option value="urgent" selected>', html)
+    state = ticket_state(app, ticket.id)
+    assert (state["priority"], state["version"]) == ("normal", 1)
+
+
+def test_a_title_edited_on_a_changed_ticket_is_refused_as_stale(
+    app, staff_web, staff, ticket, factory
+):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/update")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"title": "Printer on fire, floor 2"}))  # fmt: skip
+    staff_web.client.post(f"{page}/update", data={**fields, **CONTROLS, "title": "Mine"})
+    html = staff_web.html(page)
+    assert "Someone else changed this ticket" in html
+    assert _heading(html) == "Printer on fire, floor 2"
+
+
 def test_staff_edit_of_a_changed_ticket_is_refused_as_stale(app, staff_web, staff, ticket, factory):
     page = f"/tickets/{ticket.id}"
     fields = staff_web.hidden_fields(page, f"{page}/update")

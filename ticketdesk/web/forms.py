@@ -266,8 +266,11 @@ class StatusForm(Form):
 
 
 class TicketControlsForm(Form):
-    """Staff controls: status, priority, queue and assignee in one save."""
+    """Staff controls: title, status, priority, queue and assignee in one save."""
 
+    # The service refuses an empty title; one not sent at all (a page drawn before the
+    # field was added) stays as the ticket's own.
+    title = StringField("Title", [Length(max=TITLE_MAX)])
     # The service judges the status: a choice drawn from a since-changed ticket is stale, not bad.
     status = CompactSelectField("Status", validate_choice=False)
     priority = CompactSelectField("Priority", choices=options(PRIORITY_CHOICES))

@@ -181,19 +181,20 @@ def set_status(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/update")
 @login_required
 def update_ticket(ticket_id: int):
-    """Staff controls: status, priority, queue and assignee, saved together."""
+    """Staff controls: title, status, priority, queue and assignee, saved together."""
     user = actor()
     ticket = ticket_manager().get_ticket(user, ticket_id)
     form = _controls_form(ticket)
     if not form.validate_on_submit():
         return _render_detail(ticket_id, controls_form=form, status=422)
     changes = {
+        "title": form.title.data,  # as shown unless edited: a title left alone is unchanged
         "status": form.status.data,
         "priority": form.priority.data,
         "queue_id": form.queue_id.data,
         "assignee_id": as_id(form.assignee_id.data),
     }
-    return _apply(ticket_id, changes, form.version.data, "Ticket updated.")
+    return _apply(ticket_id, changes, form.version.data, "Ticket updated.", form=form)
 
 
 @bp.post("/tickets/<int:ticket_id>/assign-to-me")
@@ -220,15 +221,22 @@ def ticket_form_address(ticket_id: int):
     return _back(ticket_id)
 
 
-def _apply(ticket_id: int, changes: dict, version: int, done: str):
-    """Make the change unless the ticket moved on since the form was drawn."""
+def _apply(ticket_id: int, changes: dict, version: int, done: str, *, form=None):
+    """Make the change unless the ticket moved on since the form was drawn. With the
+    `form` of the staff controls, a value refused (a title) is shown beside it, as typed."""
     try:
         ticket = ticket_manager().update_ticket(
             actor(), ticket_id, changes, expected_version=version
         )
     except StaleVersion:
         flash(STALE_MESSAGE, "warning")
-    except (Conflict, ValidationFailed) as error:
+    except ValidationFailed as error:
+        if form is None:
+            flash(error_text(error), "error")
+        else:
+            show_field_errors(form, error)
+            return _render_detail(ticket_id, controls_form=form, status=422)
+    except Conflict as error:
         flash(error_text(error), "error")
     else:
         if ticket.version == version:  # a change bumps the version; nothing did
