@@ -12,7 +12,7 @@ from ticketdesk.extensions import db
 from ticketdesk.models import ACTIVE_STATUSES, Ticket, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
 from ticketdesk.services.errors import PermissionDenied
-from ticketdesk.services.stats import TeamCounts, team_counts
+from ticketdesk.services.stats import QueueLoad, TeamCounts, queue_loads, team_counts
 
 
 def _counts(app, factory, person) -> tuple[TeamCounts, TeamCounts]:
@@ -105,23 +105,58 @@ def test_only_staff_see_the_counts(app, factory, customer):
         team_counts(factory.load(customer))
 
 
-def test_counts_read_no_tickets(app, factory, customer, staff):
-    factory.ticket(customer)
+def _statements_of(app, factory, person, read):
+    """What `read(person)` returns, and the statements it sent."""
     statements = []
 
     def record(_conn, _cursor, statement, *_):
         statements.append(statement)
 
     with app.app_context():
-        agent = factory.load(staff)
+        agent = factory.load(person)
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            team_counts(agent)
+            result = read(agent)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         db.session.remove()
+    return result, statements
 
+
+def test_counts_read_no_tickets(app, factory, customer, staff):
+    factory.ticket(customer)
+    _, statements = _statements_of(app, factory, staff, team_counts)
     assert len(statements) == 1 and "FROM tickets" not in statements[0]
+
+
+def test_queue_loads_come_from_the_counters_and_count_no_tickets(
+    app, factory, customer, staff, admin
+):
+    with app.app_context():
+        manager = queue_manager()
+        billing = manager.create_queue(factory.load(admin), name="Billing").id
+        empty = manager.create_queue(factory.load(admin), name="Empty").id
+        general = next(
+            q.id for q in manager.list_queues(factory.load(admin)) if q.slug == "general"
+        )
+        db.session.remove()
+    factory.ticket(customer), factory.ticket(customer)
+    done = factory.ticket(customer, queue_id=billing)
+    with app.app_context():
+        ticket_manager().update_ticket_status(factory.load(staff), done.id, TicketStatus.CLOSED)
+        db.session.remove()
+    loads, statements = _statements_of(app, factory, staff, queue_loads)
+    assert loads == {
+        general: QueueLoad(active=2, holds_any=True),
+        billing: QueueLoad(active=0, holds_any=True),
+        empty: QueueLoad(active=0, holds_any=False),
+    }
+    assert len(statements) == 1 and "count(" not in statements[0].lower()
+
+
+def test_only_staff_see_the_queue_loads(app, factory, customer):
+    with app.app_context(), pytest.raises(PermissionDenied):
+        queue_loads(factory.load(customer))
 
 
 def test_counts_stay_exact_under_concurrent_writers(app, factory, customer, staff, admin):

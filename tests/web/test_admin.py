@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ticketdesk.extensions import db
-from ticketdesk.models import Queue, Role, User
+from ticketdesk.models import Queue, Role, TicketStatus, User
 from ticketdesk.services import ticket_manager
 
 
@@ -328,6 +328,40 @@ def test_the_default_queue_is_renamed_whatever_its_configured_slug_looks_like(ap
     response = admin_web.submit(page, page, {"name": "Helpdesk", "slug": "Help_Desk"})
     assert response.location == "/admin/queues"
     assert _queue_id(app, "Help_Desk") == general
+
+
+def test_the_queues_page_counts_what_each_queue_holds(app, admin_web, factory, customer, staff):
+    billing = _add_billing(app, admin_web)
+    admin_web.post("/admin/queues", {"name": "Empty", "slug": ""})
+    empty, general = _queue_id(app, "empty"), _queue_id(app, "general")
+    factory.ticket(customer), factory.ticket(customer)
+    done = factory.ticket(customer, queue_id=billing)
+    with app.app_context():
+        ticket_manager().update_ticket_status(
+            db.session.get(User, staff.id), done.id, TicketStatus.CLOSED
+        )
+        db.session.remove()
+    html = admin_web.html("/admin/queues")
+    cells = re.findall(r'<td data-label="Tickets">(.*?)</td>', html, re.S)
+    billing_cell, empty_cell, general_cell = cells  # by name: Billing, Empty, General
+    assert general_cell == f'<a href="/tickets?queue={general}">2 unresolved</a>'
+    assert billing_cell.startswith(
+        f'<a href="/tickets?queue={billing}&amp;status=any">0 unresolved</a>'
+    )
+    assert "holds resolved or closed ones" in billing_cell
+    assert empty_cell == f'<a href="/tickets?queue={empty}&amp;status=any">No tickets</a>'
+
+
+def test_a_slug_saved_otherwise_than_typed_is_said(app, admin_web):
+    admin_web.post("/admin/queues", {"name": "Bad", "slug": "bad slug!"})
+    html = admin_web.html("/admin/queues")
+    assert "Queue Bad added. The slug was saved as &#39;bad-slug&#39;, not as typed" in html
+    page = f"/admin/queues/{_queue_id(app, 'bad-slug')}"
+    admin_web.post(page, {"name": "Bad", "slug": "Worse Slug"})
+    assert "The slug was saved as &#39;worse-slug&#39;" in admin_web.html("/admin/queues")
+    admin_web.post(page, {"name": "Good", "slug": "good"})
+    html = admin_web.html("/admin/queues")
+    assert "Queue Good saved." in html and "The slug was saved" not in html
 
 
 def test_admin_deletes_an_empty_queue_after_confirming(app, admin_web):

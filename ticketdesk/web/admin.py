@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ticketdesk.models import HelpdeskStaff, Role
 from ticketdesk.services import invitations, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
+from ticketdesk.services.stats import queue_loads
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import (
     ButtonForm,
@@ -205,12 +206,13 @@ def admin_queues():
         except (ValidationFailed, Conflict) as error:
             show_field_errors(form, error)
         else:
-            flash(f"Queue {queue.name} added.", "success")
+            flash(_slug_said(queue, form.slug.data, f"Queue {queue.name} added."), "success")
             return redirect(url_for("web.admin_queues"))
     queues = queue_manager().list_queues(actor())
-    return render_template("admin/queues.html", title="Queues", form=form, queues=queues), (
-        422 if form.errors else 200
-    )
+    loads = queue_loads(actor())
+    return render_template(
+        "admin/queues.html", title="Queues", form=form, queues=queues, loads=loads
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/admin/queues/<int:queue_id>", methods=["GET", "POST"])
@@ -229,11 +231,22 @@ def admin_queue(queue_id: int):
         except (ValidationFailed, Conflict) as error:
             show_field_errors(form, error)
         else:
-            flash(f"Queue {queue.name} saved.", "success")
+            flash(_slug_said(queue, form.slug.data, f"Queue {queue.name} saved."), "success")
             return redirect(url_for("web.admin_queues"))
     return render_template(
         "admin/queue.html", title=f"Edit {queue.name}", form=form, queue=queue, setting=setting
     ), (422 if form.errors else 200)
+
+
+def _slug_said(queue, typed: str | None, done: str) -> str:
+    """`done`, and the slug as saved when it is not the one typed ("bad slug!" is stored
+    as bad-slug): the address it goes into is not what the admin expects."""
+    if typed and typed != queue.slug:
+        return (
+            f"{done} The slug was saved as '{queue.slug}', not as typed: a slug holds only"
+            " lowercase letters a-z, digits and dashes."
+        )
+    return done
 
 
 @bp.get("/admin/queues/<int:queue_id>/delete")
