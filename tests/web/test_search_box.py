@@ -144,9 +144,22 @@ def test_a_name_searched_shows_that_person_with_a_way_to_their_tickets(
     assert "Carla Customer" in people and customer.email in people
     assert f"/tickets?status=any&amp;requester={customer.id}" in people
     assert "assigned to them" not in people  # a customer is never assigned tickets
-    assert "No tickets match these filters." in html  # her name is in no ticket's text
     colleague = _people_found(staff_web.html("/tickets?q=sam"))
     assert f"/tickets?assignee={staff.id}" in colleague
+
+
+def test_a_name_found_in_no_ticket_points_to_the_people_found(staff_web, factory, customer):
+    factory.ticket(customer, title="Printer jammed")
+    html = staff_web.html("/tickets?q=carl")  # her name is in no ticket's text
+    assert "Carla Customer" in _people_found(html)
+    assert "No tickets match these filters." not in html
+    assert (
+        "No tickets contain these words with these filters; see the tickets of the people above."
+        in html
+    )
+    nobody = staff_web.html("/tickets?q=otto")
+    assert _people_found(nobody) == ""
+    assert "No tickets match these filters." in nobody
 
 
 def test_people_are_offered_only_on_a_search_s_first_page_of_everyone(staff_web, factory, customer):
