@@ -100,7 +100,7 @@ def test_customer_and_staff_work_a_ticket_together(new_page, live_app, artifacts
     staff = new_page()
     sign_in(staff, "sam@example.com", STAFF_PASSWORD)
     staff.screenshot(path=str(artifacts / "staff-ticket-list.png"), full_page=True)
-    staff.get_by_label("Priority").select_option(label="High")
+    staff.get_by_label("Priority", exact=True).select_option(label="High")
     staff.get_by_label("Assignee").select_option(label="Unassigned")
     staff.get_by_role("button", name="Apply filters").click()
     expect(staff).to_have_url(re.compile(r"priority=high.*assignee=none"))
@@ -407,6 +407,38 @@ def test_a_long_line_of_code_scrolls_in_its_own_box(new_page, live_app, artifact
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     for block in page.locator(".prose pre").all():
         assert block.evaluate("pre => pre.scrollWidth > pre.clientWidth")  # it scrolls
+
+
+def _new_ticket_of_dev(live_app, title: str) -> int:
+    with live_app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == "dev@example.com"))
+        ticket_id = ticket_manager().create_ticket(customer, title=title, description="x").id
+        db.session.remove()
+    return ticket_id
+
+
+def test_assign_to_me_keeps_its_distance_from_the_field_below(new_page, live_app, artifacts):
+    ticket_id = _new_ticket_of_dev(live_app, "Nobody has this one yet")
+    page = new_page()
+    sign_in(page, "sam@example.com", STAFF_PASSWORD)
+    page.goto(f"/tickets/{ticket_id}")
+    page.locator(".ticket-side").screenshot(path=str(artifacts / "ticket-work-on-it.png"))
+    button = page.get_by_role("button", name="Assign to me").bounding_box()
+    label = page.locator('label[for="title"]').bounding_box()
+    assert label["y"] - (button["y"] + button["height"]) >= 16
+
+
+def test_a_customer_finds_close_and_reopen_by_the_status_on_a_phone(new_page, live_app, artifacts):
+    ticket_id = _new_ticket_of_dev(live_app, "Where do I close this?")
+    page = new_page(width=390, height=844)
+    sign_in(page, "dev@example.com", STAFF_PASSWORD)
+    page.goto(f"/tickets/{ticket_id}")
+    page.screenshot(path=str(artifacts / "customer-ticket-phone.png"), full_page=True)
+    close = page.get_by_role("button", name="Close ticket").bounding_box()
+    status = page.locator(".ticket-meta .badge").first.bounding_box()
+    assert status["y"] < close["y"] < page.locator("#conversation-heading").bounding_box()["y"]
+    assert close["y"] + close["height"] <= 844  # on the first screen, no scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_staff_list_shows_the_per_person_counts_on_a_wide_screen(new_page):
