@@ -134,7 +134,7 @@ def test_upgrade_makes_the_names_of_files_searchable(bare_app):
     insert_old_rows(
         "INSERT INTO users (name, email, role, active, created_at, session_generation) "
         "VALUES ('Ann', 'ann@example.com', 'customer', true, :now, 1)",
-        "INSERT INTO queues (name, slug, created_at) VALUES ('Other', 'other', :now)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
         "INSERT INTO tickets (title, description, status, priority, queue_id, "
         "requester_id, created_at, updated_at, version) "
         "VALUES ('Billing', 'See attached', 'open', 1, 1, 1, :now, :now, 1)",

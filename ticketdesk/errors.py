@@ -17,6 +17,7 @@ from ticketdesk.api.problems import domain_problem, field_errors, problem, statu
 from ticketdesk.extensions import db, discard_session
 from ticketdesk.mail.intake import IntakeUnavailable
 from ticketdesk.models import SecurityEventKind
+from ticketdesk.security.headers import retry_after
 from ticketdesk.services import security_log
 from ticketdesk.services.attachments import attachment_limits
 from ticketdesk.services.errors import DomainError, PermissionDenied
@@ -58,7 +59,7 @@ def _respond(
     """problem+json, or the error page: with its own `heading` if given, and a `link`
     (address, words) in place of "Back to Ticketdesk"."""
     if headers and "Retry-After" in headers:
-        g.retry_after = headers["Retry-After"]  # kept over the rate limiter's (security.headers)
+        retry_after(headers["Retry-After"])  # kept over the rate limiter's
     if wants_problem_json():
         return problem(status, detail, headers=headers)
     html = render_template(

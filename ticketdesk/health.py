@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from ticketdesk.api.schemas import Health
 from ticketdesk.errors import RETRY_AFTER_SECONDS, is_outage
 from ticketdesk.extensions import db, discard_session
+from ticketdesk.security.headers import retry_after
 from ticketdesk.security.limits import store_state
 
 bp = APIBlueprint("health", __name__)
@@ -32,7 +33,7 @@ def healthz():
     rate_limit_store = store_state()
     body = {"database": database, "rate_limit_store": rate_limit_store}
     if database != "ok":
-        return {"status": "unavailable", **body}, 503, {"Retry-After": RETRY_AFTER_SECONDS}
+        return {"status": "unavailable", **body}, 503, retry_after(RETRY_AFTER_SECONDS)
     return {"status": "degraded" if rate_limit_store == "unreachable" else "ok", **body}
 
 

@@ -37,6 +37,12 @@ DEFAULT_HEADERS = (
 )
 
 
+def retry_after(seconds: str) -> dict[str, str]:
+    """The Retry-After header of an answer the app makes, kept over the rate limiter's."""
+    g.retry_after = seconds
+    return {"Retry-After": seconds}
+
+
 def _add_security_headers(response: Response) -> Response:
     headers = response.headers
     # One pass over the names: each werkzeug lookup of a missing header builds, raises
@@ -48,12 +54,12 @@ def _add_security_headers(response: Response) -> Response:
     if request.is_secure and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", HSTS)
     if response.status_code != 429 and "retry-after" in present:
-        # Flask-Limiter announces Retry-After on every answer, the later of its window's
-        # end and any the app set: it only means something on 429. Elsewhere only the
-        # app's own (a 503's few seconds) is kept.
+        # Flask-Limiter announces Retry-After on every answer it counts, the later of its
+        # window's end and any the app set: it only means something on 429. Elsewhere
+        # only the app's own (a 503's few seconds: `retry_after`) is kept.
         if own := g.get("retry_after"):
             headers["Retry-After"] = own
-        else:
+        elif "x-ratelimit-limit" in present:
             headers.remove("Retry-After")
     if _is_private():
         headers["Cache-Control"] = "no-store"
