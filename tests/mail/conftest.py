@@ -32,8 +32,14 @@ class RecordingHandler:
         self.messages: list = []
         self.replies: deque[str] = deque()
         self.lock = threading.Lock()
+        # Run as the first message arrives, before it is answered: what happens elsewhere
+        # while a slow server keeps a worker waiting.
+        self.on_first_message = None
 
     async def handle_DATA(self, server, session, envelope):
+        if self.on_first_message is not None:
+            hook, self.on_first_message = self.on_first_message, None
+            hook()
         with self.lock:
             reply = self.replies.popleft() if self.replies else "250 OK"
             if reply.startswith("250"):

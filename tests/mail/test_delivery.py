@@ -202,6 +202,43 @@ def test_racing_workers_send_each_message_once(mail_app, smtp_server, outbox, fa
     assert all(row["status"] == OutboxStatus.SENT for row in outbox())
 
 
+def test_worker_never_sends_a_message_whose_claim_another_worker_took_over(
+    mail_app, smtp_server, outbox, customer, factory
+):
+    """A batch that outlasts its leases (a slow SMTP server): while the first message is
+    being sent, the others' leases run out and a second worker claims them. The first
+    worker must leave them to it, not send them too."""
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    for _ in range(3):
+        factory.ticket(customer)
+    first_id = outbox()[0]["id"]
+
+    def take_over_the_rest():
+        with mail_app.app_context():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id != first_id)
+                .values(claimed_until=utcnow() - timedelta(seconds=1))
+            )
+            db.session.commit()
+            assert len(outbox_manager().claim("second-worker")) == 2
+            db.session.remove()
+
+    smtp_server.handler.on_first_message = take_over_the_rest
+    with mail_app.app_context():
+        transport = transport_from_config(mail_app.config, mail_app.instance_path)
+        result = run_worker(outbox_manager, transport, once=True, worker_id="first-worker")
+        db.session.remove()
+
+    assert len(smtp_server.messages) == 1
+    assert (result.sent, result.lost) == (1, 2)
+    rows = outbox()
+    assert rows[0]["status"] == OutboxStatus.SENT
+    assert [(row["status"], row["claimed_by"], row["attempts"]) for row in rows[1:]] == [
+        (OutboxStatus.PENDING, "second-worker", 0)
+    ] * 2
+
+
 @pytest.mark.parametrize("status", [OutboxStatus.PENDING, OutboxStatus.DEAD])
 def test_outbox_listing_filters_by_status(
     mail_app, deliver, smtp_server, as_admin, customer, factory, status

@@ -150,6 +150,7 @@ def run_worker(
                 total.sent + result.sent,
                 total.retrying + result.retrying,
                 total.dead + result.dead,
+                total.lost + result.lost,
             )
             if result.claimed:
                 log.info("worker %s: %s", worker_id, result)

@@ -3,8 +3,12 @@
 Any number of workers may run. A worker claims a batch in one short
 transaction (on PostgreSQL with FOR UPDATE SKIP LOCKED, so workers never wait
 on or take each other's rows; on SQLite the write lock serialises claims),
-stamping each row with a lease. It sends outside any transaction and then
-records the result only if the claim is still its own. A worker that dies
+stamping each row with a lease. Just before sending each message it renews
+that message's lease, only if the claim is still its own (a compare-and-set on
+`claimed_by`): a batch that outlasts its leases (a slow SMTP server) skips the
+messages another worker has taken over meanwhile instead of sending them twice.
+It sends outside any transaction and then records the result only if the claim
+is still its own. A worker that dies
 mid-batch leaves leases that run out, and the rows are claimed again: delivery
 is at least once, and receivers can drop repeats by Message-ID.
 """
@@ -54,10 +58,11 @@ class BatchResult:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    lost: int = 0  # claimed, then taken over by another worker before its turn came
 
     @property
     def claimed(self) -> int:
-        return self.sent + self.retrying + self.dead
+        return self.sent + self.retrying + self.dead + self.lost
 
 
 class OutboxManager:
@@ -78,10 +83,13 @@ class OutboxManager:
     def deliver_due(self, transport: Transport, worker_id: str, *, limit: int = 20) -> BatchResult:
         """Claim up to `limit` due messages and send each one; says how each went."""
         jobs = self.claim(worker_id, limit=limit)
-        sent = retrying = dead = 0
+        sent = retrying = dead = lost = 0
         for job in jobs:
             try:
                 job = self._rendered(job)
+                if not self.renew_claim(job, worker_id):
+                    lost += 1
+                    continue
                 transport.send(self.settings.envelope_sender, job)
             except DeliveryError as error:
                 if self.record_failure(job, worker_id, error):
@@ -91,7 +99,14 @@ class OutboxManager:
             else:
                 self.record_sent(job, worker_id)
                 sent += 1
-        return BatchResult(sent, retrying, dead)
+        if lost:
+            log.warning(
+                "worker %s: %s claimed message(s) were taken over by another worker before"
+                " their turn (MAIL_CLAIM_SECONDS shorter than a batch takes?); not sent here",
+                worker_id,
+                lost,
+            )
+        return BatchResult(sent, retrying, dead, lost)
 
     def claim(self, worker_id: str, *, limit: int = 20) -> list[Job]:
         """Lease up to `limit` due, unclaimed messages to this worker, oldest first."""
@@ -115,6 +130,24 @@ class OutboxManager:
             jobs.append(Job(row.id, row.recipient, row.message_id, row.content, row.attempts))
         self.session.commit()
         return jobs
+
+    def renew_claim(self, job: Job, worker_id: str) -> bool:
+        """Extend this worker's lease on one message, just before sending it; False (send
+        nothing) when the claim is no longer its own: it ran out and another worker took
+        the message, or an admin's retry released it."""
+        begin_write(self.session)
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == job.id,
+                OutboxMessage.claimed_by == worker_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(claimed_until=utcnow() + self.settings.claim_for)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        return result.rowcount == 1
 
     def _rendered(self, job: Job) -> Job:
         """The job with its content, rendered now if the request left that to the worker.
