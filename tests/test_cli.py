@@ -6,12 +6,13 @@ import os
 import uuid
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from tests.conftest import PG_URL, scratch_postgres_database
 from tests.test_config import ticketdesk
 from ticketdesk.app import create_app
-from ticketdesk.extensions import db
+from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Ticket, User
 
 
@@ -216,3 +217,37 @@ def test_a_new_database_gets_its_default_queue_under_the_slug_set(tmp_path):
     environ = {"TICKETDESK_INSTANCE_PATH": str(tmp_path), "TICKETDESK_DEFAULT_QUEUE_SLUG": "help"}
     assert ticketdesk("init", environ=environ).returncode == 0
     assert ticketdesk("init", environ=environ).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "command", [["worker", "--once"], ["worker"], ["failed-mail", "list"], ["demo"]]
+)
+def test_any_command_on_a_database_never_initialised_says_to_run_init(
+    tmp_path, empty_database_url, command
+):
+    """PostgreSQL's UndefinedTable printed a traceback; the worker kept polling SQLite."""
+    environ = {
+        "TICKETDESK_INSTANCE_PATH": str(tmp_path),
+        "TICKETDESK_DATABASE_URL": empty_database_url,
+    }
+    result = ticketdesk(*command, environ=environ)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("Error: The database lacks this release's tables: ")
+    assert result.stderr.strip().endswith("Run `ticketdesk init` to create or upgrade it.")
+
+
+def test_a_command_on_an_older_schema_says_to_run_init(tmp_path, empty_database_url):
+    """failed_mail gained its sender and subject in 0026."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0025_queue_names_folded")
+        db.engine.dispose()
+    environ = {
+        "TICKETDESK_INSTANCE_PATH": str(tmp_path),
+        "TICKETDESK_DATABASE_URL": empty_database_url,
+    }
+    result = ticketdesk("failed-mail", "list", environ=environ)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Run `ticketdesk init`" in result.stderr

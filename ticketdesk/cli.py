@@ -11,11 +11,12 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from ticketdesk.config import ConfigError
 from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Role
+from ticketdesk.models.schema_version import schema_missing
 from ticketdesk.services import queue_manager, user_manager
 from ticketdesk.services.errors import DomainError
 from ticketdesk.services.statistics import refresh_statistics
@@ -29,8 +30,14 @@ def main() -> None:
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False)
     try:
         cli(prog_name="ticketdesk")
-    except OperationalError as error:  # any command (worker, demo, ...) with no database
-        click.secho(f"Error: Cannot open the database: {_reason(error)}", err=True, fg="red")
+    except DBAPIError as error:  # any command (worker, demo, ...) with no database or schema
+        if schema_missing(error):
+            message = f"The database lacks this release's tables: {_reason(error)}. {RUN_INIT}"
+        elif isinstance(error, OperationalError):
+            message = f"Cannot open the database: {_reason(error)}"
+        else:
+            raise
+        click.secho(f"Error: {message}", err=True, fg="red")
         sys.exit(1)
 
 
@@ -40,6 +47,9 @@ def _keep_files_private() -> None:
     tickets and their files are no business of a host's other users. Served workers
     inherit it."""
     os.umask(os.umask(0o077) | 0o077)
+
+
+RUN_INIT = "Run `ticketdesk init` to create or upgrade it."
 
 
 def _create_app():
@@ -119,8 +129,10 @@ def _unreachable(error: OperationalError) -> str:
     return f"Cannot open the database at {db.engine.url!r}: {_reason(error)}"
 
 
-def _reason(error: OperationalError) -> str:
-    return " ".join(str(error.orig).split()) or error.orig.__class__.__name__
+def _reason(error: DBAPIError) -> str:
+    """The driver's message in one line (PostgreSQL's LINE/caret lines left out)."""
+    message = str(error.orig).split("\nLINE ")[0]
+    return " ".join(message.split()) or error.orig.__class__.__name__
 
 
 @click.command("create-user")

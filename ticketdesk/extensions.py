@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,14 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 
 from ticketdesk.models import Base
+from ticketdesk.models.schema_version import MIGRATIONS_DIR  # noqa: F401 (where it was)
 
 # Set on a connection at BEGIN; cleared once the transaction runs anything but a SELECT.
 _ONLY_READ = "ticketdesk_only_read"
 # A pooled server connection idle this long is tested before use (ping_idle_connections).
 IDLE_SECONDS_BEFORE_PING = 1.0
 _IDLE_SINCE = "ticketdesk_idle_since"
-# Migrations ship inside the package, so an installed wheel can upgrade its database.
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # A request's session ends with the request, so what it just committed stays usable:
 # no reload of every object after each commit (services refresh what they change).

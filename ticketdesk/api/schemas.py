@@ -409,9 +409,13 @@ class PageQuery(In):
 class Health(BaseModel):
     status: Literal["ok", "degraded", "unavailable"] = Field(
         description="ok; degraded while the rate-limit store does not answer (the app serves,"
-        " counting limits in each process); unavailable while the database does not (503)"
+        " counting limits in each process); unavailable while the database does not, or"
+        " lacks this code's schema (503)"
     )
-    database: Literal["ok", "unreachable"]
+    database: Literal["ok", "unreachable", "uninitialised", "outdated"] = Field(
+        description="uninitialised: no schema; outdated: another release's schema (503 for"
+        " both: `ticketdesk init` makes or upgrades it)"
+    )
     rate_limit_store: Literal["ok", "unreachable", "off"] = Field(
         description="off when rate limits are turned off (RATELIMIT_ENABLED)"
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from ticketdesk.mail.transport import FolderTransport, SmtpSettings, SmtpTransport, Transport
+from ticketdesk.models.schema_version import schema_missing
 from ticketdesk.services.attachments import AttachmentManager
 from ticketdesk.services.outbox import BatchResult, OutboxManager
 from ticketdesk.services.statistics import refresh_statistics
@@ -141,7 +142,7 @@ def run_worker(
                 result = manager.deliver_due(transport, worker_id, limit=batch)
             except OperationalError as error:
                 manager.session.rollback()
-                if once:
+                if once or schema_missing(error):  # no waiting makes the tables appear
                     raise
                 # The database is briefly away: keep the worker alive and try again.
                 log.warning("worker %s: database unavailable: %s", worker_id, error)

@@ -24,6 +24,7 @@ from ticketdesk.models.mail import (
     ThreadRule,
 )
 from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
+from ticketdesk.models.schema_version import SchemaState
 from ticketdesk.models.security import (
     IdempotencyRecord,
     PasswordReset,
@@ -60,6 +61,7 @@ __all__ = [
     "HelpdeskStaff",
     "Role",
     "User",
+    "SchemaState",
     "Comment",
     "EventKind",
     "Priority",
