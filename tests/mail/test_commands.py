@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
+import pytest
+
 from tests.mail.conftest import corpus
+from tests.ports import free_port
+from tests.test_config import ticketdesk
 
 
 def test_worker_once_writes_eml_files_when_no_smtp_is_configured(app, customer, factory):
@@ -34,3 +39,59 @@ def test_commands_are_registered(app):
     commands = app.cli.list_commands(None)
     assert {"worker", "fetch-mail", "lmtp"} <= set(commands)
     assert corpus("plain.eml")  # the corpus ships with the tests
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "refusal"),
+    [
+        ("--batch", "0", "0 is not in the range 1<=x<=1000."),  # --once never returned
+        ("--batch", "-5", "-5 is not in the range 1<=x<=1000."),
+        ("--interval", "nan", "'nan' is not a number of seconds."),
+        ("--interval", "-1", "-1.0 is not in the range 0.1<=x<=86400."),
+    ],
+)
+def test_worker_refuses_a_batch_or_interval_it_cannot_work_with(app, option, value, refusal):
+    result = app.test_cli_runner().invoke(args=["worker", "--once", option, value])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {refusal}" in result.output
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_lmtp_refuses_a_port_out_of_range(app, port):
+    """`--port 0` listened on LMTP_PORT instead; 99999 ended in a traceback."""
+    result = app.test_cli_runner().invoke(args=["lmtp", "--port", port])
+    assert result.exit_code == 2
+    assert f"{port} is not in the range 1<=x<=65535." in result.output
+
+
+def test_lmtp_says_in_one_line_that_its_port_is_taken(app):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = app.test_cli_runner().invoke(args=["lmtp", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in result.output and len(result.output.splitlines()) == 1
+
+
+def test_lmtp_says_in_one_line_that_its_host_does_not_resolve(app):
+    args = ["lmtp", "--host", "no-such-host.invalid", "--port", str(free_port())]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Cannot listen on no-such-host.invalid:")
+    assert len(result.output.splitlines()) == 1
+
+
+def test_worker_logs_each_line_once(app, database_url, customer, factory):
+    """Flask's handler and a root handler both printed every line."""
+    factory.ticket(customer)
+    environ = {
+        "TICKETDESK_DATABASE_URL": database_url,
+        "TICKETDESK_INSTANCE_PATH": app.instance_path,
+        "TICKETDESK_SECRET_KEY": "test-secret",
+    }
+    result = ticketdesk("worker", "--once", environ=environ)
+    assert result.returncode == 0, result.stderr
+    batches = [line for line in result.stderr.splitlines() if "BatchResult(" in line]
+    assert len(batches) == 1, result.stderr

@@ -4,20 +4,46 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import math
 import threading
 import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask.logging import has_level_handler
 
 from ticketdesk.extensions import db
+from ticketdesk.settings import DAY_SECONDS
+
+
+class Seconds(click.FloatRange):
+    """A wait in seconds within a range; FloatRange alone lets `nan` through (no
+    comparison with it is true), which time.sleep() then refuses."""
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return seconds
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
-@click.option("--batch", default=20, show_default=True, help="Messages claimed at a time.")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=Seconds(0.1, DAY_SECONDS),
+    help="Seconds between polls.",
+)
+@click.option(
+    "--batch",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Messages claimed at a time.",
+)
 @with_appcontext
 def worker_command(once, interval, batch):
     """Deliver the outbox over SMTP (or to the .eml folder); run as many as you like."""
@@ -25,7 +51,7 @@ def worker_command(once, interval, batch):
     from ticketdesk.services import outbox_manager
     from ticketdesk.services.attachments import attachment_manager
 
-    logging.basicConfig(level=logging.INFO)
+    _log_progress()
     config = current_app.config
     transport = transport_from_config(config, current_app.instance_path)
     chores = worker_chores(config, outbox_manager, attachment_manager)
@@ -33,6 +59,15 @@ def worker_command(once, interval, batch):
         outbox_manager, transport, once=once, interval=interval, batch=batch, chores=chores
     )
     click.echo(f"Sent {total.sent}, retrying {total.retrying}, dead {total.dead}.")
+
+
+def _log_progress() -> None:
+    """Show the worker's INFO lines, once each: through the app's log handler (Flask's,
+    on the `ticketdesk` logger), or a root handler only when there is none."""
+    logger = logging.getLogger("ticketdesk")
+    logger.setLevel(logging.INFO)
+    if not has_level_handler(logger):
+        logging.basicConfig(level=logging.INFO)
 
 
 @click.command("fetch-mail")
@@ -85,7 +120,7 @@ def fetch_mail_command(loop):
 
 @click.command("lmtp")
 @click.option("--host", default=None, help="Defaults to LMTP_HOST.")
-@click.option("--port", default=None, type=int, help="Defaults to LMTP_PORT.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Defaults to LMTP_PORT.")
 @with_appcontext
 def lmtp_command(host, port):
     """Receive mail pushed by an MTA over LMTP until interrupted."""
@@ -93,9 +128,13 @@ def lmtp_command(host, port):
 
     app = current_app._get_current_object()
     host = host or app.config["LMTP_HOST"]
-    port = port or int(app.config["LMTP_PORT"])
+    port = port if port is not None else int(app.config["LMTP_PORT"])
     controller = lmtp_controller(app, host, port)
-    controller.start()
+    try:
+        controller.start()
+    except OSError as error:  # a port in use or not ours to take, a host that does not resolve
+        reason = error.strerror or str(error)
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}") from None
     click.echo(f"LMTP listening on {host}:{port}.")
     try:
         threading.Event().wait()

@@ -65,6 +65,19 @@ class LMTPController(Controller):
     def factory(self):
         return LMTP(self.handler, **self.SMTP_kwargs)
 
+    def _run(self, ready_event) -> None:
+        super()._run(ready_event)
+        if self._thread_exception is not None:
+            # It could not listen (a port in use, a host that does not resolve): let
+            # start() raise that now, not after waiting out its ready_timeout.
+            self.loop.close()
+            ready_event.set()
+
+    def _trigger_server(self) -> None:
+        if self._thread_exception is not None:
+            raise self._thread_exception
+        super()._trigger_server()
+
 
 def lmtp_controller(app, host: str, port: int) -> LMTPController:
     """A controller for the app's intake; `.start()` it, `.stop()` it."""
