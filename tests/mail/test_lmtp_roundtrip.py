@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import threading
 from email.message import EmailMessage
@@ -184,6 +185,19 @@ def test_lmtp_answers_451_while_the_database_is_unavailable(lmtp, inspect_db, mo
     monkeypatch.undo()
     lmtp(corpus("plain.eml"), sender="alice@customer.example.com")  # the MTA's next try
     assert inspect_db(lambda s: list(s.scalars(select(Ticket.title)))) == ["Printer on fire"]
+
+
+def test_lmtp_logs_a_database_outage_in_one_line_without_a_traceback(lmtp, monkeypatch, caplog):
+    """Expected while the database is down: 50 to 150 lines of chained traces per message
+    buried the log. The MTA tries again; the log says why in one line."""
+    fail_processing_with(monkeypatch, OperationalError("SELECT 1", {}, Exception("refused")))
+    with caplog.at_level(logging.WARNING, logger="ticketdesk.mail.lmtp"):
+        with pytest.raises(smtplib.SMTPDataError):
+            lmtp(corpus("plain.eml"), sender="alice@customer.example.com")
+    records = [r for r in caplog.records if r.name == "ticketdesk.mail.lmtp"]
+    assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)]
+    assert "OperationalError" in records[0].getMessage()
+    assert "refused" in records[0].getMessage()
 
 
 def test_same_message_delivered_concurrently_makes_one_ticket(lmtp, inspect_db):

@@ -16,7 +16,11 @@ import logging
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 
+from ticketdesk.mail.intake import IntakeUnavailable
+
 log = logging.getLogger(__name__)
+
+TRY_LATER = "451 4.3.0 Temporary failure, try again later"
 
 
 class IntakeHandler:
@@ -32,9 +36,12 @@ class IntakeHandler:
             result = await loop.run_in_executor(
                 None, self._receive, envelope.original_content, envelope.mail_from, recipients
             )
+        except IntakeUnavailable as error:  # expected while the database is down: no trace
+            log.warning("LMTP delivery deferred (451): %s", error)
+            status = TRY_LATER
         except Exception:
             log.exception("LMTP delivery failed")
-            status = "451 4.3.0 Temporary failure, try again later"
+            status = TRY_LATER
         else:
             status = _status(result)
         return "\r\n".join([status] * max(1, len(recipients)))
