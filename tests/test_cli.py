@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, make_url, select, text
 from tests.conftest import PG_URL, scratch_postgres_database
 from tests.test_config import ticketdesk
 from ticketdesk.app import create_app
+from ticketdesk.cli import gunicorn_command
 from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import Ticket, User
 
@@ -251,3 +252,14 @@ def test_a_command_on_an_older_schema_says_to_run_init(tmp_path, empty_database_
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Run `ticketdesk init`" in result.stderr
+
+
+def test_served_instances_share_no_gunicorn_control_socket():
+    """Gunicorn binds $HOME/.gunicorn/gunicorn.ctl for every server unless told not to."""
+    from gunicorn.config import Config
+
+    args = gunicorn_command(
+        "ticketdesk.app:create_app()", host="127.0.0.1", port=8000, workers=1, threads=1
+    )
+    parsed = Config().parser().parse_args(args[3:])
+    assert parsed.control_socket_disable is True

@@ -197,8 +197,18 @@ def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: i
         "-",
         "--config",
         "python:ticketdesk.serving",
+        *_without_control_socket(),
         app,
     ]
+
+
+def _without_control_socket() -> list[str]:
+    """Gunicorn 25.1 and later bind a control socket, by default the same one for every
+    server of a user ($HOME/.gunicorn/gunicorn.ctl), so each `serve` took it from the
+    last; nothing here uses it. Older versions have none and know no such option."""
+    from gunicorn.config import Config
+
+    return ["--no-control-socket"] if "control_socket_disable" in Config().settings else []
 
 
 @click.command("demo")
