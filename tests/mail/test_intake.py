@@ -176,6 +176,28 @@ def test_message_without_id_is_deduplicated_by_content(receive, inspect_db):
     assert count(inspect_db, Ticket) == 1
 
 
+def without_id_with_file(filename: str, content: bytes) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "a@example.com"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "The file"
+    mail["Date"] = "Mon, 05 Jan 2026 10:00:00 +0000"
+    mail.set_content("Here it is.")
+    mail.add_attachment(content, maintype="application", subtype="octet-stream", filename=filename)
+    return bytes(mail)
+
+
+@pytest.mark.parametrize(
+    "second", [("a.bin", b"first file"), ("a.txt", b"second file")], ids=["name", "bytes"]
+)
+def test_message_without_id_and_another_file_is_not_a_duplicate(receive, inspect_db, second):
+    """The same words sent again with another file (by name or by content) is new mail."""
+    assert receive(without_id_with_file("a.txt", b"first file")).outcome == "ticket"
+    assert receive(without_id_with_file(*second)).outcome == "ticket"
+    assert receive(without_id_with_file(*second)).outcome == "duplicate"
+    assert count(inspect_db, Ticket) == 2
+
+
 def test_a_sender_name_that_reorders_text_is_cleaned_not_refused(receive, inspect_db):
     result = receive(message('"Sam \u202eloot" <sam@example.net>'))
 

@@ -141,7 +141,7 @@ def parse_mail(raw: bytes, *, envelope_recipients=()) -> ParsedMail:
     except Exception as error:
         raise UnparseableMail(f"cannot read message: {type(error).__name__}") from None
     return ParsedMail(
-        message_key=message_id or _content_key(message, body),
+        message_key=message_id or _content_key(message, body, attachments),
         message_id=message_id,
         sender=sender,
         sender_name=clean_text(sender_name),
@@ -329,10 +329,15 @@ def _filename(filename: str) -> str:
     return f"{stem[: FILENAME_LISTED - len(extension) - 1].rstrip()}.{extension}"
 
 
-def _content_key(message: EmailMessage, body: str) -> str:
-    """A stand-in Message-ID from what stays the same between deliveries of one message."""
+def _content_key(message: EmailMessage, body: str, attachments: list[Attachment]) -> str:
+    """A stand-in Message-ID from what stays the same between deliveries of one message:
+    its headers, text and files (the same words sent with another file are another
+    message). Mail without files keeps the key it had before files counted."""
     digest = hashlib.sha256()
     for name in ("From", "To", "Cc", "Date", "Subject"):
         digest.update(f"{name}:{_header(message, name)}\n".encode("utf-8", "replace"))
     digest.update(body.encode("utf-8", "replace"))
+    for attachment in attachments:
+        file_digest = hashlib.sha256(attachment.payload).hexdigest()
+        digest.update(f"\nfile:{attachment.filename}:{file_digest}".encode("utf-8", "replace"))
     return "sha256:" + digest.hexdigest()
