@@ -22,6 +22,22 @@ def test_worker_once_writes_eml_files_when_no_smtp_is_configured(app, customer, 
     assert b"We have received your request" in files[0].read_bytes()
 
 
+def test_outbox_retry_dead_sends_every_dead_message_again(
+    mail_app, smtp_server, deliver, customer, factory
+):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    factory.ticket(customer)
+    factory.ticket(customer)
+    smtp_server.answer("550 relay down", "550 relay down")
+    assert deliver().dead == 2
+
+    result = mail_app.test_cli_runner().invoke(args=["outbox", "retry-dead"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 dead message(s) will be sent again" in result.output
+    assert deliver().sent == 2 and len(smtp_server.messages) == 2
+
+
 def test_worker_once_sends_over_smtp(mail_app, smtp_server, customer, factory):
     mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
     factory.ticket(customer)

@@ -40,6 +40,24 @@ def test_admin_sees_dead_mail_and_sends_it_again(
     assert customer.email in browser.html("/admin/outbox?status=sent")
 
 
+def test_after_a_long_outage_an_admin_sends_all_dead_mail_again(
+    mail_app, deliver, smtp_server, outbox, admin, customer, factory
+):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    for title in ("First", "Second", "Third"):
+        factory.ticket(customer, title=title)
+    smtp_server.answer(*["550 5.7.1 relay down"] * 3)
+    deliver()
+    assert [row["status"] for row in outbox()] == [OutboxStatus.DEAD] * 3
+    browser = signed_in(mail_app, admin)
+
+    response = browser.submit("/admin/outbox", "/admin/outbox/retry-dead")
+
+    assert response.status_code == 302
+    assert "3 messages will be sent again." in browser.html("/admin/outbox?status=dead")
+    assert deliver().sent == 3
+
+
 def test_outbox_page_is_for_admins_only(mail_app, staff):
     browser = signed_in(mail_app, staff)
     assert browser.get("/admin/outbox").status_code == 403

@@ -158,6 +158,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.delete_queue"): web(F, F, F, A),
     ("GET", "web.admin_outbox"): web(F, F, F, A),
     ("POST", "web.admin_outbox_retry"): web(F, F, F, A),
+    ("POST", "web.admin_outbox_retry_dead"): web(F, F, F, A),
     ("GET", "web.admin_dropped_mail"): web(F, F, F, A),
     ("GET", "web.admin_failed_mail_raw"): web(F, F, F, H),
     # An unknown failed message is a flash on the list, as for the outbox.

@@ -1,4 +1,5 @@
-"""Commands: `ticketdesk worker`, `fetch-mail`, `lmtp`, `failed-mail list|retry`."""
+"""Commands: `ticketdesk worker`, `fetch-mail`, `lmtp`, `failed-mail list|retry`,
+`outbox retry-dead`."""
 
 from __future__ import annotations
 
@@ -208,4 +209,20 @@ def _retried(result) -> str:
     return f"{result.outcome}: {result.reason}" if result.reason else result.outcome
 
 
-COMMANDS = (worker_command, fetch_mail_command, lmtp_command, failed_mail_group)
+@click.group("outbox")
+def outbox_group():
+    """Outgoing mail that could not be sent."""
+
+
+@outbox_group.command("retry-dead")
+@with_appcontext
+def outbox_retry_dead_command():
+    """Send every dead message again (after a mail server outage longer than the retries:
+    MAIL_MAX_ATTEMPTS, from MAIL_RETRY_BASE_SECONDS apart, doubling)."""
+    from ticketdesk.services import outbox_manager
+
+    count = outbox_manager().retry_dead(None)
+    click.echo(f"{count} dead message(s) will be sent again by the worker.")
+
+
+COMMANDS = (worker_command, fetch_mail_command, lmtp_command, failed_mail_group, outbox_group)

@@ -269,6 +269,32 @@ class OutboxManager:
         self.session.commit()
         return message
 
+    def retry_dead(self, actor: User | None) -> int:
+        """Send every dead message again now (after an outage of the mail server longer
+        than the retries last, every message sent meanwhile is dead); returns how many.
+        `actor` None: the operator's command line. A password link's mail, whose content
+        is gone, stays dead: its owner asks for a new one."""
+        if actor is not None:
+            _require_admin(actor)
+        begin_write(self.session)
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.DEAD,
+                or_(OutboxMessage.kind.not_in(LINK_KINDS), OutboxMessage.content.is_not(None)),
+            )
+            .values(
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=utcnow(),
+                claimed_until=None,
+                claimed_by=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        return result.rowcount or 0
+
 
 def delivery_settings(config: Mapping[str, Any]) -> DeliverySettings:
     """The delivery settings held in an app's config."""

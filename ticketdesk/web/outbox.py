@@ -56,3 +56,16 @@ def admin_outbox_retry(message_id: int):
         else:
             flash(f"Message to {message.recipient} will be sent again.", "success")
     return redirect(url_for("web.admin_outbox", status=request.args.get("status", "dead")))
+
+
+@bp.post("/admin/outbox/retry-dead")
+@admin_page
+def admin_outbox_retry_dead():
+    """Queue every dead message to be sent again now: after a long outage of the mail
+    server, every message of those hours is dead."""
+    if not ButtonForm().validate_on_submit():
+        flash("That request could not be read; please try again.", "error")
+    else:
+        count = outbox_manager().retry_dead(actor())
+        flash(f"{count} message{'' if count == 1 else 's'} will be sent again.", "success")
+    return redirect(url_for("web.admin_outbox", status="dead"))
