@@ -126,6 +126,20 @@ def test_headers_authentication_refuses_unread_count_against_the_address(app, cl
     assert codes == [401, 401, 429]
 
 
+def test_made_up_tokens_count_against_the_address(app, client, factory, customer):
+    """Each made-up token is a 401 and a lookup: keyed by itself, every one would be a
+    fresh allowance. Live tokens behind the same address keep their own."""
+    app.config["RATELIMIT_API"] = "2 per minute"
+    made_up = [f"Bearer td_{n:040d}" for n in range(3)]
+    codes = [
+        client.get("/api/v1/me", headers={"Authorization": header}).status_code
+        for header in made_up
+    ]
+    assert codes == [401, 401, 429]
+    live = {"Authorization": f"Bearer {factory.token(customer)}"}
+    assert client.get("/api/v1/me", headers=live).status_code == 200
+
+
 @pytest.mark.parametrize("storage", ["redis://127.0.0.1:6379/0"])
 def test_limits_are_shared_through_redis(tmp_path, storage):
     """Two app servers sharing Redis count one client's attempts together."""

@@ -9,8 +9,9 @@ from ticketdesk.api.problems import problem
 from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload
 from ticketdesk.extensions import limiter
 from ticketdesk.models import User
-from ticketdesk.security.limits import BEARER_MAX, api_limit, caller_key
+from ticketdesk.security.limits import BEARER_MAX, address_key, api_limit, bearer_secret
 from ticketdesk.services import user_manager
+from ticketdesk.services.users import TokenCaller
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 auth = HTTPTokenAuth(
@@ -22,16 +23,35 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes whose fields may come as multipart/form-data, with `file` parts beside them.
 TAKES_FILES = {"api.create_ticket", "api.add_comment"}
 
+
+def _token_caller(secret: str) -> TokenCaller | None:
+    """The live token `secret` is, and its owner: looked up once a request, though both
+    the rate limit and authentication ask."""
+    callers = g.setdefault("token_callers", {})
+    if secret not in callers:
+        callers[secret] = user_manager().caller_for_token(secret)
+    return callers[secret]
+
+
+def _caller_key() -> str:
+    """Per live token. Any other bearer token (made up, revoked, expired) counts against
+    its address, with the calls that send none: each made-up token would otherwise be a
+    fresh allowance, and each costs a lookup."""
+    secret = bearer_secret()
+    caller = _token_caller(secret) if secret else None
+    return f"token:{caller.token_id}" if caller else address_key()
+
+
 # Every API call counts against its caller's general allowance: one count for all the
 # API's routes (`limit` would keep one per route).
-limiter.shared_limit(api_limit, scope="api", key_func=caller_key)(bp)
+limiter.shared_limit(api_limit, scope="api", key_func=_caller_key)(bp)
 
 
 @auth.verify_token
 def _verify_token(secret: str) -> User | None:
     if not secret or len(secret) > BEARER_MAX:
         return None
-    caller = user_manager().caller_for_token(secret)
+    caller = _token_caller(secret)
     if caller is None:
         return None
     g.api_token_id = caller.token_id

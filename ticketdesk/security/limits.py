@@ -15,7 +15,6 @@ from flask.logging import default_handler
 from flask_limiter.util import get_remote_address
 
 from ticketdesk.extensions import limiter
-from ticketdesk.services.secrets import hash_token
 from ticketdesk.services.users import address_as_stored
 
 # A Redis that stops answering is given up on after this long (seconds), rather than
@@ -100,15 +99,3 @@ def bearer_secret() -> str | None:
         return None
     secret = authorization.token
     return secret if secret and len(secret) <= BEARER_MAX else None
-
-
-def caller_key() -> str:
-    """Per bearer token for API callers, per address for anonymous ones.
-
-    Keyed by the token as authentication reads it, hashed as it is stored: every
-    spelling of one token's header ("bearer T", "Bearer  T ") shares its allowance.
-    """
-    secret = bearer_secret()
-    if secret is None:
-        return address_key()
-    return "token:" + hash_token(secret)
