@@ -268,10 +268,28 @@ def test_admin_retries_a_dead_message(
     assert as_admin.post(f"/api/v1/admin/outbox/{dead['id']}/retry").status_code == 409
 
 
+def test_admin_sends_every_dead_message_again_at_once(
+    mail_app, deliver, smtp_server, outbox, as_admin, customer, factory
+):
+    mail_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = False
+    factory.ticket(customer)
+    factory.ticket(customer)
+    smtp_server.answer("550 relay down", "550 relay down")
+    assert deliver().dead == 2
+
+    response = as_admin.post("/api/v1/admin/outbox/retry-dead")
+
+    assert response.status_code == 200 and response.json == {"retried": 2}
+    assert [item["status"] for item in outbox()] == ["pending", "pending"]
+    assert deliver().sent == 2
+    assert as_admin.post("/api/v1/admin/outbox/retry-dead").json == {"retried": 0}
+
+
 def test_only_admins_see_the_outbox(mail_app, as_staff, as_customer):
     assert as_staff.get("/api/v1/admin/outbox").status_code == 403
     assert as_customer.get("/api/v1/admin/outbox").status_code == 403
     assert as_staff.post("/api/v1/admin/outbox/1/retry").status_code == 403
+    assert as_staff.post("/api/v1/admin/outbox/retry-dead").status_code == 403
 
 
 def test_internationalised_address_is_sent_with_smtputf8(

@@ -102,6 +102,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "api.list_outbox"): api(F, F, F, A),
     ("GET", "api.get_outbox_message"): api(F, F, F, H),
     ("POST", "api.retry_outbox_message"): api(F, F, F, H),
+    ("POST", "api.retry_dead_mail"): api(F, F, F, A),
     ("GET", "api.list_dropped_mail"): api(F, F, F, A),
     ("GET", "api.download_failed_mail"): api(F, F, F, H),
     ("POST", "api.retry_failed_mail"): api(F, F, F, H),

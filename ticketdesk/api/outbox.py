@@ -42,6 +42,10 @@ class OutboxQuery(BaseModel):
     cursor: int | None = Field(default=None, ge=1, le=2**62, description="From a previous page.")
 
 
+class DeadMailRetried(BaseModel):
+    retried: int = Field(description="How many dead messages will be sent again.")
+
+
 class InboundMessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -85,6 +89,16 @@ def get_outbox_message(message_id: int):
 def retry_outbox_message(message_id: int):
     """Queue a dead or waiting message to be sent now, with a fresh count of attempts."""
     return outbox_manager().retry_message(current_user(), message_id)
+
+
+@bp.post("/admin/outbox/retry-dead")
+@bp.auth_required(auth)
+@bp.output(DeadMailRetried)
+@bp.doc(tags=["Mail"], responses={403: "Admins only"})
+def retry_dead_mail():
+    """Queue every dead message to be sent now (after a mail server outage longer than
+    the retries); a password link's mail, whose content is gone, stays dead."""
+    return {"retried": outbox_manager().retry_dead(current_user())}
 
 
 @bp.get("/tickets/<int:ticket_id>/mail")
