@@ -69,19 +69,23 @@ def tls_server(request, certificate):
     controller.stop()
 
 
-def test_worker_delivers_over_tls_with_login(
-    app, tls_server, certificate, deliver, customer, factory
-):
-    mode, port, handler = tls_server
+def _use(app, mode, port, certificate, password):
     app.config.update(
         SMTP_PORT=port,
         SMTP_STARTTLS=mode == "starttls",
         SMTP_TLS=mode == "tls",
         SMTP_USER=USER,
-        SMTP_PASSWORD=PASSWORD,
+        SMTP_PASSWORD=password,
         SMTP_CA_FILE=str(certificate[0]),
         MAIL_NOTIFY_STAFF_ON_NEW_TICKET=False,
     )
+
+
+def test_worker_delivers_over_tls_with_login(
+    app, tls_server, certificate, deliver, customer, factory
+):
+    mode, port, handler = tls_server
+    _use(app, mode, port, certificate, PASSWORD)
     factory.ticket(customer)
     assert deliver().sent == 1
     assert handler.deliveries == [{"tls": True, "login": USER, "to": [customer.email]}]
@@ -98,3 +102,50 @@ def test_untrusted_certificate_is_a_temporary_failure(app, tls_server, deliver, 
     factory.ticket(customer)
     assert deliver().retrying == 1
     assert handler.deliveries == []
+
+
+def test_a_refused_login_kills_no_mail(
+    app, tls_server, certificate, deliver, outbox, customer, factory
+):
+    """A 535 for the login is about our settings, not the message: every message waits,
+    and once the password is right all of them go."""
+    mode, port, handler = tls_server
+    _use(app, mode, port, certificate, "wrong-password")
+    for _ in range(3):
+        factory.ticket(customer)
+
+    result = deliver()
+
+    assert (result.sent, result.retrying, result.dead, result.held) == (0, 1, 0, 2)
+    assert [row["status"].value for row in outbox()] == ["pending"] * 3
+    assert [row["attempts"] for row in outbox()] == [1, 0, 0]
+    assert "refused the login" in outbox()[0]["last_error"]
+    app.config["SMTP_PASSWORD"] = PASSWORD
+    assert deliver().sent == 2  # the first waits out its retry delay
+    assert len(handler.deliveries) == 2
+
+
+def test_the_worker_stops_at_start_on_a_refused_login(
+    app, tls_server, certificate, outbox, customer, factory
+):
+    mode, port, handler = tls_server
+    _use(app, mode, port, certificate, "wrong-password")
+    factory.ticket(customer)
+
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+
+    assert result.exit_code == 1
+    assert "refused the login" in result.output and "SMTP_PASSWORD" in result.output
+    assert outbox()[0]["attempts"] == 0
+
+
+def test_the_worker_starts_while_the_relay_is_away(app, outbox, customer, factory):
+    app.config.update(SMTP_PORT=free_port(), MAIL_NOTIFY_STAFF_ON_NEW_TICKET=False)
+    factory.ticket(customer)
+    factory.ticket(customer)
+
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "Sent 0, retrying 1, dead 0." in result.output
+    assert [row["attempts"] for row in outbox()] == [1, 0]

@@ -55,11 +55,27 @@ def worker_command(once, interval, batch):
     _log_progress()
     config = current_app.config
     transport = transport_from_config(config, current_app.instance_path)
+    _check_transport(transport)
     chores = worker_chores(config, outbox_manager, attachment_manager)
     total = run_worker(
         outbox_manager, transport, once=once, interval=interval, batch=batch, chores=chores
     )
     click.echo(f"Sent {total.sent}, retrying {total.retrying}, dead {total.dead}.")
+
+
+def _check_transport(transport) -> None:
+    """Stop at once on a setting that must change (a login the relay refuses), which
+    every retry would meet; a relay that is only away is waited for."""
+    from ticketdesk.mail.transport import TransportUnavailable
+
+    try:
+        transport.check()
+    except TransportUnavailable as error:
+        if error.misconfigured:
+            raise click.ClickException(error.reason) from None
+        logging.getLogger(__name__).warning(
+            "no mail can be sent yet (%s); the worker will keep trying", error.reason
+        )
 
 
 def _log_progress() -> None:

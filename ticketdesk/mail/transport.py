@@ -33,8 +33,22 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class TransportUnavailable(DeliveryError):
+    """Nothing can be sent now, whichever the message: the relay cannot be reached or
+    will not let us in, or the folder cannot be written. Never the message's fault, so
+    never permanent for it; `misconfigured` when a setting must change first (a login
+    the relay refuses), rather than the relay coming back."""
+
+    def __init__(self, reason: str, *, misconfigured: bool = False) -> None:
+        super().__init__(reason, permanent=False)
+        self.misconfigured = misconfigured
+
+
 class Transport(Protocol):
     def send(self, sender: str, job: Job) -> None: ...
+
+    def check(self) -> None:
+        """Raise TransportUnavailable unless a message could be sent now."""
 
     def close(self) -> None: ...
 
@@ -59,9 +73,9 @@ class SmtpTransport:
         self._connection: smtplib.SMTP | None = None
 
     def send(self, sender: str, job: Job) -> None:
+        connection = self._connection or self._connected()
+        self._connection = connection
         try:
-            connection = self._connection or self._connect()
-            self._connection = connection
             options = [] if job.content.isascii() else ["SMTPUTF8"]
             connection.sendmail(
                 sender, [job.recipient], job.content.encode("utf-8"), mail_options=options
@@ -77,6 +91,11 @@ class SmtpTransport:
             self._drop()
             raise DeliveryError(f"{type(error).__name__}: {error}", permanent=False) from None
 
+    def check(self) -> None:
+        self.close()
+        self._connection = self._connected()
+        self.close()
+
     def close(self) -> None:
         if self._connection is not None:
             try:
@@ -84,6 +103,26 @@ class SmtpTransport:
             except (OSError, smtplib.SMTPException):
                 pass
             self._connection = None
+
+    def _connected(self) -> smtplib.SMTP:
+        """A new connection, through TLS and the login where configured. A refusal here
+        (a 535 for the login, say) is about the relay and our settings, not the message:
+        read as the message's, it made every message of the batch dead."""
+        where = f"{self.settings.host}:{self.settings.port}"
+        try:
+            return self._connect()
+        except smtplib.SMTPAuthenticationError as error:
+            answer = _answer_text(error.smtp_error)
+            raise TransportUnavailable(
+                f"{where} refused the login (SMTP {error.smtp_code} {answer}):"
+                " check TICKETDESK_SMTP_USER and TICKETDESK_SMTP_PASSWORD",
+                misconfigured=True,
+            ) from None
+        except smtplib.SMTPResponseException as error:
+            answer = _answer_text(error.smtp_error)
+            raise TransportUnavailable(f"{where}: SMTP {error.smtp_code} {answer}") from None
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransportUnavailable(f"{where}: {type(error).__name__}: {error}") from None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -117,20 +156,29 @@ class FolderTransport:
         self.folder = Path(folder)
 
     def send(self, sender: str, job: Job) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / f"{job.id:08d}.eml"
-            temporary = target.with_suffix(".tmp")
-            temporary.write_bytes(job.content.encode("utf-8"))
-            temporary.replace(target)
-        except OSError as error:
-            raise DeliveryError(f"cannot write {self.folder}: {error}", permanent=False) from None
+        self._write(f"{job.id:08d}.eml", job.content.encode("utf-8"))
+
+    def check(self) -> None:
+        self._write(".check", b"")
+        (self.folder / ".check").unlink(missing_ok=True)
 
     def close(self) -> None:
         pass
 
+    def _write(self, name: str, content: bytes) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / name
+            temporary = target.with_suffix(".tmp")
+            temporary.write_bytes(content)
+            temporary.replace(target)
+        except OSError as error:
+            raise TransportUnavailable(f"cannot write {self.folder}: {error}") from None
+
+
+def _answer_text(answer: bytes | str) -> str:
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
+
 
 def _answer_error(code: int, answer: bytes | str) -> DeliveryError:
-    if isinstance(answer, bytes):
-        answer = answer.decode("utf-8", "replace")
-    return DeliveryError(f"SMTP {code} {answer}", permanent=500 <= code < 600)
+    return DeliveryError(f"SMTP {code} {_answer_text(answer)}", permanent=500 <= code < 600)

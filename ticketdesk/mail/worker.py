@@ -152,6 +152,7 @@ def run_worker(
                 total.retrying + result.retrying,
                 total.dead + result.dead,
                 total.lost + result.lost,
+                total.held + result.held,
             )
             if result.claimed:
                 log.info("worker %s: %s", worker_id, result)

@@ -25,7 +25,7 @@ from sqlalchemy import Text, case, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.mail.render import bare_address
-from ticketdesk.mail.transport import DeliveryError, Job, Transport
+from ticketdesk.mail.transport import DeliveryError, Job, Transport, TransportUnavailable
 from ticketdesk.models import OutboxMessage, OutboxStatus, User, utcnow
 from ticketdesk.services.admin_lists import newest_first, require_admin
 from ticketdesk.services.errors import Conflict, NotFound
@@ -59,9 +59,11 @@ class BatchResult:
     retrying: int = 0
     dead: int = 0
     lost: int = 0  # claimed, then taken over by another worker before its turn came
+    held: int = 0  # claimed, then put back unsent: nothing could be sent (see below)
 
     @property
     def claimed(self) -> int:
+        """The messages this batch dealt with (held ones it did not)."""
         return self.sent + self.retrying + self.dead + self.lost
 
 
@@ -83,14 +85,22 @@ class OutboxManager:
     def deliver_due(self, transport: Transport, worker_id: str, *, limit: int = 20) -> BatchResult:
         """Claim up to `limit` due messages and send each one; says how each went."""
         jobs = self.claim(worker_id, limit=limit)
-        sent = retrying = dead = lost = 0
-        for job in jobs:
+        sent = retrying = dead = lost = held = 0
+        for n, job in enumerate(jobs):
             try:
                 job = self._rendered(job)
                 if not self.renew_claim(job, worker_id):
                     lost += 1
                     continue
                 transport.send(self.settings.envelope_sender, job)
+            except TransportUnavailable as error:
+                # The rest would meet the same (each waiting out SMTP_TIMEOUT, if the
+                # relay does not answer): they go back, no attempt counted.
+                log.error("worker %s: no mail can be sent: %s", worker_id, error.reason)
+                self.record_failure(job, worker_id, error)
+                retrying += 1
+                held = self.release(jobs[n + 1 :], worker_id)
+                break
             except DeliveryError as error:
                 if self.record_failure(job, worker_id, error):
                     dead += 1
@@ -106,7 +116,7 @@ class OutboxManager:
                 worker_id,
                 lost,
             )
-        return BatchResult(sent, retrying, dead, lost)
+        return BatchResult(sent, retrying, dead, lost, held)
 
     def claim(self, worker_id: str, *, limit: int = 20) -> list[Job]:
         """Lease up to `limit` due, unclaimed messages to this worker, oldest first."""
@@ -148,6 +158,24 @@ class OutboxManager:
         )
         self.session.commit()
         return result.rowcount == 1
+
+    def release(self, jobs: list[Job], worker_id: str) -> int:
+        """Give back this worker's claims on `jobs`, unsent and with no attempt counted;
+        returns how many it still held."""
+        if not jobs:
+            return 0
+        begin_write(self.session)
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([job.id for job in jobs]),
+                OutboxMessage.claimed_by == worker_id,
+            )
+            .values(claimed_until=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        return result.rowcount or 0
 
     def _rendered(self, job: Job) -> Job:
         """The job with its content, rendered now if the request left that to the worker.
