@@ -11,6 +11,7 @@ from tests.web.conftest import ticket_state
 from ticketdesk.extensions import db
 from ticketdesk.models import Priority, Role, TicketStatus
 from ticketdesk.services import queue_manager, ticket_manager
+from ticketdesk.web import paging
 
 
 def _as(app, factory, person, action):
@@ -110,7 +111,59 @@ def test_staff_list_pages_with_keyset_cursor_keeping_filters(staff_web, customer
     assert "priority=high" in next_url and "cursor=" in next_url
     second = staff_web.html(next_url)
     assert _rows(second) == ["T04", "T03", "T02", "T01", "T00"]
-    assert "First page" in second
+    assert _rows(staff_web.html(_paging_link(second, "prev"))) == _rows(first)
+
+
+def _paging_link(html: str, rel: str) -> str:
+    """The address of the page's link to its next or previous page."""
+    return re.search(rf'href="([^"]+)" rel="{rel}"', html).group(1).replace("&amp;", "&")
+
+
+def test_staff_list_pages_back_one_page_at_a_time(staff_web, customer, factory):
+    """Previous goes back a page at a time, in the list's order and with its filters."""
+    for number in range(60):
+        factory.ticket(customer, title=f"T{number:02d}")
+    pages = _walk(staff_web, "/tickets?sort=created_at")
+    assert [page[0] for page in pages] == ["T00", "T25", "T50"]
+    html = staff_web.html(pages[-1].url)
+    for shown in reversed(pages[:-1]):
+        assert "Previous page" in html
+        html = staff_web.html(_paging_link(html, "prev"))
+        assert _rows(html) == shown
+    assert 'rel="prev"' not in html and "First page" not in html  # the first page
+
+
+def test_previous_stops_where_the_trail_was_cut_or_cannot_be_read(
+    staff_web, customer, factory, monkeypatch
+):
+    monkeypatch.setattr(paging, "KEPT", 2)
+    for number in range(76):
+        factory.ticket(customer, title=f"T{number:02d}")
+    pages = _walk(staff_web, "/tickets?sort=created_at")
+    html = staff_web.html(pages[3].url)
+    html = staff_web.html(_paging_link(html, "prev"))
+    assert _rows(html) == pages[2]
+    html = staff_web.html(_paging_link(html, "prev"))
+    assert _rows(html) == pages[1]
+    assert 'rel="prev"' not in html and "First page" in html  # page 1 was forgotten
+    tampered = staff_web.html(pages[2].url.replace("back=", "back=%3Cb%3E."))
+    assert _rows(tampered) == pages[2]
+    assert 'rel="prev"' not in tampered and "First page" in tampered
+
+
+class _Page(list):
+    url: str
+
+
+def _walk(web, url: str) -> list[_Page]:
+    """Every page of a list, following its Next links, each with its address."""
+    pages = []
+    while url:
+        html = web.html(url)
+        pages.append(_Page(_rows(html)))
+        pages[-1].url = url
+        url = _paging_link(html, "next") if 'rel="next"' in html else None
+    return pages
 
 
 def test_staff_list_shows_as_many_tickets_a_page_as_chosen_and_remembers_it(

@@ -26,6 +26,7 @@ from ticketdesk.web.forms import (
     TicketForm,
     options,
 )
+from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
     accepts_uploads,
@@ -100,8 +101,7 @@ def ticket_list():
         people=people[:PEOPLE_SHOWN],
         more_people=len(people) > PEOPLE_SHOWN,
         everyone_url=_list_url(requester=None, cursor=None) if requester else None,
-        next_url=_page_url(page.next_cursor),
-        first_url=_page_url("") if form.cursor.data else None,
+        pages=page_links(_list_url, form.cursor.data or None, page.next_cursor),
     )
 
 
@@ -175,8 +175,7 @@ def _customer_list():
         form=form,
         searched=text,
         page=page,
-        next_url=_page_url(page.next_cursor),
-        first_url=_page_url("") if form.cursor.data else None,
+        pages=page_links(_list_url, form.cursor.data or None, page.next_cursor),
     )
 
 
@@ -196,7 +195,7 @@ def _ticket_named(text: str):
 def _restart_paging():
     """A cursor that no longer fits (edited URL, changed sort): back to the first page."""
     flash("That page link no longer works; here is the first page.", "info")
-    return redirect(_page_url("") or url_for("web.ticket_list"))
+    return redirect(_list_url(cursor=None, back=None))
 
 
 def _filters_from(form: FilterForm, requester) -> TicketFilter:
@@ -216,13 +215,6 @@ def _filters_from(form: FilterForm, requester) -> TicketFilter:
         requester_id=requester.id if requester else None,
         text=(form.q.data or "").strip() or None,
     )
-
-
-def _page_url(cursor: str | None) -> str | None:
-    """This list with the same filters, from `cursor` ("" for the first page)."""
-    if cursor is None:
-        return None
-    return _list_url(cursor=cursor or None)
 
 
 def _list_url(**changes: str | None) -> str:
