@@ -26,6 +26,7 @@ from ticketdesk.models.mail import (
 from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
 from ticketdesk.models.schema_version import SchemaState
 from ticketdesk.models.security import (
+    EmailChange,
     IdempotencyRecord,
     PasswordReset,
     SecurityEvent,
@@ -75,6 +76,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "ThreadRule",
+    "EmailChange",
     "IdempotencyRecord",
     "PasswordReset",
     "SecurityEvent",

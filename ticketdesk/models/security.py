@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketdesk.models.base import Base, enum_column, utcnow
+from ticketdesk.models.base import EMAIL_MAX, Base, enum_column, utcnow
 
 
 class SecurityEventKind(enum.StrEnum):
@@ -24,6 +24,8 @@ class SecurityEventKind(enum.StrEnum):
     RESET_REQUESTED = "reset_requested"
     USER_CREATED = "user_created"
     EMAIL_CHANGED = "email_changed"
+    EMAIL_CHANGE_ASKED = "email_change_asked"
+    NAME_CHANGED = "name_changed"
 
 
 class SecurityEvent(Base):
@@ -67,6 +69,21 @@ class PasswordReset(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class EmailChange(Base):
+    """An address change waiting for its owner to open the link mailed to the new address:
+    only the SHA-256 of the link's secret, single use, short-lived."""
+
+    __tablename__ = "email_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    new_email: Mapped[str] = mapped_column(String(EMAIL_MAX))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
