@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, request
 
 from ticketdesk.extensions import db
 from ticketdesk.services.audit import SecurityLog
+from ticketdesk.services.email_change import EmailChanges, EmailChangeSettings
 from ticketdesk.services.inbound_mail import DroppedMail
 from ticketdesk.services.invitations import Invitations
 from ticketdesk.services.notifications import Notifier, notification_settings
@@ -67,6 +68,19 @@ def password_resets() -> PasswordResets:
         welcome_lifetime=timedelta(hours=int(config["WELCOME_LINK_HOURS"])),
     )
     return PasswordResets(db.session(), settings, log=security_log())
+
+
+def email_changes() -> EmailChanges:
+    """Changes of one's own address; the link lives as long as a welcome link: both prove
+    a mailbox, often opened hours later."""
+    config = current_app.config
+    settings = EmailChangeSettings(
+        base_url=config["BASE_URL"],
+        from_address=config["MAIL_FROM"],
+        bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
+        lifetime=timedelta(hours=int(config["WELCOME_LINK_HOURS"])),
+    )
+    return EmailChanges(db.session(), settings, log=security_log())
 
 
 def registrations() -> Registrations:

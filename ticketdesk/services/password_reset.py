@@ -21,6 +21,7 @@ from ticketdesk.services.users import (
     check_name,
     check_password,
     revoke_tokens,
+    void_email_changes,
     void_reset_links,
 )
 
@@ -60,9 +61,13 @@ RESET = Letter("password_reset", "Reset your Ticketdesk password")
 FIRST_PASSWORD = Letter("password_reset", "Choose your Ticketdesk password")
 WELCOME = Letter("welcome", "Choose your Ticketdesk password", welcome=True)
 ACCOUNT_EXISTS = Letter("account_exists", "You already have a Ticketdesk account")
+# The mail to a new address with the link that confirms it (`services.email_change`).
+EMAIL_CONFIRMATION_KIND = "email_confirmation"
 # The outbox kinds whose content holds a live link: it is dropped once the mail is sent
 # or given up on (`services.outbox`), so that the link is kept only as its hash.
-LINK_KINDS = frozenset(letter.kind for letter in (RESET, WELCOME, ACCOUNT_EXISTS))
+LINK_KINDS = frozenset(letter.kind for letter in (RESET, WELCOME, ACCOUNT_EXISTS)) | {
+    EMAIL_CONFIRMATION_KIND
+}
 
 
 class PasswordResets:
@@ -139,6 +144,7 @@ class PasswordResets:
         user.password_hash = password_hash
         user.session_generation += 1
         void_reset_links(self.session, user, utcnow())
+        void_email_changes(self.session, user, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=user, subject=user, detail=detail)
         revoke_tokens(self.session, user, log=self.log)
         self.session.commit()
@@ -181,26 +187,41 @@ class PasswordResets:
             "valid_for": readable_lifetime(self._lifetime(letter)),
             "has_password": has_password,
         }
-        text, html = render_bodies(letter.kind, context)
-        domain = parseaddr(self.settings.from_address)[1].rpartition("@")[2] or "localhost"
-        envelope = Envelope(
-            recipient_name="",
-            recipient_email=address,
-            subject=letter.subject,
-            # From `secrets`, not email.utils.make_msgid: its randomness is the `random`
-            # module's, whose state anything in the process may set (the fuzz tests do).
-            message_id=f"{secrets.token_hex(16)}@{domain}",
-            reply_to=parseaddr(self.settings.from_address)[1],
-            thread_ids=(),
-        )
-        return OutboxMessage(
-            ticket_id=None,
+        return account_mail(
+            self.settings.from_address,
             kind=letter.kind,
-            recipient=address,
-            subject=envelope.subject,
-            message_id=envelope.message_id,
-            content=compose(self.settings.from_address, envelope, text, html),
+            subject=letter.subject,
+            address=address,
+            context=context,
         )
+
+
+def account_mail(
+    from_address: str, *, kind: str, subject: str, address: str, context: dict
+) -> OutboxMessage:
+    """The outbox row of a mail about an account (a link, or a notice of one), rendered
+    and composed now: a link in it is found nowhere else. It names nobody (see
+    `Letter`). Not yet added."""
+    text, html = render_bodies(kind, context)
+    domain = parseaddr(from_address)[1].rpartition("@")[2] or "localhost"
+    envelope = Envelope(
+        recipient_name="",
+        recipient_email=address,
+        subject=subject,
+        # From `secrets`, not email.utils.make_msgid: its randomness is the `random`
+        # module's, whose state anything in the process may set (the fuzz tests do).
+        message_id=f"{secrets.token_hex(16)}@{domain}",
+        reply_to=parseaddr(from_address)[1],
+        thread_ids=(),
+    )
+    return OutboxMessage(
+        ticket_id=None,
+        kind=kind,
+        recipient=address,
+        subject=envelope.subject,
+        message_id=envelope.message_id,
+        content=compose(from_address, envelope, text, html),
+    )
 
 
 def _refusal(user: User | None, name: str | None) -> ValidationFailed | None:

@@ -15,6 +15,7 @@ from ticketdesk.models import (
     EMAIL_MAX,
     NAME_MAX,
     ApiToken,
+    EmailChange,
     HelpdeskStaff,
     PasswordReset,
     Role,
@@ -235,7 +236,8 @@ class UserManager:
         if "name" in changes:
             user.name = check_name(changes["name"])
         if "email" in changes:
-            self._change_email(actor, user, normalise_email(changes["email"]))
+            email = normalise_email(changes["email"])
+            change_address(self.session, self.log, actor=actor, user=user, email=email)
         if "role" in changes and Role(changes["role"]) != user.role:
             detail = f"{user.role} -> {Role(changes['role'])}"
             user.role = Role(changes["role"])
@@ -265,6 +267,19 @@ class UserManager:
         self._require_admin(actor)
         return tickets_held_by(self.session, user_id)
 
+    def change_own_name(self, actor: User, name: str) -> User:
+        """Anyone signed in renames themselves; the security log keeps the name it was."""
+        name = check_name(name)
+        begin_write(self.session)
+        if name != actor.name:
+            detail = f"{actor.name} -> {name}"
+            actor.name = name
+            self.log.record(
+                SecurityEventKind.NAME_CHANGED, actor=actor, subject=actor, detail=detail
+            )
+        self.session.commit()
+        return actor
+
     def change_password(
         self,
         actor: User,
@@ -290,6 +305,7 @@ class UserManager:
         actor.password_hash = new_hash
         self._end_sessions(actor)
         void_reset_links(self.session, actor, utcnow())
+        void_email_changes(self.session, actor, utcnow())
         self.log.record(SecurityEventKind.PASSWORD_CHANGED, actor=actor, subject=actor)
         revoke_tokens(self.session, actor, keep_id=keep_token_id, log=self.log)
         self.session.commit()
@@ -413,26 +429,6 @@ class UserManager:
             self.log.record(SecurityEventKind.USER_CREATED, actor=actor, subject=user, detail=role)
         return user
 
-    def _change_email(self, actor: User, user: User, email: str) -> None:
-        """A new address, unique as every address is. The reset links mailed to the old
-        one stop working, as do its file links (they name it: `services.file_links`): it
-        may be the reason for the change (a mailbox lost, or never theirs). Sessions and
-        tokens go on: they hang on the password, not the address."""
-        if email == user.email:
-            return
-        taken = select(User.id).where(User.email == email, User.id != user.id)
-        if self.session.scalar(taken) is not None:
-            raise Conflict(EMAIL_TAKEN, field="email")
-        void_reset_links(self.session, user, utcnow())
-        detail = f"{user.email} -> {email}"
-        self.log.record(SecurityEventKind.EMAIL_CHANGED, actor=actor, subject=user, detail=detail)
-        user.email = email
-        try:
-            self.session.flush()
-        except IntegrityError:  # taken meanwhile, by a write not yet committed when we looked
-            self.session.rollback()
-            raise Conflict(EMAIL_TAKEN, field="email") from None
-
     @staticmethod
     def _end_sessions(user: User) -> None:
         user.session_generation = (user.session_generation or 1) + 1
@@ -448,6 +444,31 @@ def new_user(*, name: str, email: str, role: Role) -> User:
     return User(name=check_name(name), email=normalise_email(email), role=role, active=True)
 
 
+def change_address(
+    session: Session, log: SecurityLog, *, actor: User, user: User, email: str
+) -> None:
+    """Give `user` the new address `email` (normalised), unique as every address is. The
+    reset links mailed to the old one stop working, as do its file links (they name it:
+    `services.file_links`): it may be the reason for the change (a mailbox lost, or never
+    theirs); so does any change of address still waiting for its link. Sessions and
+    tokens are the caller's to end."""
+    if email == user.email:
+        return
+    taken = select(User.id).where(User.email == email, User.id != user.id)
+    if session.scalar(taken) is not None:
+        raise Conflict(EMAIL_TAKEN, field="email")
+    void_reset_links(session, user, utcnow())
+    void_email_changes(session, user, utcnow())
+    detail = f"{user.email} -> {email}"
+    log.record(SecurityEventKind.EMAIL_CHANGED, actor=actor, subject=user, detail=detail)
+    user.email = email
+    try:
+        session.flush()
+    except IntegrityError:  # taken meanwhile, by a write not yet committed when we looked
+        session.rollback()
+        raise Conflict(EMAIL_TAKEN, field="email") from None
+
+
 def void_reset_links(session: Session, user: User, now) -> None:
     """Use up every outstanding reset link of a user (after a reset or a password change)."""
     session.execute(
@@ -457,17 +478,33 @@ def void_reset_links(session: Session, user: User, now) -> None:
     )
 
 
+def void_email_changes(session: Session, user: User, now) -> None:
+    """Use up every link of a user's waiting address changes: after a newer request, a
+    change of address, or a password change (whoever asked may have had the old one)."""
+    session.execute(
+        update(EmailChange)
+        .where(EmailChange.user_id == user.id, EmailChange.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 def revoke_tokens(
-    session: Session, user: User, *, keep_id: int | None = None, log: SecurityLog | None = None
+    session: Session,
+    user: User,
+    *,
+    keep_id: int | None = None,
+    log: SecurityLog | None = None,
+    reason: str = "with the password",
 ) -> int:
     """Revoke every live API token of a user but `keep_id` (after a password change or
-    reset, or a deactivation), noting how many in the `log` if given; returns how many."""
+    reset, a change of address, or a deactivation), noting how many and `reason` in the
+    `log` if given; returns how many."""
     query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
     if keep_id is not None:
         query = query.where(ApiToken.id != keep_id)
     revoked = session.execute(query.values(revoked=True)).rowcount or 0
     if revoked and log is not None:
-        detail = f"{revoked} token(s), with the password"
+        detail = f"{revoked} token(s), {reason}"
         log.record(SecurityEventKind.TOKEN_REVOKED, actor=user, subject=user, detail=detail)
     return revoked
 
