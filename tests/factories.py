@@ -92,6 +92,20 @@ class Factory:
         db.session.remove()
         return user
 
+    @in_app_context
+    def email_of(self, person: Person) -> str:
+        """The address the person's account has now."""
+        email = self.load(person).email
+        db.session.remove()
+        return email
+
+    @in_app_context
+    def load_name(self, person: Person) -> str:
+        """The name the person's account has now."""
+        name = self.load(person).name
+        db.session.remove()
+        return name
+
     @staticmethod
     def load(person: Person) -> User:
         return db.session.get(User, person.id)

@@ -54,6 +54,15 @@ def mailed_token(app, address: str, kind: str = "password_reset") -> str:
     return link.group(2)
 
 
+def confirmation_token(app, address: str) -> str:
+    """The secret of the link in the newest mail to `address` that confirms it as an
+    account's new address."""
+    mail = [mail for mail in mails_to(app, address) if mail.kind == "email_confirmation"][-1]
+    link = re.search(r"(\S+)/account/email/(\S+)", mail.text)
+    assert link.group(1) == app.config["BASE_URL"]
+    return link.group(2)
+
+
 def _text(message) -> str:
     part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
     return part.get_payload(decode=True).decode()

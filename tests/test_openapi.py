@@ -10,6 +10,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/tokens"),
     ("post", "/api/v1/auth/password-reset"),
     ("post", "/api/v1/auth/password-reset/confirm"),
+    ("post", "/api/v1/auth/email-change/confirm"),
 }
 
 

@@ -198,3 +198,40 @@ def test_expired_token_stops_working(app, client, customer):
         db.session.query(ApiToken).update({"expires_at": utcnow() - timedelta(seconds=1)})
         db.session.commit()
     assert ApiClient(client, secret).get("/api/v1/me").status_code == 401
+
+
+def test_anyone_changes_their_own_name(as_customer, as_staff, as_admin, customer):
+    for api in (as_customer, as_staff, as_admin):
+        renamed = api.patch("/api/v1/me", json={"name": "  A New Name "})
+        assert renamed.status_code == 200 and renamed.json["name"] == "A New Name"
+        assert api.get("/api/v1/me").json["name"] == "A New Name"
+    logged = as_admin.get("/api/v1/admin/security-events?limit=200").json["items"]
+    mine = [e for e in logged if e["kind"] == "name_changed" and e["subject_id"] == customer.id]
+    assert [(e["actor_id"], e["detail"]) for e in mine] == [
+        (customer.id, "Carla Customer -> A New Name")
+    ]
+
+
+def test_an_empty_patch_of_me_changes_nothing(as_customer):
+    answer = as_customer.patch("/api/v1/me", json={})
+    assert answer.status_code == 200 and answer.json["name"] == "Carla Customer"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": ""},
+        {"name": "x" * 121},
+        {"name": "Carla\nCustomer"},
+        {"name": "Carla\u202eCustomer"},
+        {"name": None},
+        {"email": "carla@new.example.com"},  # changed with POST /api/v1/me/email
+        {"role": "admin"},
+    ],
+)
+def test_a_name_that_is_no_name_and_other_fields_are_refused(as_customer, body):
+    answer = as_customer.patch("/api/v1/me", json=body)
+    assert answer.status_code == 422
+    assert answer.mimetype == "application/problem+json"
+    assert [error["field"] for error in answer.json["errors"]] == list(body)
+    assert as_customer.get("/api/v1/me").json["name"] == "Carla Customer"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.factories import PASSWORD
 from tests.mail.test_delivery import make_due
 from tests.web.conftest import WebUser
 from ticketdesk.extensions import db
@@ -46,6 +47,22 @@ def test_a_sent_link_is_not_kept_in_the_outbox(
     assert LINK in smtp_server.messages[-1].get_body(("plain",)).get_content()
     row = stored(mail_app, kind)
     assert row.status == OutboxStatus.SENT and row.content is None
+
+
+def test_a_sent_address_confirmation_is_not_kept_and_its_notice_holds_no_link(
+    mail_app, deliver, smtp_server, customer, as_customer
+):
+    new = "carla@new.example.com"
+    asked = as_customer.post("/api/v1/me/email", json={"email": new, "current_password": PASSWORD})
+    assert asked.status_code == 202
+    assert "/account/email/" in stored(mail_app, "email_confirmation").content
+    assert deliver().sent == 2
+    [confirmation] = smtp_server.to(new)
+    [notice] = smtp_server.to(customer.email)
+    assert "/account/email/" in confirmation.get_body(("plain",)).get_content()
+    assert "/account/email/" not in notice.get_body(("plain",)).get_content()
+    assert stored(mail_app, "email_confirmation").content is None
+    assert new in stored(mail_app, "email_change_notice").content  # a notice keeps its text
 
 
 def test_a_link_given_up_on_is_not_kept_and_cannot_be_retried(

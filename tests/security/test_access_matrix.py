@@ -80,11 +80,14 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "web.reset_password"): everyone(H),
     ("POST", "api.request_password_reset"): everyone(A),
     ("POST", "api.confirm_password_reset"): everyone(A),
+    ("POST", "api.confirm_email_change"): everyone(A),
     # A notification's file link: the signed token decides, never the caller (a forged
     # one here); tests/mail/test_file_links.py tries genuine ones.
     ("GET", "web.linked_file"): everyone(H),
     # --- API: own account -----------------------------------------------------
     ("GET", "api.get_me"): api(A, A, A, A),
+    ("PATCH", "api.update_me"): api(A, A, A, A),
+    ("POST", "api.request_email_change"): api(A, A, A, A),
     ("POST", "api.change_password"): api(A, A, A, A),
     ("DELETE", "api.revoke_token"): api(A, H, H, H),
     ("GET", "api.list_tokens"): api(A, A, A, A),
@@ -317,6 +320,12 @@ JSON_BODIES = {
         "current_password": PASSWORD,
         "new_password": "a brand new secret",
     },
+    "api.update_me": lambda w, role: {"name": f"Renamed {role}"},
+    "api.request_email_change": lambda w, role: {
+        "email": f"{role}-moved-api@example.com",
+        "current_password": PASSWORD,
+    },
+    "api.confirm_email_change": lambda w, role: {"token": "nope"},
     "api.create_user": lambda w, role: {"name": "N", "email": f"{role}-user@example.com"},
     "api.update_user": lambda w, role: {"name": "Renamed"},
     "api.request_password_reset": lambda w, role: {"email": _email(w, role)},

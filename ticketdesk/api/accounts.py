@@ -9,6 +9,9 @@ from ticketdesk.api.blueprint import auth, bp, current_token_id, current_user
 from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
     Accepted,
+    EmailChangeIn,
+    EmailConfirmIn,
+    MePatch,
     PasswordChangeIn,
     QueueIn,
     QueueOut,
@@ -37,6 +40,7 @@ from ticketdesk.security.limits import (
     sign_up_limit,
 )
 from ticketdesk.services import (
+    email_changes,
     password_resets,
     queue_manager,
     registrations,
@@ -150,6 +154,60 @@ def revoke_token(token_id: int):
 def get_me():
     """The account the token belongs to."""
     return current_user()
+
+
+@bp.patch("/me")
+@bp.auth_required(auth)
+@bp.input(MePatch, arg_name="body")
+@bp.output(UserOut)
+@bp.doc(tags=["Accounts"])
+def update_me(body: MePatch):
+    """Change your own name (one line, 1 to 120 characters), as anyone may."""
+    if body.name is None:
+        return current_user()
+    return user_manager().change_own_name(current_user(), body.name)
+
+
+@bp.post("/me/email")
+@limiter.limit(sign_in_limit, key_func=address_key)
+@mail_to_account_limit()
+@bp.auth_required(auth)
+@bp.input(EmailChangeIn, arg_name="body")
+@bp.output(Accepted, status_code=202, description="The same answer for every new address")
+@bp.doc(
+    tags=["Accounts"],
+    responses={409: "Your account has no password yet", 422: "Wrong password, or a bad address"},
+)
+def request_email_change(body: EmailChangeIn):
+    """Ask to change your address: a link to confirm it is mailed there.
+
+    Your current password is needed (an account without one yet is refused: 409). A
+    notice, without the link, goes to the old address. The address changes only when
+    the link's page (or `POST /api/v1/auth/email-change/confirm`) is used, within
+    `TICKETDESK_WELCOME_LINK_HOURS` (24); then every web session ends and every token of
+    the account is revoked, this one too. A newer request voids the older ones.
+
+    The answer does not say whether the new address has an account: one that has is
+    refused to whoever confirms (409), as signing up tells only its mailbox.
+    """
+    address = email_changes().request_change(
+        current_user(), new_email=body.email, current_password=body.current_password
+    )
+    return {"detail": f"Check {address}: we sent a link there to confirm it."}, 202
+
+
+@bp.post("/auth/email-change/confirm")
+@limiter.limit(sign_in_limit, key_func=address_key)
+@bp.input(EmailConfirmIn, arg_name="body")
+@bp.output(EmptySchema, status_code=204)
+@bp.doc(tags=["Accounts"], responses={409: "Email taken"})
+def confirm_email_change(body: EmailConfirmIn):
+    """Confirm a change of address with the token from the link mailed to it.
+
+    Every session of the account ends, and every API token of it is revoked. An address
+    that another account has taken since it was asked for is refused (409)."""
+    email_changes().confirm_change(body.token)
+    return ""
 
 
 @bp.post("/me/password")

@@ -194,6 +194,24 @@ class PasswordChangeIn(In):
     new_password: Password
 
 
+class MePatch(In):
+    """Your own account: only the fields present are changed; none may be null. The
+    address is changed with `POST /api/v1/me/email`, confirmed from the new mailbox."""
+
+    name: Name = optional(description="As staff and the people you write to see it.")
+
+
+class EmailChangeIn(In):
+    email: Annotated[str, Field(max_length=EMAIL_MAX)] = Field(
+        description="The new address: a link to confirm it is mailed there."
+    )
+    current_password: Annotated[str, Field(max_length=1024)]
+
+
+class EmailConfirmIn(In):
+    token: Annotated[str, Field(min_length=1, max_length=200, description="From the mailed link.")]
+
+
 # --- queues ---------------------------------------------------------------
 
 
