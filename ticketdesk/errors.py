@@ -121,7 +121,13 @@ def _csrf_error(error: CSRFError) -> Response:
 
 # Forms that people post without being signed in: a stale token there is a stale form.
 _SIGNED_OUT_FORMS = frozenset(
-    {"web.login", "web.register", "web.forgot_password", "web.reset_password"}
+    {
+        "web.login",
+        "web.register",
+        "web.forgot_password",
+        "web.reset_password",
+        "web.confirm_email_change",
+    }
 )
 
 

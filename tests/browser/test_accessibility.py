@@ -143,6 +143,7 @@ PAGES = [
     ("customer", "my-tickets-searched", "/tickets?q=flickers"),
     ("customer", "new-ticket", "/tickets/new"),
     ("customer", "ticket", "/tickets/{ticket}"),
+    ("customer", "account", "/account"),
     ("customer", "change-password", "/account/password"),
     ("customer", "forbidden", "/admin/users"),
     ("staff", "ticket-list", "/tickets"),
@@ -260,6 +261,7 @@ def test_the_audit_names_each_broken_rule_and_where(page_of, console):
 FORMS = [
     (None, "/register"),
     ("customer", "/account/password"),
+    ("customer", "/account"),
     ("staff", "/tickets/new"),
     ("staff", "/tickets/{ticket}"),
     ("staff", "/tickets"),

@@ -344,7 +344,7 @@ def test_the_slash_shortcut_can_be_turned_off_for_this_browser(new_page):
     search = page.get_by_role("searchbox", name="Search")
     expect(search).not_to_be_focused()
 
-    page.goto("/account/password")
+    page.goto("/account")
     expect(switch).not_to_be_checked()  # as this browser keeps it
     switch.check()
     page.goto("/tickets")

@@ -81,6 +81,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("POST", "api.request_password_reset"): everyone(A),
     ("POST", "api.confirm_password_reset"): everyone(A),
     ("POST", "api.confirm_email_change"): everyone(A),
+    # A forged link to confirm a new address: 404 for anyone, signed in or not.
+    ("GET", "web.confirm_email_change"): everyone(H),
+    ("POST", "web.confirm_email_change"): everyone(H),
     # A notification's file link: the signed token decides, never the caller (a forged
     # one here); tests/mail/test_file_links.py tries genuine ones.
     ("GET", "web.linked_file"): everyone(H),
@@ -126,6 +129,9 @@ POLICY: dict[tuple[str, str], dict] = {
     ("DELETE", "attachments.remove_attachment"): api(F, H, A, A),
     # --- web: pages for anyone signed in --------------------------------------
     ("GET", "web.home"): web(A, A, A, A),
+    ("GET", "web.account"): web(A, A, A, A),
+    ("POST", "web.change_name"): web(A, A, A, A),
+    ("POST", "web.request_email_change"): web(A, A, A, A),
     ("GET", "web.change_password"): web(A, A, A, A),
     ("POST", "web.change_password"): web(A, A, A, A),
     ("GET", "web.ticket_list"): web(A, A, A, A),
@@ -280,6 +286,11 @@ FORM_BODIES = {
         "current_password": PASSWORD,
         "new_password": "a brand new secret",
         "confirm": "a brand new secret",
+    },
+    "web.change_name": lambda w, role: {"name": f"Renamed {role}"},
+    "web.request_email_change": lambda w, role: {
+        "email": f"{role}-moved@example.com",
+        "current_password": PASSWORD,
     },
     "web.new_ticket": lambda w, role: {
         "title": "From the web",

@@ -10,13 +10,13 @@ from tests.web.conftest import WebUser
 from ticketdesk.extensions import db
 from ticketdesk.web.display import ticket_link_prefix
 
-PAGES = ["/tickets", "/tickets/new", "/tickets/1", "/account/password", "/admin/users",
-         "/admin/queues"]  # fmt: skip
+PAGES = ["/tickets", "/tickets/new", "/tickets/1", "/account", "/account/password",
+         "/admin/users", "/admin/queues"]  # fmt: skip
 # The status each role gets for each page above.
 EXPECTED = {
-    "customer": [200, 200, 200, 200, 403, 403],
-    "staff": [200, 200, 200, 200, 403, 403],
-    "admin": [200, 200, 200, 200, 200, 200],
+    "customer": [200, 200, 200, 200, 200, 403, 403],
+    "staff": [200, 200, 200, 200, 200, 403, 403],
+    "admin": [200, 200, 200, 200, 200, 200, 200],
 }
 
 

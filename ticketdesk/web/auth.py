@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import (
@@ -24,7 +24,7 @@ from ticketdesk.web.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from ticketdesk.web.session import SignedInUser, actor, safe_next
+from ticketdesk.web.session import actor, safe_next, start_session
 from ticketdesk.web.views import show_field_errors
 
 
@@ -51,7 +51,7 @@ def login():
             form.password.errors.append(error.detail)
         else:
             user_manager().record_sign_in(user)
-            _start_session(user)
+            start_session(user)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("web.home"))
     return _render(form, "auth/login.html", "Sign in")
@@ -109,16 +109,10 @@ def change_password():
         except ValidationFailed as error:
             show_field_errors(form, error)
         else:
-            _start_session(actor())
+            start_session(actor())
             flash("Your password is changed.", "success")
-            return redirect(url_for("web.home"))
+            return redirect(url_for("web.account"))
     return _render(form, "auth/password.html", "Change password")
-
-
-def _start_session(user) -> None:
-    """A fresh session for a fresh sign-in: nothing from before carries over."""
-    session.clear()
-    login_user(SignedInUser(user))
 
 
 def _render(form, template: str, title: str):
@@ -157,7 +151,7 @@ def reset_password(token: str):
             show_field_errors(form, error)
         else:
             user_manager().record_sign_in(user)
-            _start_session(user)
+            start_session(user)
             flash("Your password is set, and you are signed in.", "success")
             return redirect(url_for("web.home"))
     title = "Choose your password" if first else "Choose a new password"

@@ -209,6 +209,31 @@ class PasswordForm(Form):
     submit = SubmitField("Change password")
 
 
+class NameForm(Form):
+    name = StringField(
+        "Your name",
+        [InputRequired("Enter your name."), _at_most(NAME_MAX)],
+        description="As staff, and the people you write to, see it.",
+    )
+    save_name = SubmitField("Save name")
+
+
+class EmailChangeForm(Form):
+    """A new address and the current password: the change waits for the mailed link."""
+
+    email = EmailField("New email address", _your_email("Enter the new address."))
+    current_password = PasswordField(
+        "Current password", [InputRequired("Enter your current password."), _at_most(PASSWORD_MAX)]
+    )
+    send_link = SubmitField("Send a link to confirm it")
+
+
+class ConfirmEmailForm(Form):
+    """A button, so that the GET of a mail scanner following the link changes nothing."""
+
+    submit = SubmitField("Use this address")
+
+
 class SignOutForm(Form):
     submit = SubmitField("Sign out")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, request, url_for
-from flask_login import AnonymousUserMixin, UserMixin, current_user
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_login import AnonymousUserMixin, UserMixin, current_user, login_user
 
 from ticketdesk.extensions import login_manager
 from ticketdesk.models import User
@@ -60,6 +60,12 @@ def _load_user(key: str) -> SignedInUser | None:
 def _ask_to_sign_in():
     flash("Please sign in to see that page.", "info")
     return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+
+
+def start_session(user: User) -> None:
+    """A fresh session for a fresh sign-in: nothing from before carries over."""
+    session.clear()
+    login_user(SignedInUser(user))
 
 
 def actor() -> User:

@@ -1,0 +1,113 @@
+"""Your account: your name, your address (confirmed from the new mailbox), your password."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ticketdesk.extensions import limiter
+from ticketdesk.security.limits import address_key, mail_to_account_limit, sign_in_limit
+from ticketdesk.services import email_changes, user_manager
+from ticketdesk.services.errors import Conflict, ValidationFailed
+from ticketdesk.web.blueprint import bp
+from ticketdesk.web.forms import ConfirmEmailForm, EmailChangeForm, NameForm
+from ticketdesk.web.session import actor, start_session
+from ticketdesk.web.views import show_field_errors
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """Your name and address, the forms that change them, and a link to change your
+    password."""
+    return _account_page()
+
+
+@bp.post("/account/name")
+@login_required
+def change_name():
+    """Change your own name."""
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            user_manager().change_own_name(actor(), form.name.data)
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        else:
+            flash("Your name is changed.", "success")
+            return redirect(url_for("web.account"))
+    return _account_page(name_form=form)
+
+
+@bp.post("/account/email")
+@login_required
+@limiter.limit(sign_in_limit, key_func=address_key)
+@mail_to_account_limit()
+def request_email_change():
+    """Ask to change your address: a link to confirm it goes to the new one, a notice to
+    the old one, and nothing changes until the link is used."""
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            address = email_changes().request_change(
+                actor(), new_email=form.email.data, current_password=form.current_password.data
+            )
+        except (ValidationFailed, Conflict) as error:
+            show_field_errors(form, error)
+        else:
+            flash(
+                f"We sent a link to {address}: open it to start using that address. Until"
+                f" then, you sign in with {actor().email}.",
+                "info",
+            )
+            return redirect(url_for("web.account"))
+    return _account_page(email_form=form)
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+@limiter.limit(sign_in_limit, key_func=address_key, methods=["POST"])
+def confirm_email_change(token: str):
+    """Confirm a new address from the link mailed to it, with a button: a mail scanner
+    that opens the link changes nothing. Signed in there as its account, you stay so."""
+    address = email_changes().link_target(token)
+    if address is None:
+        return render_template("account/email_link_invalid.html"), 404
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        signed_in_here = current_user.is_authenticated and current_user.id
+        try:
+            user = email_changes().confirm_change(token)
+        except Conflict as error:
+            show_field_errors(form, error)
+            return _confirm_page(form, address, 409)
+        except ValidationFailed:  # used or expired since the page was drawn
+            return render_template("account/email_link_invalid.html"), 404
+        if signed_in_here == user.id:
+            start_session(user)
+            flash(f"Your address is now {user.email}.", "success")
+            return redirect(url_for("web.account"))
+        flash(f"Your address is now {user.email}: sign in with it.", "success")
+        return redirect(url_for("web.login"))
+    return _confirm_page(form, address, 422 if form.errors else 200)
+
+
+def _confirm_page(form: ConfirmEmailForm, address: str, status: int):
+    page = render_template(
+        "account/confirm_email.html", form=form, address=address, title="Confirm your address"
+    )
+    return page, status
+
+
+def _account_page(*, name_form: NameForm | None = None, email_form: EmailChangeForm | None = None):
+    """The account page, with the form just sent (and its errors) if there is one."""
+    user = actor()
+    sent = name_form or email_form
+    page = render_template(
+        "account/account.html",
+        title="Your account",
+        name_form=name_form or NameForm(formdata=None, name=user.name),
+        email_form=email_form or EmailChangeForm(formdata=None),
+        has_password=user.password_hash is not None,
+        pending_address=email_changes().pending_address(user),
+    )
+    return page, 422 if sent is not None else 200
