@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -40,10 +41,15 @@ class WebUser:
 
     def hidden_fields(self, page: str, action: str) -> dict[str, str]:
         """The hidden inputs of the form on `page` that posts to `action`."""
-        html = self.html(page)
+        return self.hidden_fields_of(self.html(page), action)
+
+    @staticmethod
+    def hidden_fields_of(html: str, action: str) -> dict[str, str]:
+        """The hidden inputs of the form in `html` that posts to `action`."""
         start = html.index(f'action="{action}"')
         end = html.index("</form>", start)
-        return {m["name"]: m["value"] for m in HIDDEN_INPUT.finditer(html[start:end])}
+        found = HIDDEN_INPUT.finditer(html[start:end])
+        return {m["name"]: html_module.unescape(m["value"]) for m in found}
 
     def submit(self, page: str, action: str, data: dict | None = None, **kwargs):
         """Post the form on `page` to `action` with its hidden fields (CSRF, version) kept."""

@@ -169,7 +169,7 @@ def test_stale_close_button_says_so_instead_of_overwriting(app, customer_web, ti
     response = customer_web.client.post(f"{page}/status", data=fields)
     assert response.status_code == 302
     assert ticket_state(app, ticket.id)["status"] == "waiting"
-    assert "Someone else changed this ticket" in customer_web.html(page)
+    assert "Someone else changed the status of this ticket" in customer_web.html(page)
 
 
 def test_reply_without_csrf_token_is_rejected(customer_web, ticket):

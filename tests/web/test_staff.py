@@ -420,22 +420,96 @@ def test_a_title_edited_on_a_changed_ticket_is_refused_as_stale(
     fields = staff_web.hidden_fields(page, f"{page}/update")
     _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
         s, ticket.id, {"title": "Printer on fire, floor 2"}))  # fmt: skip
-    staff_web.client.post(f"{page}/update", data={**fields, **CONTROLS, "title": "Mine"})
-    html = staff_web.html(page)
-    assert "Someone else changed this ticket" in html
+    response = staff_web.client.post(f"{page}/update", data={**fields, **CONTROLS, "title": "Mine"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else changed the title of this ticket" in html
     assert _heading(html) == "Printer on fire, floor 2"
+    assert 'name="title" type="text" value="Mine"' in html  # kept, to save again
 
 
-def test_staff_edit_of_a_changed_ticket_is_refused_as_stale(app, staff_web, staff, ticket, factory):
+def test_a_field_both_changed_is_refused_and_kept_to_decide_again(
+    app, staff_web, staff, ticket, factory
+):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/update")
+    theirs = {"priority": Priority.URGENT, "status": TicketStatus.IN_PROGRESS}
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(s, ticket.id, theirs))
+    form = {**fields, **CONTROLS, "priority": "low", "assignee_id": str(staff.id)}
+    response = staff_web.client.post(f"{page}/update", data=form)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else changed the priority of this ticket" in html
+    assert (ticket_state(app, ticket.id)["priority"], _assignee(app, ticket)) == ("urgent", None)
+    # Shown again: this person's choices over the ticket as it is now (its new status).
+    assert _selected(html, "priority") == "low" and _selected(html, "assignee_id") == str(staff.id)
+    assert _selected(html, "status") == "in_progress"
+    again = staff_web.hidden_fields_of(html, f"{page}/update")
+    form = {**again, "title": "Printer on fire", "status": "in_progress", "queue_id": "1"}
+    form |= {"priority": "low", "assignee_id": str(staff.id)}
+    assert staff_web.client.post(f"{page}/update", data=form).status_code == 302
+    state = ticket_state(app, ticket.id)
+    assert (state["priority"], state["status"], _assignee(app, ticket)) == (
+        "low", "in_progress", staff.id)  # fmt: skip
+
+
+def test_changes_to_other_fields_meanwhile_are_both_kept(app, staff_web, staff, ticket, factory):
     page = f"/tickets/{ticket.id}"
     fields = staff_web.hidden_fields(page, f"{page}/update")
     _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
         s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
-    form = {**fields, "status": "open", "priority": "low", "queue_id": "1", "assignee_id": ""}
+    form = {**fields, **CONTROLS, "title": "Printer on fire", "assignee_id": str(staff.id)}
     response = staff_web.client.post(f"{page}/update", data=form)
     assert response.status_code == 302
-    assert ticket_state(app, ticket.id)["priority"] == "urgent"
+    assert ticket_state(app, ticket.id)["priority"] == "urgent"  # theirs, though shown normal
+    assert _assignee(app, ticket) == staff.id
+    assert "both changes are kept" in staff_web.html(page)
+
+
+def test_assign_to_me_after_another_change_takes_the_ticket(app, staff_web, staff, ticket, factory):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/assign-to-me")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"priority": Priority.HIGH}))  # fmt: skip
+    assert staff_web.client.post(f"{page}/assign-to-me", data=fields).status_code == 302
+    assert _assignee(app, ticket) == staff.id
+
+
+def test_assign_to_me_after_someone_took_it_leaves_it_theirs(
+    app, staff_web, admin, ticket, factory
+):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/assign-to-me")
+    _as(app, factory, admin, lambda a: ticket_manager().assign_ticket_to_staff(
+        a, ticket.id, a.id))  # fmt: skip
+    assert staff_web.client.post(f"{page}/assign-to-me", data=fields).status_code == 302
+    assert _assignee(app, ticket) == admin.id
+    assert "Someone else changed the assignee of this ticket" in staff_web.html(page)
+
+
+def test_a_page_drawn_without_what_it_showed_is_refused_as_stale(
+    app, staff_web, staff, ticket, factory
+):
+    """A page drawn before forms said what they showed: nothing can be told apart."""
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/update")
+    del fields["seen"]
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
+    form = {**fields, **CONTROLS, "title": "Printer on fire", "assignee_id": str(staff.id)}
+    assert staff_web.client.post(f"{page}/update", data=form).status_code == 302
+    assert _assignee(app, ticket) is None
     assert "Someone else changed this ticket" in staff_web.html(page)
+
+
+def _assignee(app, ticket) -> int | None:
+    return ticket_state(app, ticket.id)["assignee_id"]
+
+
+def _selected(html: str, name: str) -> str:
+    """The value a select of the page shows chosen."""
+    select = re.search(rf'<select[^>]*id="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select).group(1)
 
 
 def test_disallowed_status_change_is_explained(app, staff_web, staff, ticket, factory):
@@ -732,7 +806,7 @@ def test_reply_with_a_stale_status_keeps_the_typed_text(app, staff_web, staff, t
     page = f"/tickets/{ticket.id}"
     fields = staff_web.hidden_fields(page, f"{page}/comments")
     _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
-        s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
+        s, ticket.id, {"status": TicketStatus.WAITING}))  # fmt: skip
     form = {**fields, "body": "All fixed now", "status": "resolved", "reply": "1"}
     response = staff_web.client.post(f"{page}/comments", data=form)
     assert response.status_code == 409
@@ -740,7 +814,18 @@ def test_reply_with_a_stale_status_keeps_the_typed_text(app, staff_web, staff, t
     assert "so nothing was sent" in html
     assert "All fixed now</textarea>" in html
     assert 'name="version" type="hidden" value="2"' in html  # sending again works
-    assert ticket_state(app, ticket.id)["status"] == "open"
+    assert ticket_state(app, ticket.id)["status"] == "waiting"
+
+
+def test_reply_with_a_status_after_another_change_sets_it(app, staff_web, staff, ticket, factory):
+    page = f"/tickets/{ticket.id}"
+    fields = staff_web.hidden_fields(page, f"{page}/comments")
+    _as(app, factory, staff, lambda s: ticket_manager().update_ticket(
+        s, ticket.id, {"priority": Priority.URGENT}))  # fmt: skip
+    form = {**fields, "body": "All fixed now", "status": "resolved", "reply": "1"}
+    assert staff_web.client.post(f"{page}/comments", data=form).status_code == 302
+    assert ticket_state(app, ticket.id)["status"] == "resolved"
+    assert "Reply sent. Ticket set to Resolved." in staff_web.html(page)
 
 
 def test_customer_reply_form_offers_no_status(customer_web, ticket):

@@ -35,6 +35,7 @@ from ticketdesk.models import (
 from ticketdesk.services.pagination import TicketSort
 from ticketdesk.services.users import PASSWORD_MAX, PASSWORD_MIN
 from ticketdesk.text_input import NUL_REFUSED, holds_nul
+from ticketdesk.web.concurrent_edits import SEEN_MAX
 from ticketdesk.web.display import PRIORITY_LABELS, ROLE_LABELS, SORT_LABELS, STATUS_LABELS
 
 
@@ -277,20 +278,29 @@ class CommentForm(Form):
     status = CompactSelectField(
         "Then set status", validate_choice=False, default="", id="reply-status"
     )
-    # The version the page was drawn from: checked only when a status is set.
+    # The version the page was drawn from, and the status it showed: checked only when a
+    # status is set (see web/concurrent_edits.py).
     version = VersionField(validators=[Optional()], id="reply-version")
+    seen = HiddenField(validators=[Length(max=SEEN_MAX)], id="reply-seen")
     reply = SubmitField("Send reply")
     note = SubmitField("Add internal note")
 
 
-class StatusForm(Form):
+class TicketEditForm(Form):
+    """A change to a ticket: the version it was drawn from, and what it showed of the
+    fields it changes (see web/concurrent_edits.py)."""
+
+    version = VersionField(validators=[InputRequired()])
+    seen = HiddenField(validators=[Length(max=SEEN_MAX)])
+
+
+class StatusForm(TicketEditForm):
     """A one-button status change (close, reopen, resolve)."""
 
     status = HiddenField(validators=[AnyOf([status.value for status in TicketStatus])])
-    version = VersionField(validators=[InputRequired()])
 
 
-class TicketControlsForm(Form):
+class TicketControlsForm(TicketEditForm):
     """Staff controls: title, status, priority, queue and assignee in one save."""
 
     # The service refuses an empty title; one not sent at all (a page drawn before the
@@ -301,7 +311,6 @@ class TicketControlsForm(Form):
     priority = CompactSelectField("Priority", choices=options(PRIORITY_CHOICES))
     queue_id = CompactSelectField("Queue", coerce=int)
     assignee_id = CompactSelectField("Assignee")
-    version = VersionField(validators=[InputRequired()])
     submit = SubmitField("Save changes")
 
 
@@ -311,8 +320,7 @@ class RemoveFileForm(Form):
     submit = SubmitField("Remove file")
 
 
-class AssignToMeForm(Form):
-    version = VersionField(validators=[InputRequired()])
+class AssignToMeForm(TicketEditForm):
     submit = SubmitField("Assign to me")
 
 

@@ -23,6 +23,13 @@ from ticketdesk.services.workflow import (
 )
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
+from ticketdesk.web.concurrent_edits import (
+    changes_over,
+    mine_only,
+    named,
+    read_seen,
+    seen_values,
+)
 from ticketdesk.web.display import STATUS_LABELS
 from ticketdesk.web.forms import (
     AssignToMeForm,
@@ -30,6 +37,7 @@ from ticketdesk.web.forms import (
     RemoveFileForm,
     StatusForm,
     TicketControlsForm,
+    TicketEditForm,
     options,
 )
 from ticketdesk.web.session import actor
@@ -50,6 +58,9 @@ STALE_MESSAGE = (
     "Someone else changed this ticket while you were looking at it, so your change was not "
     "saved. Check the ticket as it is now and try again."
 )
+MADE_OVER_ANOTHER = "Someone else changed it meanwhile too: both changes are kept."
+# The fields the staff controls change.
+CONTROLLED = ("title", "status", "priority", "queue_id", "assignee_id")
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -68,13 +79,10 @@ def add_comment(ticket_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_detail(ticket_id, comment_form=form, status=422)
-    internal = bool(form.note.data)
     then = StatusChange(form.status.data, form.version.data) if form.status.data else None
     try:
         with attachment_manager().store(uploads_from(form.file)) as files:
-            comment = ticket_manager().add_comment(
-                actor(), ticket_id, body=form.body.data, internal=internal, files=files, then=then
-            )
+            comment = _reply(ticket_id, form, files, then)
     except ValidationFailed as error:
         if not error.errors:
             form.body.errors = [*form.body.errors, error.detail]
@@ -91,6 +99,27 @@ def add_comment(ticket_id: int):
         done += f" Ticket {_verb(comment.ticket.status)}."
     flash(done, "success")
     return redirect(url_for("web.ticket_detail", ticket_id=ticket_id, _anchor="conversation-end"))
+
+
+def _reply(ticket_id: int, form: CommentForm, files, then: StatusChange | None):
+    """Add the reply or note; a status chosen with it on a page drawn before another's
+    change is still set, unless someone changed the status too (StaleVersion)."""
+    user, manager = actor(), ticket_manager()
+    add = partial(
+        manager.add_comment, user, ticket_id, body=form.body.data, internal=bool(form.note.data)
+    )
+    try:
+        return add(files=files, then=then)
+    except StaleVersion:
+        seen = read_seen(form.seen.data)
+        if then is None or seen is None:
+            raise
+        current = manager.get_ticket(user, ticket_id)
+        mine, clashes = changes_over({"status": then.status}, seen, current)
+        if clashes:
+            raise
+    then = StatusChange(mine["status"], current.version) if mine else None
+    return add(files=files, then=then)
 
 
 def _not_sent(error: Conflict) -> str:
@@ -175,7 +204,7 @@ def set_status(ticket_id: int):
         flash("That change could not be read; please try again.", "error")
         return _back(ticket_id)
     new = TicketStatus(form.status.data)
-    return _apply(ticket_id, {"status": new}, form.version.data, f"Ticket {_verb(new)}.")
+    return _apply(ticket_id, {"status": new}, form, f"Ticket {_verb(new)}.")
 
 
 @bp.post("/tickets/<int:ticket_id>/update")
@@ -194,7 +223,7 @@ def update_ticket(ticket_id: int):
         "queue_id": form.queue_id.data,
         "assignee_id": as_id(form.assignee_id.data),
     }
-    return _apply(ticket_id, changes, form.version.data, "Ticket updated.", form=form)
+    return _apply(ticket_id, changes, form, "Ticket updated.", controls=True)
 
 
 @bp.post("/tickets/<int:ticket_id>/assign-to-me")
@@ -206,7 +235,7 @@ def assign_to_me(ticket_id: int):
         flash("That change could not be read; please try again.", "error")
         return _back(ticket_id)
     user = actor()
-    return _apply(ticket_id, {"assignee_id": user.id}, form.version.data, "You own this ticket.")
+    return _apply(ticket_id, {"assignee_id": user.id}, form, "You own this ticket.")
 
 
 @bp.get("/tickets/<int:ticket_id>/comments")
@@ -221,17 +250,18 @@ def ticket_form_address(ticket_id: int):
     return _back(ticket_id)
 
 
-def _apply(ticket_id: int, changes: dict, version: int, done: str, *, form=None):
-    """Make the change unless the ticket moved on since the form was drawn. With the
-    `form` of the staff controls, a value refused (a title) is shown beside it, as typed."""
+def _apply(ticket_id: int, changes: dict, form: TicketEditForm, done: str, *, controls=False):
+    """Make the change, over another's made since the form was drawn where the two do
+    not clash (see web/concurrent_edits.py). The staff controls (`controls`) are shown
+    again with what was refused (a title) or clashed; the other forms are buttons."""
     try:
-        ticket = ticket_manager().update_ticket(
-            actor(), ticket_id, changes, expected_version=version
-        )
+        ticket, before = _update(ticket_id, changes, form)
+    except _Clash as clash:
+        return _clashed(ticket_id, changes, form, clash, controls=controls)
     except StaleVersion:
         flash(STALE_MESSAGE, "warning")
     except ValidationFailed as error:
-        if form is None:
+        if not controls:
             flash(error_text(error), "error")
         else:
             show_field_errors(form, error)
@@ -239,11 +269,56 @@ def _apply(ticket_id: int, changes: dict, version: int, done: str, *, form=None)
     except Conflict as error:
         flash(error_text(error), "error")
     else:
-        if ticket.version == version:  # a change bumps the version; nothing did
+        if ticket.version == before:  # a change bumps the version; nothing did
             flash("Nothing to save: the ticket already had these values.", "info")
+        elif before != form.version.data:
+            flash(f"{done} {MADE_OVER_ANOTHER}", "success")
         else:
             flash(done, "success")
     return _back(ticket_id)
+
+
+class _Clash(Exception):
+    def __init__(self, current: Ticket, fields: list[str]) -> None:
+        self.current = current
+        self.fields = fields
+
+
+def _update(ticket_id: int, changes: dict, form: TicketEditForm) -> tuple[Ticket, int]:
+    """The ticket changed, and the version the change was made over: the form's, or the
+    ticket's now where someone else changed other fields meanwhile. StaleVersion for a
+    form that cannot tell what it showed, or a ticket changed again while merging."""
+    user, manager = actor(), ticket_manager()
+    try:
+        ticket = manager.update_ticket(user, ticket_id, changes, expected_version=form.version.data)
+        return ticket, form.version.data
+    except StaleVersion:
+        seen = read_seen(form.seen.data)
+        if seen is None:
+            raise
+        current = manager.get_ticket(user, ticket_id)
+        mine, clashes = changes_over(changes, seen, current)
+        if clashes:
+            raise _Clash(current, clashes) from None
+    before = current.version  # read first: the update changes this very object
+    return manager.update_ticket(user, ticket_id, mine, expected_version=before), before
+
+
+def _clashed(ticket_id: int, changes: dict, form: TicketEditForm, clash: _Clash, *, controls):
+    """Nothing saved: say which fields someone else changed too. The staff controls come
+    back with this person's choices, over the ticket as it is now, to save again."""
+    said = (
+        f"Someone else changed the {named(clash.fields)} of this ticket while you were looking"
+        " at it, so your change was not saved."
+    )
+    if not controls:
+        flash(f"{said} Check the ticket as it is now and try again.", "warning")
+        return _back(ticket_id)
+    flash(f"{said} Your choices are kept below: check them and save again.", "warning")
+    redrawn = _controls_form(clash.current, drawn=True)
+    for field in mine_only(changes, read_seen(form.seen.data)):
+        redrawn[field].data = form[field].data
+    return _render_detail(ticket_id, controls_form=redrawn, status=409)
 
 
 def _back(ticket_id: int):
@@ -279,6 +354,7 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
         "comment_form": _comment_form(ticket, comment_form, staff=user.is_staff),
         "customer_actions": [] if user.is_staff else _customer_actions(ticket),
         "reply_reopens": reply_reopens(user, ticket),
+        "seen_status": seen_values(ticket, ["status"]),
     }
     if user.is_staff:
         queues = queue_manager().list_queues(user)
@@ -288,8 +364,12 @@ def _render_detail(ticket_id: int, *, comment_form=None, controls_form=None, sta
             ("history_before", "history_after"),
         )
         context.update(
-            controls=controls_form or _controls_form(ticket, formdata=None),
-            assign_form=AssignToMeForm(formdata=None, version=ticket.version),
+            controls=controls_form or _controls_form(ticket, drawn=True),
+            assign_form=AssignToMeForm(
+                formdata=None,
+                version=ticket.version,
+                seen=seen_values(ticket, ["assignee_id"]),
+            ),
             events=events,
             events_around=events_around,
             names={
@@ -325,7 +405,8 @@ def _customer_actions(ticket: Ticket) -> list[tuple[str, StatusForm]]:
     choices = (("Reopen ticket", TicketStatus.OPEN), ("Close ticket", TicketStatus.CLOSED))
     for label, target in choices:
         if customer_may_set_status(ticket.status, target):
-            form = StatusForm(formdata=None, status=target.value, version=ticket.version)
+            seen = seen_values(ticket, ["status"])
+            form = StatusForm(formdata=None, status=target.value, version=ticket.version, seen=seen)
             actions.append((label, form))
     return actions
 
@@ -349,16 +430,21 @@ def _next_statuses(ticket: Ticket) -> list[tuple[str, str]]:
     return [(status.value, STATUS_LABELS[status]) for status in allowed]
 
 
-def _controls_form(ticket: Ticket, **kwargs) -> TicketControlsForm:
+def _controls_form(ticket: Ticket, *, drawn: bool = False) -> TicketControlsForm:
+    """The staff controls, as sent (the request's form), or `drawn` from the ticket: only
+    a drawn form says what it showed, or an old page's post would claim today's values."""
     user = actor()
-    form = TicketControlsForm(
-        obj=ticket,
-        status=ticket.status.value,
-        priority=ticket.priority.value,
-        assignee_id=str(ticket.assignee_id or ""),
-        version=ticket.version,
-        **kwargs,
-    )
+    values = {
+        "obj": ticket,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "assignee_id": str(ticket.assignee_id or ""),
+        "version": ticket.version,
+    }
+    if drawn:
+        form = TicketControlsForm(formdata=None, seen=seen_values(ticket, CONTROLLED), **values)
+    else:
+        form = TicketControlsForm(**values)
     current = (ticket.status.value, STATUS_LABELS[ticket.status])
     form.status.choices = options([current, *_next_statuses(ticket)])
     form.queue_id.choices = options([(q.id, q.name) for q in queue_manager().list_queues(user)])
