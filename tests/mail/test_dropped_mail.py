@@ -178,6 +178,9 @@ def test_web_list_pages_older_mail(mail_app, receive, admin, monkeypatch, failin
     older = html.unescape(re.search(r'href="([^"]*before=[^"]*)"', page).group(1))
     page = browser.html(older)
     assert "Message 0" in page and "Message 1" not in page and "Older messages" not in page
+    newer = html.unescape(re.search(r'href="([^"]*)" rel="prev">← Newer messages', page).group(1))
+    page = browser.html(newer)
+    assert "Message 2" in page and "Message 1" in page and "Message 0" not in page
 
 
 def test_the_list_is_for_admins_only(as_staff, as_customer):

@@ -205,10 +205,13 @@ def test_the_people_page_pages_through_a_search(admin_web, factory, monkeypatch)
     for index in range(3):
         factory.user(name=f"Quill {index}")
     first = people_page(admin_web, "/admin/users?q=quill")
-    more = re.search(r'href="(/admin/users\?[^"]+)">More people', first).group(1)
+    more = re.search(r'href="(/admin/users\?[^"]+)" rel="next">More people', first).group(1)
     assert "q=quill" in more
     second = admin_web.html(more.replace("&amp;", "&"))
     assert "Quill 2" in second and "Quill 0" not in second
+    back = re.search(r'href="([^"]+)" rel="prev">← Previous people', second).group(1)
+    again = people_page(admin_web, back.replace("&amp;", "&"))
+    assert "Quill 0" in again and "Quill 2" not in again and 'rel="prev"' not in again
 
 
 def _email(app, user_id: int) -> str:

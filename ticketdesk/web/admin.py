@@ -21,6 +21,7 @@ from ticketdesk.web.forms import (
     UserEditForm,
     UserRoleForm,
 )
+from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, show_field_errors
 
@@ -51,6 +52,7 @@ def admin_users():
             return redirect(url_for("web.admin_users"))
     search = PeopleSearchForm(request.args)
     text = (search.q.data or "").strip() if search.validate() else ""
+    searched = text or None
     after = id_arg("after")
     users = user_manager().list_users(
         actor(), text=text or None, limit=USERS_PER_PAGE + 1, after_id=after
@@ -73,7 +75,11 @@ def admin_users():
         searched=text,
         here={"q": text or None, "after": after},
         rows=rows,
-        next_url=url_for("web.admin_users", after=users[-1].id, q=text or None) if more else None,
+        pages=page_links(
+            lambda cursor, back: url_for("web.admin_users", after=cursor, q=searched, back=back),
+            after,
+            users[-1].id if more else None,
+        ),
     ), (422 if form.errors else 200)
 
 

@@ -11,6 +11,7 @@ from ticketdesk.services.errors import NotFound
 from ticketdesk.services.inbound_mail import DroppedOutcome
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import ButtonForm
+from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, newest_page
 
@@ -32,13 +33,20 @@ RETRIED = {
 def admin_dropped_mail():
     """Incoming mail of one outcome (failed by default) that made no ticket, newest first."""
     outcome = _outcome()
+    before = id_arg("before")
     messages, older = newest_page(
         dropped_mail().list_messages(
-            actor(), outcome=outcome, limit=MESSAGES_PER_PAGE + 1, before_id=id_arg("before")
+            actor(), outcome=outcome, limit=MESSAGES_PER_PAGE + 1, before_id=before
         ),
         MESSAGES_PER_PAGE,
     )
-    next_url = url_for("web.admin_dropped_mail", outcome=outcome, before=older) if older else None
+    pages = page_links(
+        lambda cursor, back: url_for(
+            "web.admin_dropped_mail", outcome=outcome, before=cursor, back=back
+        ),
+        before,
+        older,
+    )
     return render_template(
         "admin/inbound_mail.html",
         title="Incoming mail that made no ticket",
@@ -47,7 +55,7 @@ def admin_dropped_mail():
         titles=TITLES,
         messages=messages,
         form=ButtonForm(),
-        next_url=next_url,
+        pages=pages,
     )
 
 

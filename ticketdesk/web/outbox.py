@@ -9,6 +9,7 @@ from ticketdesk.services import outbox_manager
 from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.web.blueprint import bp
 from ticketdesk.web.forms import ButtonForm
+from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, newest_page
 
@@ -30,7 +31,11 @@ def admin_outbox():
         ),
         MESSAGES_PER_PAGE,
     )
-    next_url = url_for("web.admin_outbox", status=status, before=older) if older else None
+    pages = page_links(
+        lambda cursor, back: url_for("web.admin_outbox", status=status, before=cursor, back=back),
+        before,
+        older,
+    )
     return render_template(
         "admin/outbox.html",
         title="Outgoing mail",
@@ -38,7 +43,7 @@ def admin_outbox():
         statuses=SHOWN_STATUSES,
         messages=messages,
         form=ButtonForm(),
-        next_url=next_url,
+        pages=pages,
     )
 
 

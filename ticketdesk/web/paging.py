@@ -29,8 +29,11 @@ class PageLinks:
     next: str | None
 
 
-def page_links(url_with: Callable[..., str], cursor: str | None, next_cursor: str | None):
-    """The links around the page read from `cursor` (None: the first page).
+def page_links(
+    url_with: Callable[..., str], cursor: str | int | None, next_cursor: str | int | None
+) -> PageLinks:
+    """The links around the page read from `cursor` (None: the first page): a list's
+    keyset cursor, or the row id an admin list reads before or after.
 
     `url_with(cursor=…, back=…)` is this list's URL with those arguments changed, None
     leaving one out.
@@ -43,7 +46,7 @@ def page_links(url_with: Callable[..., str], cursor: str | None, next_cursor: st
         previous = first if trail[-1] == FIRST else url_with(cursor=trail[-1], back=before)
     following = None
     if next_cursor:
-        ahead = [*trail, cursor or FIRST][-KEPT:]
+        ahead = [*trail, str(cursor) if cursor else FIRST][-KEPT:]
         following = url_with(cursor=next_cursor, back=_SEPARATOR.join(ahead))
     return PageLinks(None if previous == first else first, previous, following)
 
