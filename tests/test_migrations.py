@@ -15,6 +15,7 @@ from ticketdesk.extensions import MIGRATIONS_DIR, db
 from ticketdesk.models import (
     Base,
     EventKind,
+    NewTicketNotices,
     Priority,
     Queue,
     Role,
@@ -400,3 +401,32 @@ def test_upgrade_empties_password_links_already_sent_or_given_up_on(bare_app):
     initialise_database()
     kept = db.session.execute(text("SELECT content FROM outbox_messages ORDER BY id")).scalars()
     assert [content is not None for content in kept] == [False, False, False, True, True]
+
+
+def test_upgraded_staff_keep_every_notice_and_may_choose_queues(bare_app):
+    """People from before 0029 are mailed what they were (every new ticket, their own
+    tickets' notices); only the three choices are taken, and a deleted queue leaves no
+    choice behind; downgrading takes the choices away again."""
+    upgrade(directory=str(MIGRATIONS_DIR), revision="0028_email_changes")
+    insert_old_rows(
+        "INSERT INTO users (name, email, role, active, created_at, session_generation) "
+        "VALUES ('Sam Staff', 'sam@example.com', 'staff', true, :now, 1)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('General', 'general', :now)",
+        "INSERT INTO queues (name, slug, created_at) VALUES ('Sales', 'sales', :now)",
+    )
+    initialise_database()
+    sam = db.session.scalar(select(User).where(User.email == "sam@example.com"))
+    assert (sam.new_ticket_notices, sam.assigned_notices) == (NewTicketNotices.ALL, True)
+    sales = db.session.scalar(select(Queue.id).where(Queue.slug == "sales"))
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET new_ticket_notices = 'queues'"))
+        connection.execute(text(f"INSERT INTO watched_queues VALUES ({sam.id}, {sales})"))
+        connection.execute(text(f"DELETE FROM queues WHERE id = {sales}"))
+        assert connection.scalar(text("SELECT count(*) FROM watched_queues")) == 0
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET new_ticket_notices = 'some'"))
+    db.session.remove()
+    downgrade(directory=str(MIGRATIONS_DIR), revision="0028_email_changes")
+    with db.engine.connect() as connection:
+        columns = set(connection.execute(text("SELECT * FROM users")).keys())
+    assert not columns & {"new_ticket_notices", "assigned_notices"}

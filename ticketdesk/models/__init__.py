@@ -23,7 +23,14 @@ from ticketdesk.models.mail import (
     OutboxStatus,
     ThreadRule,
 )
-from ticketdesk.models.people import ApiToken, HelpdeskStaff, Role, User
+from ticketdesk.models.people import (
+    ApiToken,
+    HelpdeskStaff,
+    NewTicketNotices,
+    Role,
+    User,
+    WatchedQueue,
+)
 from ticketdesk.models.schema_version import SchemaState
 from ticketdesk.models.security import (
     EmailChange,
@@ -60,8 +67,10 @@ __all__ = [
     "utcnow",
     "ApiToken",
     "HelpdeskStaff",
+    "NewTicketNotices",
     "Role",
     "User",
+    "WatchedQueue",
     "SchemaState",
     "Comment",
     "EventKind",

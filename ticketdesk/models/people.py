@@ -1,11 +1,12 @@
-"""People: accounts with a role, the staff view of them, and their API tokens."""
+"""People: accounts with a role, the staff view of them, the notices staff choose to be
+mailed, and their API tokens."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketdesk.models.base import EMAIL_MAX, NAME_MAX, Base, enum_column, utcnow
@@ -15,6 +16,14 @@ class Role(enum.StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
     ADMIN = "admin"
+
+
+class NewTicketNotices(enum.StrEnum):
+    """Which new tickets a staff member is mailed about (when the helpdesk mails any)."""
+
+    ALL = "all"
+    CHOSEN_QUEUES = "queues"
+    NONE = "none"
 
 
 class User(Base):
@@ -33,6 +42,14 @@ class User(Base):
     # Bumped on sign-out, password change, deactivation and role change: every
     # session cookie made under an older generation stops working at once.
     session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What staff choose to be mailed (a customer's own mail is not optional); the
+    # defaults are what everyone was mailed before there was a choice.
+    new_ticket_notices: Mapped[NewTicketNotices] = mapped_column(
+        enum_column(NewTicketNotices, "new_ticket_notices"),
+        default=NewTicketNotices.ALL,
+        server_default=NewTicketNotices.ALL.value,
+    )
+    assigned_notices: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -77,6 +94,20 @@ Index(
     sqlite_where=text(HelpdeskStaff.ROLES_SQL),
     postgresql_where=text(HelpdeskStaff.ROLES_SQL),
 )
+
+
+class WatchedQueue(Base):
+    """A queue whose new tickets a staff member is mailed about, when they chose to hear
+    of new tickets only in their chosen queues."""
+
+    __tablename__ = "watched_queues"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ApiToken(Base):
