@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.perf.statements import watching_statements
 from ticketdesk.extensions import db
-from ticketdesk.models import Role
+from ticketdesk.models import OutboxMessage, Role
 from ticketdesk.services import ticket_manager
 
 # Counted on top of what authentication costs (GET /api/v1/me), which these tests leave
@@ -25,6 +26,9 @@ RANKED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUER
 SORTED_SEARCH_QUERIES = {"sqlite": SEARCH_QUERIES + 1, "postgresql": SEARCH_QUERIES}
 # The ticket with its people, the comments with their authors.
 DETAIL_QUERIES = 2
+# A new ticket: its queue, the ticket, its history entry, the acknowledgement, the staff
+# who chose to hear of it, their notices (one statement for all), its search entry.
+NEW_TICKET_STATEMENTS = 7
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
@@ -122,3 +126,30 @@ def test_detail_query_count_does_not_grow_with_comments(app, as_staff, factory, 
         counts[replies] = len(detail)
 
     assert counts == dict.fromkeys(counts, DETAIL_QUERIES), counts
+
+
+def test_new_ticket_statements_do_not_grow_with_the_staff(app, factory, customer):
+    """Each new ticket tells every staff member who chose to hear of it: one statement
+    finds them (by their choices) and one writes their notices, however many they are."""
+    app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"] = True
+    team: list = []
+    counts = {}
+    for size in (1, 5, 20):
+        while len(team) < size:
+            team.append(factory.user(Role.STAFF))
+        with app.app_context():
+            requester = factory.load(customer)
+            with count_queries(app) as statements:
+                ticket = ticket_manager().create_ticket(requester, title="t", description="d")
+            told = db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind == "new_ticket_staff"
+                )
+            )
+            db.session.remove()
+        assert told == size
+        counts[size] = len(statements)
+
+    assert counts == dict.fromkeys(counts, NEW_TICKET_STATEMENTS), counts

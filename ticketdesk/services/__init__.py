@@ -14,6 +14,7 @@ from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.email_change import EmailChanges, EmailChangeSettings
 from ticketdesk.services.inbound_mail import DroppedMail
 from ticketdesk.services.invitations import Invitations
+from ticketdesk.services.notice_choices import NoticeChoices
 from ticketdesk.services.notifications import Notifier, notification_settings
 from ticketdesk.services.outbox import OutboxManager, delivery_settings
 from ticketdesk.services.password_reset import PasswordResets, ResetSettings
@@ -34,6 +35,10 @@ def ticket_manager() -> TicketManager:
 
 def notifier() -> Notifier:
     return Notifier(db.session(), notification_settings(current_app.config))
+
+
+def notice_choices() -> NoticeChoices:
+    return NoticeChoices(db.session())
 
 
 def outbox_manager() -> OutboxManager:

@@ -4,13 +4,17 @@ TicketManager calls a Notifier right before it commits, so a committed change
 always has its outbox rows and a rolled-back one never does. The rules:
 
 - created: an acknowledgement to the requester; a notice to the queue's staff
-  (configured addresses, else every active staff member; can be switched off);
+  (configured addresses, else every active staff member who chose to hear of new
+  tickets in that queue; can be switched off for everyone);
 - assigned: to the new assignee (not when they assigned themselves);
 - public reply: by staff to the requester; by the customer to the assignee
   (to the new-ticket recipients while nobody is assigned);
 - resolved or closed: to the requester.
 
-Internal notes send nothing. Nobody is told about their own action.
+Internal notes send nothing. Nobody is told about their own action. Staff who turned
+off the notices of tickets assigned to them are not told of the assignment, nor of
+the customer's replies and reopening (see `services.notice_choices`); each choice is
+read in the transaction of the change it is about.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from ticketdesk.models import (
     FINISHED_STATUSES,
     Attachment,
     Comment,
-    HelpdeskStaff,
     OutboxMessage,
     Ticket,
     TicketStatus,
@@ -36,6 +39,7 @@ from ticketdesk.models import (
 )
 from ticketdesk.models.mail import SUBJECT_MAX
 from ticketdesk.services.file_links import FileLinks, file_links
+from ticketdesk.services.notice_choices import select_told_of_new_tickets
 
 _INSERT_OUTBOX = insert(OutboxMessage.__table__)
 _SUBJECTS = {
@@ -92,7 +96,8 @@ class Notifier:
     def ticket_changed(self, actor: User, ticket: Ticket, changed: Mapping[str, Any]) -> None:
         assignee_id = changed.get("assignee_id")
         if assignee_id is not None:
-            self._send("ticket_assigned", ticket, actor, [self.session.get(User, assignee_id)])
+            assignee = self.session.get(User, assignee_id)
+            self._send("ticket_assigned", ticket, actor, _if_assigned_notices(assignee))
         if changed.get("status") in FINISHED_STATUSES:
             self._send("ticket_resolved", ticket, actor, [ticket.requester])
         elif changed.get("status") == TicketStatus.OPEN and not actor.is_staff:  # reopened
@@ -120,7 +125,7 @@ class Notifier:
     def _handlers(self, ticket: Ticket) -> list[Recipient | User | None]:
         """Who hears from the customer: the assignee, or the staff when there is none."""
         if ticket.assignee_id is not None:
-            return [self.session.get(User, ticket.assignee_id)]
+            return _if_assigned_notices(self.session.get(User, ticket.assignee_id))
         return self._staff_recipients(ticket)
 
     def _staff_recipients(self, ticket: Ticket) -> list[Recipient | User]:
@@ -128,7 +133,7 @@ class Notifier:
         addresses = configured.get(ticket.queue.slug) or configured.get("*")
         if addresses:
             return [Recipient(name="", email=bare_address(a)) for a in addresses]
-        return list(self.session.scalars(HelpdeskStaff.select_active()))
+        return list(self.session.scalars(select_told_of_new_tickets(ticket.queue_id)))
 
     def _send(
         self,
@@ -141,6 +146,7 @@ class Notifier:
         notify_actor: bool = False,
     ) -> None:
         seen: set[str] = set()
+        rows = []
         for person in recipients:
             if person is None or not getattr(person, "active", True):
                 continue
@@ -148,31 +154,36 @@ class Notifier:
             if email in seen or (email == actor.email and not notify_actor):
                 continue
             seen.add(email)
-            self._enqueue(kind, ticket, actor, person, comment)
+            rows.append(self._outbox_row(kind, ticket, actor, person, comment))
+        # Inserted now as rows (the outbox is only appended to here), not tracked as
+        # objects; on the connection, so that pending changes are not flushed early; all
+        # in one statement, however many staff are told.
+        if rows:
+            self.session.connection().execute(_INSERT_OUTBOX, rows)
 
-    def _enqueue(self, kind, ticket: Ticket, actor: User, person, comment) -> None:
+    def _outbox_row(self, kind, ticket: Ticket, actor: User, person, comment) -> dict:
         """An outbox row saying what happened; the worker renders it (see OutboxMessage)."""
         settings = self.settings
         subject = _SUBJECTS[kind].format(
             id=ticket.id, title=one_line(ticket.title), status=ticket.status.value.capitalize()
         )
-        # Inserted now as a row (the outbox is only appended to here), not tracked as an
-        # object; on the connection, so that pending changes are not flushed early.
-        self.session.connection().execute(
-            _INSERT_OUTBOX,
-            {
-                "ticket_id": ticket.id,
-                "kind": kind,
-                "recipient": person.email,
-                "recipient_name": person.name,
-                "subject": subject[:SUBJECT_MAX],
-                "message_id": new_message_id(settings.secret_key, _domain(settings), ticket.id),
-                "actor_id": actor.id,
-                "comment_id": comment.id if comment is not None else None,
-                "ticket_status": ticket.status.value,
-                "thread_refs": " ".join(self.extra_references) or None,
-            },
-        )
+        return {
+            "ticket_id": ticket.id,
+            "kind": kind,
+            "recipient": person.email,
+            "recipient_name": person.name,
+            "subject": subject[:SUBJECT_MAX],
+            "message_id": new_message_id(settings.secret_key, _domain(settings), ticket.id),
+            "actor_id": actor.id,
+            "comment_id": comment.id if comment is not None else None,
+            "ticket_status": ticket.status.value,
+            "thread_refs": " ".join(self.extra_references) or None,
+        }
+
+
+def _if_assigned_notices(assignee: User | None) -> list[User]:
+    """The assignee, unless they chose not to be mailed about the tickets assigned to them."""
+    return [assignee] if assignee is not None and assignee.assigned_notices else []
 
 
 class NotRenderable(Exception):
