@@ -90,11 +90,11 @@ def assigned_to(mail_app, factory, ticket, admin, staff) -> None:
 def test_staff_who_turned_off_assigned_notices_are_not_told_of_an_assignment(
     mail_app, outbox, factory, staff, admin, customer
 ):
-    choose(mail_app, factory, staff, assigned=False)
+    choose(mail_app, factory, staff, assigned_to_me=False)
     ticket = factory.ticket(customer)
     assigned_to(mail_app, factory, ticket, admin, staff)
     assert outbox(kind="ticket_assigned") == []
-    choose(mail_app, factory, staff, assigned=True)
+    choose(mail_app, factory, staff, assigned_to_me=True)
     assigned_to(mail_app, factory, factory.ticket(customer), admin, staff)
     assert kinds(outbox(kind="ticket_assigned")) == [("ticket_assigned", staff.email)]
 
@@ -104,7 +104,7 @@ def test_nor_of_the_customers_replies_and_reopening_while_the_customer_still_hea
 ):
     ticket = factory.ticket(customer)
     assigned_to(mail_app, factory, ticket, admin, staff)
-    choose(mail_app, factory, staff, assigned=False)
+    choose(mail_app, factory, staff, assigned_to_me=False)
     before = len(outbox(ticket_id=ticket.id))
     with mail_app.app_context():
         manager = ticket_manager()

@@ -90,6 +90,8 @@ POLICY: dict[tuple[str, str], dict] = {
     # --- API: own account -----------------------------------------------------
     ("GET", "api.get_me"): api(A, A, A, A),
     ("PATCH", "api.update_me"): api(A, A, A, A),
+    ("GET", "api.get_my_notices"): api(F, F, A, A),
+    ("PATCH", "api.update_my_notices"): api(F, F, A, A),
     ("POST", "api.request_email_change"): api(A, A, A, A),
     ("POST", "api.change_password"): api(A, A, A, A),
     ("DELETE", "api.revoke_token"): api(A, H, H, H),
@@ -332,6 +334,7 @@ JSON_BODIES = {
         "new_password": "a brand new secret",
     },
     "api.update_me": lambda w, role: {"name": f"Renamed {role}"},
+    "api.update_my_notices": lambda w, role: {"new_tickets": "none"},
     "api.request_email_change": lambda w, role: {
         "email": f"{role}-moved-api@example.com",
         "current_password": PASSWORD,

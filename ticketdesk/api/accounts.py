@@ -12,6 +12,8 @@ from ticketdesk.api.schemas import (
     EmailChangeIn,
     EmailConfirmIn,
     MePatch,
+    NoticesOut,
+    NoticesPatch,
     PasswordChangeIn,
     QueueIn,
     QueueOut,
@@ -41,6 +43,7 @@ from ticketdesk.security.limits import (
 )
 from ticketdesk.services import (
     email_changes,
+    notice_choices,
     password_resets,
     queue_manager,
     registrations,
@@ -166,6 +169,33 @@ def update_me(body: MePatch):
     if body.name is None:
         return current_user()
     return user_manager().change_own_name(current_user(), body.name)
+
+
+# Their own resource, not fields of /me: they are staff's alone, and /me answers with
+# the account as admins see it in /users (UserOut), which would then differ by role.
+@bp.get("/me/notifications")
+@bp.auth_required(auth)
+@bp.output(NoticesOut)
+@bp.doc(tags=["Accounts"], responses={403: "Staff only"})
+def get_my_notices():
+    """Which notices you are mailed (staff and admins)."""
+    return notice_choices().choice_of(current_user())
+
+
+@bp.patch("/me/notifications")
+@bp.auth_required(auth)
+@bp.input(NoticesPatch, arg_name="body")
+@bp.output(NoticesOut)
+@bp.doc(tags=["Accounts"], responses={403: "Staff only", 422: "No such queue, or none chosen"})
+def update_my_notices(body: NoticesPatch):
+    """Choose which notices you are mailed (staff and admins). A customer is always
+    mailed about their own tickets: they have no such choice (403)."""
+    return notice_choices().choose(
+        current_user(),
+        new_tickets=body.new_tickets,
+        queue_ids=body.queue_ids,
+        assigned_to_me=body.assigned_to_me,
+    )
 
 
 @bp.post("/me/email")

@@ -19,6 +19,7 @@ from ticketdesk.models import (
     TEXT_MAX,
     TITLE_MAX,
     EventKind,
+    NewTicketNotices,
     Priority,
     Role,
     TicketStatus,
@@ -210,6 +211,36 @@ class EmailChangeIn(In):
 
 class EmailConfirmIn(In):
     token: Annotated[str, Field(min_length=1, max_length=200, description="From the mailed link.")]
+
+
+NEW_TICKETS = (
+    "Which new tickets you are mailed about: `all`, those in your chosen `queues`, or"
+    " `none`. `TICKETDESK_MAIL_NOTIFY_STAFF_ON_NEW_TICKET` off (or team addresses in"
+    " `TICKETDESK_MAIL_STAFF_ADDRESSES`) mails staff none. Replies to unassigned tickets"
+    " follow the same choice."
+)
+WATCHED = "Your chosen queues, kept whatever `new_tickets` says."
+ASSIGNED_TO_ME = (
+    "Whether you are mailed when a ticket is assigned to you, and when its customer"
+    " replies to it or reopens it."
+)
+
+
+class NoticesOut(Out):
+    new_tickets: NewTicketNotices = Field(description=NEW_TICKETS)
+    queue_ids: list[int] = Field(description=WATCHED)
+    assigned_to_me: bool = Field(description=ASSIGNED_TO_ME)
+
+
+class NoticesPatch(In):
+    """Only the fields present are changed; none may be null. `queues` needs at least
+    one queue chosen."""
+
+    new_tickets: NewTicketNotices = optional(description=NEW_TICKETS)
+    queue_ids: Annotated[list[Id], Field(max_length=1000)] = optional(
+        description=WATCHED + " Replaces them all."
+    )
+    assigned_to_me: bool = optional(description=ASSIGNED_TO_ME)
 
 
 # --- queues ---------------------------------------------------------------

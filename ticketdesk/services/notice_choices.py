@@ -29,7 +29,7 @@ class NoticeChoice:
 
     new_tickets: NewTicketNotices
     queue_ids: tuple[int, ...]
-    assigned: bool
+    assigned_to_me: bool
 
 
 def select_told_of_new_tickets(queue_id: int):
@@ -65,7 +65,7 @@ class NoticeChoices:
         *,
         new_tickets: NewTicketNotices | None = None,
         queue_ids: Iterable[int] | None = None,
-        assigned: bool | None = None,
+        assigned_to_me: bool | None = None,
     ) -> NoticeChoice:
         """Change what you are mailed (None: unchanged). Chosen queues are kept whatever
         `new_tickets` says, so that switching back to them finds them again."""
@@ -75,14 +75,14 @@ class NoticeChoices:
         after = NoticeChoice(
             new_tickets or before.new_tickets,
             watched,
-            before.assigned if assigned is None else assigned,
+            before.assigned_to_me if assigned_to_me is None else assigned_to_me,
         )
         if after.new_tickets == NewTicketNotices.CHOSEN_QUEUES and not after.queue_ids:
             raise ValidationFailed.field(
                 "queue_ids", "Choose at least one queue, or no new tickets at all."
             )
         begin_write(self.session)
-        actor.new_ticket_notices, actor.assigned_notices = after.new_tickets, after.assigned
+        actor.new_ticket_notices, actor.assigned_notices = after.new_tickets, after.assigned_to_me
         if after.queue_ids != before.queue_ids:
             self.session.execute(delete(WatchedQueue).where(WatchedQueue.user_id == actor.id))
             rows = [{"user_id": actor.id, "queue_id": queue_id} for queue_id in after.queue_ids]
