@@ -133,6 +133,7 @@ POLICY: dict[tuple[str, str], dict] = {
     ("GET", "web.home"): web(A, A, A, A),
     ("GET", "web.account"): web(A, A, A, A),
     ("POST", "web.change_name"): web(A, A, A, A),
+    ("POST", "web.choose_notices"): web(F, F, A, A),
     ("POST", "web.request_email_change"): web(A, A, A, A),
     ("GET", "web.change_password"): web(A, A, A, A),
     ("POST", "web.change_password"): web(A, A, A, A),
@@ -290,6 +291,7 @@ FORM_BODIES = {
         "confirm": "a brand new secret",
     },
     "web.change_name": lambda w, role: {"name": f"Renamed {role}"},
+    "web.choose_notices": lambda w, role: {"new_tickets": "none"},
     "web.request_email_change": lambda w, role: {
         "email": f"{role}-moved@example.com",
         "current_password": PASSWORD,

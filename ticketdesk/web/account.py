@@ -1,16 +1,24 @@
-"""Your account: your name, your address (confirmed from the new mailbox), your password."""
+"""Your account: your name, your address (confirmed from the new mailbox), your password,
+and (staff) the notices you are mailed."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ticketdesk.extensions import limiter
+from ticketdesk.models import NewTicketNotices
 from ticketdesk.security.limits import address_key, mail_to_account_limit, sign_in_limit
-from ticketdesk.services import email_changes, user_manager
+from ticketdesk.services import email_changes, notice_choices, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import ConfirmEmailForm, EmailChangeForm, NameForm
+from ticketdesk.web.forms import (
+    ConfirmEmailForm,
+    EmailChangeForm,
+    NameForm,
+    NoticesForm,
+    options,
+)
 from ticketdesk.web.session import actor, start_session
 from ticketdesk.web.views import show_field_errors
 
@@ -37,6 +45,28 @@ def change_name():
             flash("Your name is changed.", "success")
             return redirect(url_for("web.account"))
     return _account_page(name_form=form)
+
+
+@bp.post("/account/notifications")
+@login_required
+def choose_notices():
+    """Choose which notices you are mailed (staff and admins: the service refuses anyone
+    else)."""
+    form = _offer_queues(NoticesForm())
+    if form.validate_on_submit():
+        try:
+            notice_choices().choose(
+                actor(),
+                new_tickets=NewTicketNotices(form.new_tickets.data),
+                queue_ids=form.queue_ids.data,
+                assigned_to_me=form.assigned_to_me.data,
+            )
+        except ValidationFailed as error:
+            show_field_errors(form, error)
+        else:
+            flash("Your notifications are saved.", "success")
+            return redirect(url_for("web.account"))
+    return _account_page(notices_form=form)
 
 
 @bp.post("/account/email")
@@ -98,10 +128,15 @@ def _confirm_page(form: ConfirmEmailForm, address: str, status: int):
     return page, status
 
 
-def _account_page(*, name_form: NameForm | None = None, email_form: EmailChangeForm | None = None):
+def _account_page(
+    *,
+    name_form: NameForm | None = None,
+    email_form: EmailChangeForm | None = None,
+    notices_form: NoticesForm | None = None,
+):
     """The account page, with the form just sent (and its errors) if there is one."""
     user = actor()
-    sent = name_form or email_form
+    sent = name_form or email_form or notices_form
     page = render_template(
         "account/account.html",
         title="Your account",
@@ -109,5 +144,26 @@ def _account_page(*, name_form: NameForm | None = None, email_form: EmailChangeF
         email_form=email_form or EmailChangeForm(formdata=None),
         has_password=user.password_hash is not None,
         pending_address=email_changes().pending_address(user),
+        # Customers have no notices to choose: their own tickets' mail always goes.
+        notices_form=(notices_form or _notices_form(user)) if user.is_staff else None,
+        staff_mailed_new_tickets=current_app.config["MAIL_NOTIFY_STAFF_ON_NEW_TICKET"],
     )
     return page, 422 if sent is not None else 200
+
+
+def _notices_form(user) -> NoticesForm:
+    """The notices form as the person's choice stands."""
+    choice = notice_choices().choice_of(user)
+    form = NoticesForm(
+        formdata=None,
+        new_tickets=choice.new_tickets.value,
+        queue_ids=list(choice.queue_ids),
+        assigned_to_me=choice.assigned_to_me,
+    )
+    return _offer_queues(form)
+
+
+def _offer_queues(form: NoticesForm) -> NoticesForm:
+    queues = queue_manager().list_queues(actor())
+    form.queue_ids.choices = options((queue.id, queue.name) for queue in queues)
+    return form

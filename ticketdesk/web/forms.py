@@ -6,10 +6,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup, escape
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -19,7 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional, Regexp
-from wtforms.widgets import HiddenInput, Input, Select
+from wtforms.widgets import CheckboxInput, HiddenInput, Input, Select
 from wtforms.widgets.core import clean_key
 
 from ticketdesk.models import (
@@ -28,6 +30,7 @@ from ticketdesk.models import (
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
+    NewTicketNotices,
     Priority,
     Role,
     TicketStatus,
@@ -233,6 +236,33 @@ class ConfirmEmailForm(Form):
     """A button, so that the GET of a mail scanner following the link changes nothing."""
 
     submit = SubmitField("Use this address")
+
+
+NEW_TICKET_CHOICES = options(
+    [
+        (NewTicketNotices.ALL.value, "Every new ticket"),
+        (NewTicketNotices.CHOSEN_QUEUES.value, "Only those in the queues ticked below"),
+        (NewTicketNotices.NONE.value, "None"),
+    ]
+)
+
+
+class NoticesForm(Form):
+    """Which notices a staff member is mailed; the queues are offered by the view, and
+    the service says which do not exist."""
+
+    new_tickets = RadioField("New tickets", choices=NEW_TICKET_CHOICES)
+    queue_ids = SelectMultipleField(
+        "Your queues",
+        coerce=int,
+        validate_choice=False,
+        option_widget=CheckboxInput(),
+    )
+    assigned_to_me = BooleanField(
+        "Tickets assigned to me",
+        description="A ticket given to you, and its customer's replies and reopening.",
+    )
+    save_notices = SubmitField("Save notifications")
 
 
 class SignOutForm(Form):
