@@ -200,7 +200,13 @@ def is_outage(error: DBAPIError) -> bool:
 
 def _database_unavailable(error: DBAPIError) -> Response:
     """The database is down or busy: ask the client to retry rather than fail with a trace."""
-    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    return _briefly_unavailable("database unavailable: %s", error.__class__.__name__)
+
+
+def _briefly_unavailable(log_message: str, reason: object) -> Response:
+    """Log an outage as one warning, drop what the request wrote, and answer 503 with
+    Retry-After on a page drawn for a visitor."""
+    current_app.logger.warning(log_message, reason)
     discard_session()
     _as_visitor()
     return _respond(
@@ -233,14 +239,7 @@ def _storage_unavailable(error: StorageUnavailable) -> Response:
 
 def _intake_unavailable(error: IntakeUnavailable) -> Response:
     """Retrying failed mail met the database or file store down: the mail is kept as it was."""
-    current_app.logger.warning("mail intake unavailable: %s", error)
-    discard_session()
-    _as_visitor()
-    return _respond(
-        503,
-        "The service is briefly unavailable; try again shortly.",
-        {"Retry-After": RETRY_AFTER_SECONDS},
-    )
+    return _briefly_unavailable("mail intake unavailable: %s", error)
 
 
 def _unexpected(error: Exception) -> Response:
