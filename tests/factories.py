@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ticketdesk.extensions import db
 from ticketdesk.models import Role, User
-from ticketdesk.services import ticket_manager, user_manager
+from ticketdesk.services import api_tokens, ticket_manager, user_manager
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
@@ -61,7 +61,7 @@ class Factory:
 
     @in_app_context
     def token(self, person: Person) -> str:
-        _, secret = user_manager().create_token(
+        _, secret = api_tokens().create_token(
             email=person.email, password=person.password, name="test"
         )
         db.session.remove()

@@ -25,7 +25,7 @@ from ticketdesk.app import create_app
 from ticketdesk.cli import initialise_database
 from ticketdesk.extensions import db
 from ticketdesk.models import Role
-from ticketdesk.services import user_manager
+from ticketdesk.services import api_tokens, user_manager
 
 PASSWORD = "fault tests password"
 
@@ -142,7 +142,8 @@ def prepare_database(url: str, instance: Path) -> dict[str, str]:
         for role in (Role.STAFF, Role.CUSTOMER):
             email = f"{role}@faults.example.com"
             users.create_user_unchecked(name=role, email=email, password=PASSWORD, role=role)
-            tokens[str(role)] = users.create_token(email=email, password=PASSWORD, name="t")[1]
+            _, secret = api_tokens().create_token(email=email, password=PASSWORD, name="t")
+            tokens[str(role)] = secret
         db.session.remove()
         db.engine.dispose()
     return tokens

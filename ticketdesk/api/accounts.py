@@ -42,6 +42,7 @@ from ticketdesk.security.limits import (
     sign_up_limit,
 )
 from ticketdesk.services import (
+    api_tokens,
     email_changes,
     notice_choices,
     password_resets,
@@ -83,7 +84,7 @@ def register(body: RegisterIn):
 @bp.doc(tags=["Accounts"], responses={401: "Wrong email or password"})
 def create_token(body: TokenIn):
     """Exchange an email and password for a bearer token (its secret is shown once)."""
-    token, secret = user_manager().create_token(
+    token, secret = api_tokens().create_token(
         email=body.email,
         password=body.password,
         name=body.name,
@@ -106,9 +107,7 @@ def create_token(body: TokenIn):
 @bp.doc(tags=["Accounts"])
 def list_tokens(query: TokenQuery):
     """Your own live tokens, newest first: neither revoked nor expired (never a secret)."""
-    tokens = user_manager().list_tokens(
-        current_user(), limit=query.limit + 1, before_id=query.cursor
-    )
+    tokens = api_tokens().list_tokens(current_user(), limit=query.limit + 1, before_id=query.cursor)
     return id_page(tokens, query.limit)
 
 
@@ -146,7 +145,7 @@ def confirm_password_reset(body: ResetConfirmIn):
 @bp.doc(tags=["Accounts"], responses={404: "Not one of your tokens"})
 def revoke_token(token_id: int):
     """Revoke one of your own tokens."""
-    user_manager().revoke_token(current_user(), token_id)
+    api_tokens().revoke_token(current_user(), token_id)
     return ""
 
 

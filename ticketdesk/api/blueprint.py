@@ -10,8 +10,8 @@ from ticketdesk.api.uploads import MULTIPART, refuse_oversized_upload
 from ticketdesk.extensions import limiter
 from ticketdesk.models import User
 from ticketdesk.security.limits import BEARER_MAX, address_key, api_limit, bearer_secret
-from ticketdesk.services import user_manager
-from ticketdesk.services.users import TokenCaller
+from ticketdesk.services import api_tokens
+from ticketdesk.services.tokens import TokenCaller
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
 auth = HTTPTokenAuth(
@@ -29,7 +29,7 @@ def _token_caller(secret: str) -> TokenCaller | None:
     the rate limit and authentication ask."""
     callers = g.setdefault("token_callers", {})
     if secret not in callers:
-        callers[secret] = user_manager().caller_for_token(secret)
+        callers[secret] = api_tokens().caller_for_token(secret)
     return callers[secret]
 
 

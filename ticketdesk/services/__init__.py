@@ -21,6 +21,7 @@ from ticketdesk.services.password_reset import PasswordResets, ResetSettings
 from ticketdesk.services.queues import QueueManager, slugs_in_mail_settings
 from ticketdesk.services.registration import Registrations
 from ticketdesk.services.tickets import TicketManager
+from ticketdesk.services.tokens import ApiTokens
 from ticketdesk.services.users import UserManager, UserSettings
 
 
@@ -49,12 +50,15 @@ def outbox_manager() -> OutboxManager:
 
 
 def user_manager() -> UserManager:
-    config = current_app.config
-    settings = UserSettings(
-        bcrypt_rounds=int(config["BCRYPT_ROUNDS"]),
-        token_touch_interval=timedelta(seconds=int(config["TOKEN_TOUCH_INTERVAL"])),
-    )
+    settings = UserSettings(bcrypt_rounds=int(current_app.config["BCRYPT_ROUNDS"]))
     return UserManager(db.session(), settings, log=security_log())
+
+
+def api_tokens() -> ApiTokens:
+    touch_interval = timedelta(seconds=int(current_app.config["TOKEN_TOUCH_INTERVAL"]))
+    return ApiTokens(
+        db.session(), user_manager(), log=security_log(), touch_interval=touch_interval
+    )
 
 
 def security_log() -> SecurityLog:

@@ -29,13 +29,9 @@ from ticketdesk.services.password_reset import (
     readable_lifetime,
 )
 from ticketdesk.services.secrets import hash_token, new_token_secret, verify_password
+from ticketdesk.services.tokens import revoke_tokens
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.users import (
-    change_address,
-    normalise_email,
-    revoke_tokens,
-    void_email_changes,
-)
+from ticketdesk.services.users import change_address, normalise_email, void_email_changes
 
 NOTICE_KIND = "email_change_notice"
 NO_PASSWORD = (

@@ -15,12 +15,12 @@ from ticketdesk.models import OutboxMessage, PasswordReset, SecurityEventKind, U
 from ticketdesk.services.audit import SecurityLog
 from ticketdesk.services.errors import ValidationFailed
 from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret
+from ticketdesk.services.tokens import revoke_tokens
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.users import (
     address_as_stored,
     check_name,
     check_password,
-    revoke_tokens,
     void_email_changes,
     void_reset_links,
 )

@@ -1,20 +1,18 @@
-"""UserManager: accounts, roles, sign-in and API tokens."""
+"""UserManager: accounts, roles and sign-in (API tokens: `services.tokens`)."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import (
     EMAIL_MAX,
     NAME_MAX,
-    ApiToken,
     EmailChange,
     HelpdeskStaff,
     PasswordReset,
@@ -32,9 +30,10 @@ from ticketdesk.services.errors import (
     ValidationFailed,
 )
 from ticketdesk.services.people_search import people_matching, words_of
-from ticketdesk.services.secrets import hash_password, hash_token, new_token_secret, verify_password
+from ticketdesk.services.secrets import hash_password, verify_password
 from ticketdesk.services.ticket_fields import one_line, refuse_nul, refuse_reordering
 from ticketdesk.services.tickets import release_tickets_of, tickets_held_by
+from ticketdesk.services.tokens import revoke_tokens
 from ticketdesk.services.transactions import begin_write
 
 PASSWORD_MIN = 10
@@ -42,32 +41,10 @@ PASSWORD_MAX = 128
 USER_FIELDS = ("name", "email", "role", "active")
 EMAIL_TAKEN = "An account with that email address exists already."
 
-# Every API call runs this: built once, so its cache key is computed once too. Only
-# the owner becomes an object; the token's own fields are read as plain columns.
-_OWNER_OF_TOKEN = (
-    select(User, ApiToken.id, ApiToken.revoked, ApiToken.expires_at, ApiToken.last_used_at)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.secret_hash == bindparam("secret_hash"))
-)
-_TOUCH_TOKEN = (
-    update(ApiToken.__table__)
-    .where(ApiToken.__table__.c.id == bindparam("token_id"))
-    .values(last_used_at=bindparam("now"))
-)
-
-
-@dataclass(frozen=True)
-class TokenCaller:
-    """Whom an API request comes from: a token's owner, and which of their tokens it is."""
-
-    user: User
-    token_id: int
-
 
 @dataclass(frozen=True)
 class UserSettings:
     bcrypt_rounds: int = 12
-    token_touch_interval: timedelta = timedelta(seconds=60)
 
 
 def normalise_email(email: str) -> str:
@@ -323,7 +300,7 @@ class UserManager:
         self.log.record(SecurityEventKind.SIGN_IN, actor=user, subject=user)
         self.session.commit()
 
-    # --- sign-in and tokens --------------------------------------------
+    # --- sign-in ------------------------------------------------------
 
     def authenticate(self, *, email: str, password: str) -> User:
         """The active user with these credentials; one error for every failure."""
@@ -340,70 +317,6 @@ class UserManager:
             )
             raise AuthenticationFailed("Wrong email or password.")
         return user
-
-    def create_token(
-        self, *, email: str, password: str, name: str | None, expires_in_days: int | None = None
-    ) -> tuple[ApiToken, str]:
-        """Exchange credentials for a bearer token; the secret is returned only here."""
-        user = self.authenticate(email=email, password=password)
-        secret = new_token_secret()
-        begin_write(self.session)
-        token = ApiToken(
-            user_id=user.id,
-            name=check_token_name(name),
-            secret_hash=hash_token(secret),
-            expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
-        )
-        self.session.add(token)
-        self.log.record(
-            SecurityEventKind.TOKEN_CREATED, actor=user, subject=user, detail=token.name
-        )
-        self.session.commit()
-        return token, secret
-
-    def revoke_token(self, actor: User, token_id: int) -> None:
-        """Revoke one of the actor's own tokens; anyone else's is not found."""
-        begin_write(self.session)
-        token = self.session.get(ApiToken, token_id)
-        if token is None or token.user_id != actor.id:
-            raise NotFound("No such token.")
-        token.revoked = True
-        self.log.record(
-            SecurityEventKind.TOKEN_REVOKED, actor=actor, subject=actor, detail=token.name
-        )
-        self.session.commit()
-
-    def list_tokens(
-        self, actor: User, *, limit: int = 50, before_id: int | None = None
-    ) -> list[ApiToken]:
-        """The actor's own live tokens (neither revoked nor expired), newest first."""
-        now = utcnow()
-        query = (
-            select(ApiToken)
-            .where(ApiToken.user_id == actor.id, ApiToken.revoked.is_(False))
-            .where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
-            .order_by(ApiToken.id.desc())
-            .limit(limit)
-        )
-        if before_id is not None:
-            query = query.where(ApiToken.id < before_id)
-        return list(self.session.scalars(query))
-
-    def caller_for_token(self, secret: str) -> TokenCaller | None:
-        """The active owner of a live token and the token's id, recording its use now and
-        then."""
-        found = self.session.execute(_OWNER_OF_TOKEN, {"secret_hash": hash_token(secret)}).first()
-        if found is None:
-            return None
-        owner, token_id, revoked, expires_at, last_used_at = found
-        now = utcnow()
-        if revoked or not owner.active or (expires_at is not None and expires_at <= now):
-            return None
-        if last_used_at is None or now - last_used_at > self.settings.token_touch_interval:
-            begin_write(self.session)
-            self.session.execute(_TOUCH_TOKEN, {"token_id": token_id, "now": now})
-            self.session.commit()
-        return TokenCaller(owner, token_id)
 
     # --- helpers --------------------------------------------------------
 
@@ -486,32 +399,3 @@ def void_email_changes(session: Session, user: User, now) -> None:
         .where(EmailChange.user_id == user.id, EmailChange.used_at.is_(None))
         .values(used_at=now)
     )
-
-
-def revoke_tokens(
-    session: Session,
-    user: User,
-    *,
-    keep_id: int | None = None,
-    log: SecurityLog | None = None,
-    reason: str = "with the password",
-) -> int:
-    """Revoke every live API token of a user but `keep_id` (after a password change or
-    reset, a change of address, or a deactivation), noting how many and `reason` in the
-    `log` if given; returns how many."""
-    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-    if keep_id is not None:
-        query = query.where(ApiToken.id != keep_id)
-    revoked = session.execute(query.values(revoked=True)).rowcount or 0
-    if revoked and log is not None:
-        detail = f"{revoked} token(s), {reason}"
-        log.record(SecurityEventKind.TOKEN_REVOKED, actor=user, subject=user, detail=detail)
-    return revoked
-
-
-def check_token_name(name: str | None) -> str:
-    name = (name or "API token").strip() or "API token"
-    if len(name) > NAME_MAX:
-        raise ValidationFailed.field("name", f"At most {NAME_MAX} characters.")
-    refuse_nul("name", name)
-    return name
