@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from ticketdesk.extensions import db
 from ticketdesk.models import Ticket, TicketEvent, User
+from ticketdesk.services import ticket_values
 from ticketdesk.services.queues import QueueManager
-from ticketdesk.services.tickets import TicketManager
 
 TICKETS = "/api/v1/tickets"
 
@@ -396,16 +396,16 @@ def queue_deleted_once_read(app, monkeypatch, as_admin, admin):
     """A new queue that an admin deletes, in a transaction of their own, as soon as a
     ticket change has read it: the moment between a change's read and its write."""
     queue_id = as_admin.post("/api/v1/queues", json={"name": "Short-lived"}).json["id"]
-    read_queue = TicketManager._queue_for
+    read_queue = ticket_values.queue_for
 
-    def read_then_lose(self, wanted, **kwargs):
-        found = read_queue(self, wanted, **kwargs)
+    def read_then_lose(session, wanted, **kwargs):
+        found = read_queue(session, wanted, **kwargs)
         if wanted == queue_id:
             with Session(db.engine) as session:
                 QueueManager(session).delete_queue(session.get(User, admin.id), queue_id)
         return found
 
-    monkeypatch.setattr(TicketManager, "_queue_for", read_then_lose)
+    monkeypatch.setattr(ticket_values, "queue_for", read_then_lose)
     return queue_id
 
 

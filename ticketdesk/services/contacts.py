@@ -3,12 +3,15 @@
 The account with that address becomes the requester. When there is none, a
 passwordless customer account is made inside the ticket's own write, so that a
 ticket that fails leaves no account behind; `UserManager.contact_for` makes it.
+`requester_for` settles, before that write, whom a new ticket is for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from ticketdesk.models import User
 from ticketdesk.services.errors import PermissionDenied, ValidationFailed
@@ -67,3 +70,23 @@ def contact_account(accounts: ContactAccounts | None, actor: User, contact: Cont
             "requester_email", "This person's account is deactivated; an admin can reactivate it."
         )
     return user
+
+
+def requester_for(
+    session: Session, actor: User, requester_id: int | None, contact: Contact | None
+) -> User | None:
+    """Before the write: whom a new ticket is for (the actor, or a user named by id), or
+    None when `contact` names them (found inside the write by `contact_account`)."""
+    if contact is not None and is_the_actor(actor, contact, requester_id=requester_id):
+        return actor
+    if contact is not None:
+        check_contact(actor, contact, requester_id=requester_id)
+        return None
+    if requester_id is None or requester_id == actor.id:
+        return actor
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff can open tickets for someone else.")
+    requester = session.get(User, requester_id)
+    if requester is None or not requester.active:
+        raise ValidationFailed.field("requester_id", "No such active user.")
+    return requester

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import IdempotencyRecord, User
@@ -60,3 +61,26 @@ def remember(
             resource_id=resource_id,
         )
     )
+
+
+def commit_once(
+    session: Session, user: User, idem: IdempotencyKey | None, scope: str, made_id: int
+) -> int:
+    """Commit a create under its idempotency key; returns the id the key stands for.
+
+    Two racing requests with one key both get here; the unique key lets one
+    commit, and the other rolls back and returns what the first made.
+    """
+    if idem is None:
+        session.commit()
+        return made_id
+    remember(session, user, idem, scope, made_id)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        first = replayed(session, user, idem, scope)
+        if first is None:
+            raise
+        return first
+    return made_id

@@ -11,20 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketdesk.models import (
-    ACTIVE_STATUSES,
     FINISHED_STATUSES,
     Comment,
     EventKind,
-    HelpdeskStaff,
     Priority,
-    Queue,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -33,15 +28,10 @@ from ticketdesk.models import (
 )
 from ticketdesk.services import ticket_fields as fields
 from ticketdesk.services import ticket_queries as queries
-from ticketdesk.services.contacts import (
-    Contact,
-    ContactAccounts,
-    check_contact,
-    contact_account,
-    is_the_actor,
-)
+from ticketdesk.services import ticket_values
+from ticketdesk.services.contacts import Contact, ContactAccounts, contact_account, requester_for
 from ticketdesk.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from ticketdesk.services.idempotency import IdempotencyKey, remember, replayed
+from ticketdesk.services.idempotency import IdempotencyKey, commit_once, replayed
 from ticketdesk.services.listing import (
     NO_FILTERS,
     TicketFilter,
@@ -54,8 +44,9 @@ from ticketdesk.services.notifications import NullNotifier
 from ticketdesk.services.pagination import Page, TicketSort, ticket_cursor
 from ticketdesk.services.search import search_page
 from ticketdesk.services.search_index import index_new_ticket, index_ticket
+from ticketdesk.services.ticket_rows import insert_comment, insert_ticket, record_event
 from ticketdesk.services.transactions import begin_write
-from ticketdesk.services.workflow import REOPENED_BY_CUSTOMER_REPLY, authorise_changes
+from ticketdesk.services.workflow import authorise_changes
 
 
 class FilesToAttach(Protocol):
@@ -72,7 +63,7 @@ class FilesToAttach(Protocol):
 class StatusChange:
     """A status to set along with a reply or note, and the ticket version it was chosen
     on (None: whatever the version). The status may come as its value from a form: it
-    is checked and converted as any change is (TicketManager._validated)."""
+    is checked and converted as any change is (ticket_values.validated_changes)."""
 
     status: TicketStatus | str
     expected_version: int | None = None
@@ -254,16 +245,21 @@ class TicketManager:
         title, description = fields.check_title(title), fields.check_description(description)
         # Read before the write begins, so that SQLite's one writer waits less: the
         # requester is the actor or a user checked just now, and a queue deleted
-        # meanwhile is refused by the foreign key (_insert_ticket).
-        requester = self._requester_for(actor, requester_id, contact)
-        queue = self._queue_for(queue_id)
+        # meanwhile is refused by the foreign key (ticket_rows.insert_ticket).
+        requester = requester_for(self.session, actor, requester_id, contact)
+        queue = ticket_values.queue_for(
+            self.session, queue_id, default_slug=self.default_queue_slug
+        )
         begin_write(self.session)
         if idempotency and (first := replayed(self.session, actor, idempotency, "ticket")):
             return self.get_ticket(actor, first)
         if requester is None:  # a contact's account: made in this write, if it is new
             requester = contact_account(self.accounts, actor, contact)
-        ticket = self._insert_ticket(title, description, priority, queue, requester)
-        self._record(ticket, actor, EventKind.CREATED, None, ticket.status, at=ticket.created_at)
+        ticket = insert_ticket(
+            self.session, requester, queue, title=title, description=description, priority=priority
+        )
+        status, at = ticket.status, ticket.created_at
+        record_event(self.session, ticket, actor, EventKind.CREATED, None, status, at=at)
         self.notifier.ticket_created(actor, ticket)
         if files is not None and files.items:
             files.attach(self.session, ticket_id=ticket.id, comment_id=None, actor=actor)
@@ -271,46 +267,8 @@ class TicketManager:
         else:
             index_new_ticket(self.session, ticket.id, ticket.title, ticket.description)
         made = ticket.id  # after a lost idempotency race the rolled-back row is gone
-        first = self._commit_once(actor, idempotency, "ticket", made)
+        first = commit_once(self.session, actor, idempotency, "ticket", made)
         return ticket if first == made else self.get_ticket(actor, first)
-
-    def _insert_ticket(
-        self, title: str, description: str, priority: Priority | None, queue: Queue, requester: User
-    ) -> Ticket:
-        """The new ticket's row, and the ticket as the ORM would have loaded it.
-
-        All of this runs inside SQLite's write turn. A unit-of-work flush, or an ORM
-        INSERT … RETURNING, spends more than twice as long in Python as inserting the
-        row and building the object from the values it was given.
-        """
-        now = utcnow()
-        values = {
-            "title": title,
-            "description": description,
-            "priority": Priority(priority) if priority else Priority.NORMAL,
-            "queue_id": queue.id,
-            "requester_id": requester.id,
-            "assignee_id": None,
-            "status": TicketStatus.OPEN,
-            "created_at": now,
-            "updated_at": now,
-            "resolved_at": None,
-            "closed_at": None,
-            "version": 1,
-        }
-        try:
-            inserted = self.session.connection().execute(queries.INSERT_TICKET, values)
-        except IntegrityError:
-            self._refuse_deleted_queue(queue.id)
-            raise
-        ticket_id = inserted.scalar_one()
-        ticket = Ticket(id=ticket_id, **values)
-        make_transient_to_detached(ticket)  # every column as stored: nothing to reload
-        self.session.add(ticket)
-        set_committed_value(ticket, "requester", requester)
-        set_committed_value(ticket, "assignee", None)
-        set_committed_value(ticket, "queue", queue)
-        return ticket
 
     def update_ticket(
         self,
@@ -339,7 +297,7 @@ class TicketManager:
             raise StaleVersion() from None
         except IntegrityError:
             if "queue_id" in changed:  # a queue deleted since it was read (PostgreSQL)
-                self._refuse_deleted_queue(changed["queue_id"])
+                ticket_values.refuse_deleted_queue(self.session, changed["queue_id"])
             raise
         return ticket
 
@@ -353,7 +311,9 @@ class TicketManager:
             raise PermissionDenied(f"Only staff can change the {', '.join(sorted(staff_only))}.")
         if expected_version is not None and expected_version != ticket.version:
             raise StaleVersion(ticket.version)
-        new_values = self._validated(changes)
+        new_values = ticket_values.validated_changes(
+            self.session, changes, default_queue_slug=self.default_queue_slug
+        )
         changed = {
             field: value for field, value in new_values.items() if getattr(ticket, field) != value
         }
@@ -368,9 +328,8 @@ class TicketManager:
         if not changed:
             return
         for field, value in changed.items():
-            self._record(
-                ticket, actor, fields.FIELD_EVENTS[field], getattr(ticket, field), value, at=at
-            )
+            kind, old = fields.FIELD_EVENTS[field], getattr(ticket, field)
+            record_event(self.session, ticket, actor, kind, old, value, at=at)
             setattr(ticket, field, value)
         if stale := fields.stale_relationships(changed):
             self.session.expire(ticket, stale)
@@ -443,7 +402,9 @@ class TicketManager:
             wanted = {"status": then.status}
             changed = self._checked_changes(actor, ticket, wanted, then.expected_version)
         now = utcnow()
-        comment, reopened = self._insert_comment(actor, ticket, body, internal, at=now)
+        comment, reopened = insert_comment(
+            self.session, actor, ticket, body, internal=internal, at=now
+        )
         if files is not None:
             files.attach(self.session, ticket_id=ticket.id, comment_id=comment.id, actor=actor)
         index_ticket(self.session, ticket.id)
@@ -453,178 +414,19 @@ class TicketManager:
         self._make_changes(actor, ticket, changed, at=now, notify=not finished)
         self.notifier.comment_added(actor, ticket, comment, reopened=reopened, finished=finished)
         try:
-            first = self._commit_once(actor, idempotency, scope, comment.id)
+            first = commit_once(self.session, actor, idempotency, scope, comment.id)
         except StaleDataError:
             self.session.rollback()
             raise StaleVersion() from None
         return comment if first == comment.id else self.session.get(Comment, first)
 
-    def _insert_comment(
-        self, actor: User, ticket: Ticket, body: str, internal: bool, *, at
-    ) -> tuple[Comment, bool]:
-        """The comment's row and history entry; whether a customer's reply reopened the
-        ticket (its status changed too)."""
-        comment = Comment(
-            ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_at=at
-        )
-        self.session.add(comment)
-        self.session.flush()
-        kind = EventKind.INTERNAL_NOTE if internal else EventKind.COMMENT
-        self._record(ticket, actor, kind, None, str(comment.id), at=at)
-        reopened = not actor.is_staff and ticket.status in REOPENED_BY_CUSTOMER_REPLY
-        if reopened:
-            self._record(ticket, actor, EventKind.STATUS, ticket.status, TicketStatus.OPEN, at=at)
-            ticket.status = TicketStatus.OPEN
-            fields.stamp_status(ticket, TicketStatus.OPEN, at)
-            ticket.updated_at = at
-        else:
-            # Activity moves the ticket up the "recently updated" list without bumping
-            # its version: a reply does not make someone's open edit form stale.
-            self.session.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket.id)
-                .values(updated_at=at)
-                .execution_options(synchronize_session=False)
-            )
-        return comment, reopened
-
-    def _commit_once(
-        self, actor: User, idempotency: IdempotencyKey | None, scope: str, made_id: int
-    ) -> int:
-        """Commit a create under its idempotency key; returns the id the key stands for.
-
-        Two racing requests with one key both get here; the unique key lets one
-        commit, and the other rolls back and returns what the first made.
-        """
-        if idempotency is None:
-            self.session.commit()
-            return made_id
-        remember(self.session, actor, idempotency, scope, made_id)
-        try:
-            self.session.commit()
-        except IntegrityError:
-            self.session.rollback()
-            first = replayed(self.session, actor, idempotency, scope)
-            if first is None:
-                raise
-            return first
-        return made_id
-
-    # --- rules ----------------------------------------------------------
-
-    def _validated(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Check each value on its own terms and convert it to the model's type."""
-        values: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        checks = {
-            "title": fields.check_title,
-            "description": fields.check_description,
-            "status": lambda value: TicketStatus(value),
-            "priority": lambda value: Priority(value),
-            "queue_id": lambda value: self._queue_for(value, field="queue_id").id,
-            "assignee_id": self._assignee_id,
-        }
-        for field, value in changes.items():
-            try:
-                values[field] = checks[field](value)
-            except ValidationFailed as error:
-                errors.update(error.errors)
-            except (ValueError, TypeError):
-                errors[field] = ["Not an allowed value."]
-        if errors:
-            raise ValidationFailed(errors)
-        return values
-
-    def _assignee_id(self, staff_id: int | None) -> int | None:
-        if staff_id is None:
-            return None
-        staff = self.session.get(User, staff_id)
-        if staff is None or not HelpdeskStaff.can_hold_tickets(staff):
-            raise ValidationFailed.field(
-                "assignee_id", "Tickets can be assigned only to active staff members."
-            )
-        return staff.id
-
-    def _queue_for(self, queue_id: int | None, *, field: str = "queue_id") -> Queue:
-        if queue_id is None:
-            queue = self.session.scalar(queries.QUEUE_BY_SLUG, {"slug": self.default_queue_slug})
-        else:
-            queue = self.session.get(Queue, queue_id)
-        if queue is None:
-            raise ValidationFailed.field(field, "No such queue.")
-        return queue
-
-    def _refuse_deleted_queue(self, queue_id: int) -> None:
-        """After the foreign key refused a write: a field error if the queue is gone (an
-        admin deleted it after this change read it), else nothing to say."""
-        self.session.rollback()
-        if self.session.scalar(queries.QUEUE_EXISTS, {"queue_id": queue_id}) is None:
-            raise ValidationFailed.field("queue_id", "That queue was deleted: choose another.")
-
-    def _requester_for(
-        self, actor: User, requester_id: int | None, contact: Contact | None
-    ) -> User | None:
-        """The requester, or None when `contact` names them (found inside the write)."""
-        if contact is not None and is_the_actor(actor, contact, requester_id=requester_id):
-            return actor
-        if contact is not None:
-            check_contact(actor, contact, requester_id=requester_id)
-            return None
-        if requester_id is None or requester_id == actor.id:
-            return actor
-        if not actor.is_staff:
-            raise PermissionDenied("Only staff can open tickets for someone else.")
-        requester = self.session.get(User, requester_id)
-        if requester is None or not requester.active:
-            raise ValidationFailed.field("requester_id", "No such active user.")
-        return requester
+    # --- history --------------------------------------------------------
 
     def record(self, ticket: Ticket, actor: User, kind: EventKind, old, new) -> None:
         """Add an entry to the ticket's history, now, inside the caller's write."""
-        self._record(ticket, actor, kind, old, new, at=utcnow())
-
-    def _record(self, ticket: Ticket, actor: User, kind: EventKind, old, new, *, at) -> None:
-        # On the connection, so that the change itself is not flushed ahead of its other fields.
-        values = {"ticket_id": ticket.id, "actor_id": actor.id, "kind": kind, "at": at}
-        values |= {"old_value": fields.as_text(old), "new_value": fields.as_text(new)}
-        self.session.connection().execute(queries.INSERT_EVENT, values)
+        record_event(self.session, ticket, actor, kind, old, new, at=utcnow())
 
 
 def _may_see(actor: User, ticket: Ticket) -> bool:
     """One ticket under the rule every list applies (listing.sees_only_own)."""
     return not sees_only_own(actor) or ticket.requester_id == actor.id
-
-
-def tickets_held_by(session: Session, holder_id: int) -> int:
-    """How many unresolved tickets someone holds: what `release_tickets_of` would unassign."""
-    tickets = Ticket.__table__
-    held = (
-        select(func.count())
-        .select_from(tickets)
-        .where(tickets.c.assignee_id == holder_id, tickets.c.status.in_(ACTIVE_STATUSES))
-    )
-    return session.scalar(held)
-
-
-def release_tickets_of(session: Session, actor: User, holder_id: int, *, at) -> None:
-    """Unassign the unresolved tickets of someone who can no longer hold them (deactivated,
-    or no longer staff), in the caller's transaction, each with its history entry.
-
-    Left assigned, they were on no one's list: the team's counts and filters offer only
-    active staff. Resolved and closed tickets keep who handled them.
-    """
-    tickets = Ticket.__table__
-    released = (
-        update(tickets)
-        .where(tickets.c.assignee_id == holder_id, tickets.c.status.in_(ACTIVE_STATUSES))
-        .values(assignee_id=None, updated_at=at, version=tickets.c.version + 1)
-        .returning(tickets.c.id)
-    )
-    ticket_ids = list(session.scalars(released))
-    if not ticket_ids:
-        return
-    event = {"actor_id": actor.id, "kind": EventKind.ASSIGNEE, "at": at}
-    event |= {"old_value": str(holder_id), "new_value": None}
-    session.execute(
-        queries.INSERT_EVENT, [event | {"ticket_id": ticket_id} for ticket_id in ticket_ids]
-    )

@@ -32,7 +32,7 @@ from ticketdesk.services.errors import (
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, verify_password
 from ticketdesk.services.ticket_fields import one_line, refuse_nul, refuse_reordering
-from ticketdesk.services.tickets import release_tickets_of, tickets_held_by
+from ticketdesk.services.ticket_holders import release_tickets_of, tickets_held_by
 from ticketdesk.services.tokens import revoke_tokens
 from ticketdesk.services.transactions import begin_write
 
