@@ -10,7 +10,7 @@ import pytest
 from markupsafe import Markup
 from wtforms.widgets.core import html_params
 
-from ticketdesk.web.forms import _attributes
+from ticketdesk.web.forms.widgets import _attributes
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,13 @@ from ticketdesk.security.limits import address_key, mail_to_account_limit, sign_
 from ticketdesk.services import email_changes, notice_choices, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import (
+from ticketdesk.web.forms.accounts import (
     ConfirmEmailForm,
     EmailChangeForm,
     NameForm,
     NoticesForm,
-    options,
 )
+from ticketdesk.web.forms.widgets import options
 from ticketdesk.web.session import actor, start_session
 from ticketdesk.web.views import show_field_errors
 

@@ -10,8 +10,7 @@ from ticketdesk.services import invitations, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.services.stats import queue_loads
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import (
-    ButtonForm,
+from ticketdesk.web.forms.admin import (
     PeopleSearchForm,
     QueueDeleteForm,
     QueueEditForm,
@@ -21,6 +20,7 @@ from ticketdesk.web.forms import (
     UserEditForm,
     UserRoleForm,
 )
+from ticketdesk.web.forms.base import ButtonForm
 from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, show_field_errors

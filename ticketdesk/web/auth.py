@@ -16,7 +16,7 @@ from ticketdesk.security.limits import (
 from ticketdesk.services import password_resets, registrations, user_manager
 from ticketdesk.services.errors import AuthenticationFailed, ValidationFailed
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import (
+from ticketdesk.web.forms.accounts import (
     FirstPasswordForm,
     ForgotPasswordForm,
     LoginForm,

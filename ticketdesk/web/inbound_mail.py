@@ -10,7 +10,7 @@ from ticketdesk.services import dropped_mail
 from ticketdesk.services.errors import NotFound
 from ticketdesk.services.inbound_mail import DroppedOutcome
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import ButtonForm
+from ticketdesk.web.forms.base import ButtonForm
 from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, newest_page

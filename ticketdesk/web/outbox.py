@@ -8,7 +8,7 @@ from ticketdesk.models import OutboxStatus
 from ticketdesk.services import outbox_manager
 from ticketdesk.services.errors import Conflict, NotFound
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import ButtonForm
+from ticketdesk.web.forms.base import ButtonForm
 from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, admin_page
 from ticketdesk.web.views import id_arg, newest_page

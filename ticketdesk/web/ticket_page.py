@@ -31,15 +31,15 @@ from ticketdesk.web.concurrent_edits import (
     seen_values,
 )
 from ticketdesk.web.display import STATUS_LABELS
-from ticketdesk.web.forms import (
+from ticketdesk.web.forms.tickets import (
     AssignToMeForm,
     CommentForm,
     RemoveFileForm,
     StatusForm,
     TicketControlsForm,
     TicketEditForm,
-    options,
 )
+from ticketdesk.web.forms.widgets import options
 from ticketdesk.web.session import actor
 from ticketdesk.web.views import (
     accepts_uploads,

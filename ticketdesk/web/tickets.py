@@ -18,14 +18,14 @@ from ticketdesk.services.stats import team_counts
 from ticketdesk.services.tickets import TicketFilter
 from ticketdesk.storage import StorageUnavailable
 from ticketdesk.web.blueprint import bp
-from ticketdesk.web.forms import (
+from ticketdesk.web.forms.tickets import (
     PAGE_SIZES,
     BulkForm,
     FilterForm,
     OwnSearchForm,
     TicketForm,
-    options,
 )
+from ticketdesk.web.forms.widgets import options
 from ticketdesk.web.paging import page_links
 from ticketdesk.web.session import actor, safe_next
 from ticketdesk.web.views import (
