@@ -1,5 +1,5 @@
-"""Forms of one's own account: signing in and up, passwords, one's name, address and
-notices, signing out."""
+"""Forms of one's own account: signing in and up, passwords, and one's name, address
+and notices."""
 
 from __future__ import annotations
 
@@ -138,7 +138,3 @@ class NoticesForm(Form):
         description="A ticket given to you, and its customer's replies and reopening.",
     )
     save_notices = SubmitField("Save notifications")
-
-
-class SignOutForm(Form):
-    submit = SubmitField("Sign out")
