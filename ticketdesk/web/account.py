@@ -85,11 +85,8 @@ def request_email_change():
         except (ValidationFailed, Conflict) as error:
             show_field_errors(form, error)
         else:
-            flash(
-                f"We sent a link to {address}: open it to start using that address. Until"
-                f" then, you sign in with {actor().email}.",
-                "info",
-            )
+            # The page itself says the change waits for the link, and what holds till then.
+            flash(f"We sent a link to {address}: open it there to confirm.", "info")
             return redirect(url_for("web.account"))
     return _account_page(email_form=form)
 
