@@ -45,8 +45,9 @@ class WebUser:
 
     @staticmethod
     def hidden_fields_of(html: str, action: str) -> dict[str, str]:
-        """The hidden inputs of the form in `html` that posts to `action`."""
-        start = html.index(f'action="{action}"')
+        """The hidden inputs of the form in `html` that posts to `action` (whatever part of
+        its page the answer is to scroll to: `#reply-heading`)."""
+        start = re.search(rf'action="{re.escape(action)}(#[^"]*)?"', html).start()
         end = html.index("</form>", start)
         found = HIDDEN_INPUT.finditer(html[start:end])
         return {m["name"]: html_module.unescape(m["value"]) for m in found}

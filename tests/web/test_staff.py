@@ -811,7 +811,8 @@ def test_reply_with_a_stale_status_keeps_the_typed_text(app, staff_web, staff, t
     response = staff_web.client.post(f"{page}/comments", data=form)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "so nothing was sent" in html
+    assert "status to Waiting meanwhile, so nothing was sent" in html
+    assert "Nothing was sent: your message is kept in the reply box below." in html
     assert "All fixed now</textarea>" in html
     assert 'name="version" type="hidden" value="2"' in html  # sending again works
     assert ticket_state(app, ticket.id)["status"] == "waiting"

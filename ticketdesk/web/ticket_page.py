@@ -89,7 +89,10 @@ def add_comment(ticket_id: int):
         show_field_errors(form, error)
         return _render_detail(ticket_id, comment_form=form, status=422)
     except Conflict as error:  # the status chosen: stale, or no longer one the workflow allows
-        form.status.errors = [*form.status.errors, _not_sent(error)]
+        form.status.errors = [*form.status.errors, _not_sent(error, ticket_id, form)]
+        # Said at the top too: the form may be screens below on a long ticket, and the
+        # page would otherwise read as after a reply sent.
+        flash("Nothing was sent: your message is kept in the reply box below.", "warning")
         return _render_detail(ticket_id, comment_form=form, status=409)
     except StorageUnavailable as error:
         status = show_files_not_stored(form, error)
@@ -122,11 +125,20 @@ def _reply(ticket_id: int, form: CommentForm, files, then: StatusChange | None):
     return add(files=files, then=then)
 
 
-def _not_sent(error: Conflict) -> str:
-    if isinstance(error, StaleVersion):
+def _not_sent(error: Conflict, ticket_id: int, form: CommentForm) -> str:
+    """Why a reply with a status was not sent. Stale, from a page that says what it
+    showed, only the status can have clashed (see `_reply`)."""
+    if isinstance(error, StaleVersion) and read_seen(form.seen.data) is None:
         return (
             "Someone else changed this ticket meanwhile, so nothing was sent. Your message is"
             " still here: check the ticket as it is now and send it again."
+        )
+    if isinstance(error, StaleVersion):
+        now = ticket_manager().get_ticket(actor(), ticket_id).status
+        return (
+            f"Someone else set this ticket's status to {STATUS_LABELS[now]} meanwhile, so"
+            " nothing was sent. Your message is still here: choose the status again, or keep"
+            " it unchanged, and send it."
         )
     return f"{error.detail} Nothing was sent: choose another status, or keep it unchanged."
 
