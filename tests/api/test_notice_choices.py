@@ -27,6 +27,16 @@ def test_staff_choose_new_tickets_of_their_queues_and_no_assigned_notices(as_sta
     assert as_staff.get(NOTICES).json == answer.json
 
 
+def test_a_deleted_queue_leaves_the_choices_that_named_it(as_staff, as_admin, sales):
+    """Whoever chose only the deleted queue hears of all new tickets again, rather than
+    of none without having said so; a choice of other queues keeps those."""
+    as_staff.patch(NOTICES, json={"new_tickets": "queues", "queue_ids": [sales]})
+    as_admin.patch(NOTICES, json={"new_tickets": "queues", "queue_ids": [sales, 1]})
+    assert as_admin.delete(f"/api/v1/queues/{sales}").status_code == 204
+    assert as_staff.get(NOTICES).json == DEFAULTS
+    assert as_admin.get(NOTICES).json == {**DEFAULTS, "new_tickets": "queues", "queue_ids": [1]}
+
+
 def test_only_the_fields_sent_change_and_the_queues_are_kept(as_staff, sales):
     as_staff.patch(NOTICES, json={"new_tickets": "queues", "queue_ids": [sales]})
     as_staff.patch(NOTICES, json={"new_tickets": "none"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketdesk.models import HelpdeskStaff, NewTicketNotices, Queue, User, WatchedQueue
@@ -45,6 +45,19 @@ def select_told_of_new_tickets(queue_id: int):
             User.new_ticket_notices == NewTicketNotices.ALL,
             (User.new_ticket_notices == NewTicketNotices.CHOSEN_QUEUES) & watching,
         )
+    )
+
+
+def forget_queue(session: Session, queue_id: int) -> None:
+    """A queue being deleted leaves every choice that named it; whoever chose only that
+    one hears of all new tickets again, rather than of none without having said so."""
+    session.execute(delete(WatchedQueue).where(WatchedQueue.queue_id == queue_id))
+    still_watching = select(WatchedQueue.user_id).where(WatchedQueue.user_id == User.id).exists()
+    session.execute(
+        update(User)
+        .where(User.new_ticket_notices == NewTicketNotices.CHOSEN_QUEUES, ~still_watching)
+        .values(new_ticket_notices=NewTicketNotices.ALL)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ticketdesk.models import NAME_MAX, Queue, Ticket, TicketQueueCount, User
 from ticketdesk.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ticketdesk.services.names import by_name
+from ticketdesk.services.notice_choices import forget_queue
 from ticketdesk.services.transactions import begin_write
 from ticketdesk.services.users import check_name
 
@@ -127,6 +128,7 @@ class QueueManager:
             self.session.execute(
                 delete(TicketQueueCount).where(TicketQueueCount.queue_id == queue_id)
             )
+            forget_queue(self.session, queue_id)
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
