@@ -369,7 +369,9 @@ def test_a_deleted_queues_id_is_never_given_to_another(as_admin):
     assert as_admin.post(QUEUES, json={"name": "Sales"}).json["id"] > deleted["id"]
 
 
-@pytest.mark.parametrize("name", ["Line One\r\nBcc: evil@example.com", "ro\u202eot", "Tab\tbed"])
+@pytest.mark.parametrize(
+    "name", ["Line One\r\nBcc: evil@example.com", "ro\u202eot", "Tab\tbed", "\u200b\u2060"]
+)
 def test_a_name_is_one_line_shown_as_stored(as_admin, customer, name):
     response = as_admin.patch(f"/api/v1/users/{customer.id}", json={"name": name})
     assert response.status_code == 422
@@ -377,7 +379,9 @@ def test_a_name_is_one_line_shown_as_stored(as_admin, customer, name):
     assert as_admin.get(f"/api/v1/users/{customer.id}").json["name"] == "Carla Customer"
 
 
-@pytest.mark.parametrize("title", ["Hello\r\nBcc: a@example.com", "\u202egnp.exe", "a\u2028b"])
+@pytest.mark.parametrize(
+    "title", ["Hello\r\nBcc: a@example.com", "\u202egnp.exe", "a\u2028b", "\u200b \u200b"]
+)
 def test_a_title_is_one_line_shown_as_stored(as_customer, ticket, title):
     """A title is a mail's Subject and a list's line: "\u202egnp.exe" showed as exe.gnp."""
     created = as_customer.post("/api/v1/tickets", json={"title": title, "description": "d"})

@@ -264,8 +264,12 @@ def test_null_envelope_sender_is_ignored(receive, inspect_db):
     assert count(inspect_db, Ticket) == 0
 
 
-def test_empty_subject_and_body_still_make_a_ticket(receive, inspect_db):
-    raw = b"From: q@example.com\nTo: support@helpdesk.example.com\nMessage-ID: <e@x.com>\n\n"
+@pytest.mark.parametrize("subject", ["", "Subject: =?utf-8?q?=E2=80=8B?=\n"])
+def test_empty_subject_and_body_still_make_a_ticket(receive, inspect_db, subject):
+    """No subject, or one that shows nothing (a zero-width space), is "(no subject)"."""
+    raw = (
+        f"From: q@example.com\nTo: support@helpdesk.example.com\nMessage-ID: <e@x.com>\n{subject}\n"
+    ).encode()
     result = receive(raw)
     ticket = inspect_db(
         lambda s: (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ticketdesk.models import TEXT_MAX, TITLE_MAX, EventKind, TicketStatus
 from ticketdesk.services.errors import ValidationFailed
@@ -32,7 +33,19 @@ def check_title(title: str) -> str:
     if len(title) > TITLE_MAX:
         raise ValidationFailed.field("title", f"At most {TITLE_MAX} characters.")
     refuse_reordering("title", title)
+    refuse_invisible("title", title)
     return title
+
+
+def refuse_invisible(field: str, value: str) -> None:
+    """Refuse a line that shows nothing: only spaces and invisible characters (a
+    zero-width space) would be a blank in every list and mail."""
+    if not _shows_something(value):
+        raise ValidationFailed.field(field, "Must show at least one letter, digit or sign.")
+
+
+def _shows_something(text: str) -> bool:
+    return any(unicodedata.category(char)[0] not in "CZ" for char in text)
 
 
 def refuse_reordering(field: str, value: str) -> None:
@@ -44,8 +57,10 @@ def refuse_reordering(field: str, value: str) -> None:
 
 
 def one_line(text: str) -> str:
-    """Text from a machine (a mail's From or Subject) as a line `refuse_reordering` takes."""
-    return " ".join(NOT_IN_ONE_LINE.sub(" ", text).split())
+    """Text from a machine (a mail's From or Subject) as a line the checks above take: ""
+    when it would show nothing, for the caller's stand-in ("(no subject)")."""
+    line = " ".join(NOT_IN_ONE_LINE.sub(" ", text).split())
+    return line if _shows_something(line) else ""
 
 
 def check_description(description: str) -> str:

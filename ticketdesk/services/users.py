@@ -31,7 +31,12 @@ from ticketdesk.services.errors import (
 )
 from ticketdesk.services.people_search import people_matching, words_of
 from ticketdesk.services.secrets import hash_password, verify_password
-from ticketdesk.services.ticket_fields import one_line, refuse_nul, refuse_reordering
+from ticketdesk.services.ticket_fields import (
+    one_line,
+    refuse_invisible,
+    refuse_nul,
+    refuse_reordering,
+)
 from ticketdesk.services.ticket_holders import release_tickets_of, tickets_held_by
 from ticketdesk.services.tokens import revoke_tokens
 from ticketdesk.services.transactions import begin_write
@@ -72,10 +77,13 @@ def address_as_stored(email: str) -> str:
 def check_name(name: str) -> str:
     """A person's or a queue's name, stripped: required, short enough to show, one line."""
     name = name.strip()
-    if not name or len(name) > NAME_MAX:
+    if not name:
+        raise ValidationFailed.field("name", "Enter a name.")
+    if len(name) > NAME_MAX:
         raise ValidationFailed.field("name", f"Between 1 and {NAME_MAX} characters.")
     refuse_nul("name", name)
     refuse_reordering("name", name)
+    refuse_invisible("name", name)
     return name
 
 
