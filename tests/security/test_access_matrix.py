@@ -132,6 +132,7 @@ POLICY: dict[tuple[str, str], dict] = {
     # --- web: pages for anyone signed in --------------------------------------
     ("GET", "web.home"): web(A, A, A, A),
     ("GET", "web.account"): web(A, A, A, A),
+    ("GET", "web.account_form_address"): web(A, A, A, A),
     ("POST", "web.change_name"): web(A, A, A, A),
     ("POST", "web.choose_notices"): web(F, F, A, A),
     ("POST", "web.request_email_change"): web(A, A, A, A),

@@ -32,7 +32,8 @@ def test_everyone_has_an_account_page_behind_their_name(customer_web, staff_web,
         html = browser.html("/account")
         assert "<title>Your account · Ticketdesk</title>" in html
         assert '<a href="/account" title="Your account" aria-current="page">' in html
-        assert 'action="/account/name"' in html and 'action="/account/email"' in html
+        assert 'action="/account/name#account-heading"' in html
+        assert 'action="/account/email#email-heading"' in html
         assert 'href="/account/password"' in html
         assert '<a href="/account" title="Your account"' in browser.html("/tickets")
 
@@ -61,6 +62,8 @@ def test_a_new_name_is_saved_and_shown(customer_web, factory, customer):
         ("x" * 121, "Keep it to 120 characters at most."),
         ("Carla\tCustomer", "Must not contain line breaks, tabs"),
         ("Carla\u202eCustomer", "Must not contain line breaks, tabs"),
+        ("\u200b", "Must show at least one letter, digit or sign."),
+        ("   ", "Enter"),
     ],
 )
 def test_a_bad_name_is_refused_beside_the_field(customer_web, factory, customer, name, said):
@@ -128,7 +131,28 @@ def test_confirming_a_taken_address_says_so(app, customer_web, factory, customer
     refused = customer_web.post(f"/account/email/{confirmation_token(app, other_customer.email)}")
     assert refused.status_code == 409
     assert EMAIL_TAKEN in refused.get_data(as_text=True)
+    assert "Use this address" not in refused.get_data(as_text=True)  # it would fail again
     assert factory.email_of(customer) == customer.email
+
+
+def test_a_link_opened_in_another_account_says_whose_address_changed(
+    app, customer_web, staff_web, factory, customer
+):
+    ask(customer_web)
+    link = f"/account/email/{confirmation_token(app, NEW)}"
+    assert "Carla Customer's Ticketdesk account" in staff_web.html(link)
+    done = staff_web.submit(link, link)
+    assert done.status_code == 302
+    said = f"The address of Carla Customer&#39;s account is now {NEW}."
+    assert said in staff_web.html("/tickets")
+    assert factory.email_of(customer) == NEW
+
+
+@pytest.mark.parametrize("form", ["/account/name", "/account/email", "/account/notifications"])
+def test_a_form_address_opened_is_the_account_page(customer_web, form):
+    """Shown in the address bar after an error, and reloaded: not a 405."""
+    opened = customer_web.get(form)
+    assert opened.status_code == 302 and opened.location == "/account"
 
 
 def test_confirming_needs_the_form_token(app, customer_web, factory, customer):

@@ -105,16 +105,16 @@ class EmailChanges:
             .limit(1)
         )
 
-    def link_target(self, secret: str) -> str | None:
-        """The address a live link would confirm; None for a link unknown, used or expired,
-        or whose account is deactivated."""
+    def link_target(self, secret: str) -> tuple[str, User] | None:
+        """The address a live link would confirm, and for whom; None for a link unknown,
+        used or expired, or whose account is deactivated."""
         change = self.session.scalar(
             select(EmailChange).where(EmailChange.secret_hash == hash_token(secret[:200]))
         )
         if change is None or change.used_at or change.expires_at <= utcnow():
             return None
         owner = self.session.get(User, change.user_id)
-        return change.new_email if owner.active else None
+        return (change.new_email, owner) if owner.active else None
 
     def confirm_change(self, secret: str) -> User:
         """Make a live link's address its account's; every session of the account ends and

@@ -96,31 +96,52 @@ def request_email_change():
 def confirm_email_change(token: str):
     """Confirm a new address from the link mailed to it, with a button: a mail scanner
     that opens the link changes nothing. Signed in there as its account, you stay so."""
-    address = email_changes().link_target(token)
-    if address is None:
+    target = email_changes().link_target(token)
+    if target is None:
         return render_template("account/email_link_invalid.html"), 404
+    address, owner = target
     form = ConfirmEmailForm()
     if form.validate_on_submit():
-        signed_in_here = current_user.is_authenticated and current_user.id
+        signed_in_as = current_user.id if current_user.is_authenticated else None
         try:
             user = email_changes().confirm_change(token)
         except Conflict as error:
             show_field_errors(form, error)
-            return _confirm_page(form, address, 409)
+            return _confirm_page(form, address, owner, 409, taken=True)
         except ValidationFailed:  # used or expired since the page was drawn
             return render_template("account/email_link_invalid.html"), 404
-        if signed_in_here == user.id:
+        if signed_in_as == user.id:
             start_session(user)
             flash(f"Your address is now {user.email}.", "success")
             return redirect(url_for("web.account"))
+        if signed_in_as is not None:  # someone else's link, opened in this browser
+            flash(f"The address of {user.name}'s account is now {user.email}.", "success")
+            return redirect(url_for("web.home"))
         flash(f"Your address is now {user.email}: sign in with it.", "success")
         return redirect(url_for("web.login"))
-    return _confirm_page(form, address, 422 if form.errors else 200)
+    return _confirm_page(form, address, owner, 422 if form.errors else 200)
 
 
-def _confirm_page(form: ConfirmEmailForm, address: str, status: int):
+@bp.get("/account/name")
+@bp.get("/account/email")
+@bp.get("/account/notifications")
+@login_required
+def account_form_address():
+    """The address an account form posts to, opened (reloaded after an error, as the
+    address bar then shows it): the account page, not a 405."""
+    return redirect(url_for("web.account"))
+
+
+def _confirm_page(form, address: str, owner, status: int, *, taken: bool = False):
+    """The link's page: whose address it changes to what, and the button; none once the
+    address turned out taken, as pressing it again would be refused again."""
     page = render_template(
-        "account/confirm_email.html", form=form, address=address, title="Confirm your address"
+        "account/confirm_email.html",
+        form=form,
+        address=address,
+        owner=owner,
+        taken=taken,
+        title="Confirm your address",
     )
     return page, status
 
