@@ -44,6 +44,28 @@ def test_an_account_is_one_allowance_however_its_address_is_written(client, fact
     assert codes == [401] * 10 + [429]
 
 
+def test_guesses_at_the_current_password_are_limited_per_account(app, client, factory, customer):
+    """A new address needs the current password: from a stolen session or token, guesses
+    from many addresses share the account's one allowance, on the web and in the API."""
+    customer_web = WebUser(app.test_client())
+    customer_web.sign_in(customer)
+    app.config["RATELIMIT_SIGN_IN"] = "3 per minute"
+    bearer = {"Authorization": f"Bearer {factory.token(customer)}"}
+    guess = {"email": "new@example.org", "current_password": "a wrong guess"}
+
+    def by_api(n: int) -> int:
+        where = {"REMOTE_ADDR": f"198.51.100.{n}"}
+        return client.post("/api/v1/me/email", json=guess, headers=bearer, environ_base=where)
+
+    fields = customer_web.hidden_fields("/account", "/account/email")
+    by_web = customer_web.client.post(
+        "/account/email", data={**fields, **guess}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    codes = [by_api(1).status_code, by_web.status_code, by_api(2).status_code]
+    assert codes == [422, 422, 422]
+    assert by_api(3).status_code == 429
+
+
 def test_token_guessing_is_limited_per_address(client):
     codes = [
         client.post(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from apiflask import EmptySchema
 from flask import url_for
 
-from ticketdesk.api.blueprint import auth, bp, current_token_id, current_user
+from ticketdesk.api.blueprint import (
+    auth,
+    bp,
+    caller_account_key,
+    current_token_id,
+    current_user,
+)
 from ticketdesk.api.paging import id_page
 from ticketdesk.api.schemas import (
     Accepted,
@@ -37,6 +43,7 @@ from ticketdesk.extensions import limiter
 from ticketdesk.security.limits import (
     account_key,
     address_key,
+    current_password_limit,
     mail_to_account_limit,
     sign_in_limit,
     sign_up_limit,
@@ -199,6 +206,7 @@ def update_my_notices(body: NoticesPatch):
 
 @bp.post("/me/email")
 @limiter.limit(sign_in_limit, key_func=address_key)
+@current_password_limit(caller_account_key)
 @mail_to_account_limit()
 @bp.auth_required(auth)
 @bp.input(EmailChangeIn, arg_name="body")

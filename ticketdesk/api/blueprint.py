@@ -42,6 +42,14 @@ def _caller_key() -> str:
     return f"token:{caller.token_id}" if caller else address_key()
 
 
+def caller_account_key() -> str:
+    """The account the bearer token belongs to (its address's key when there is none):
+    for limits on what an account does, whichever of its tokens does it."""
+    secret = bearer_secret()
+    caller = _token_caller(secret) if secret else None
+    return f"user:{caller.user.id}" if caller else address_key()
+
+
 # Every API call counts against its caller's general allowance: one count for all the
 # API's routes (`limit` would keep one per route).
 limiter.shared_limit(api_limit, scope="api", key_func=_caller_key)(bp)

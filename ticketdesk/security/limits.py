@@ -82,6 +82,15 @@ def account_key() -> str:
     return "account:" + address_as_stored(email if isinstance(email, str) else "")
 
 
+def current_password_limit(key_func):
+    """The limit on guesses at a signed-in account's own password (asked before its
+    address changes): one allowance per account, on the web and in the API alike, as
+    sign-in has, so a stolen session gains nothing from changing its address."""
+    return limiter.shared_limit(
+        sign_in_limit, scope="current-password", key_func=key_func, methods=["POST"]
+    )
+
+
 def mail_to_account_limit():
     """The limit on mail to one address: a sign-up and a reset request, on the web and in
     the API, each mail the address asked for, so all four count against one allowance."""

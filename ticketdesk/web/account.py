@@ -8,7 +8,12 @@ from flask_login import current_user, login_required
 
 from ticketdesk.extensions import limiter
 from ticketdesk.models import NewTicketNotices
-from ticketdesk.security.limits import address_key, mail_to_account_limit, sign_in_limit
+from ticketdesk.security.limits import (
+    address_key,
+    current_password_limit,
+    mail_to_account_limit,
+    sign_in_limit,
+)
 from ticketdesk.services import email_changes, notice_choices, queue_manager, user_manager
 from ticketdesk.services.errors import Conflict, ValidationFailed
 from ticketdesk.web.blueprint import bp
@@ -21,6 +26,11 @@ from ticketdesk.web.forms.accounts import (
 from ticketdesk.web.forms.widgets import options
 from ticketdesk.web.session import actor, start_session
 from ticketdesk.web.views import show_field_errors
+
+
+def _signed_in_account_key() -> str:
+    """The signed-in account (see `current_password_limit`), whoever's address it is."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else address_key()
 
 
 @bp.get("/account")
@@ -72,6 +82,7 @@ def choose_notices():
 @bp.post("/account/email")
 @login_required
 @limiter.limit(sign_in_limit, key_func=address_key)
+@current_password_limit(_signed_in_account_key)
 @mail_to_account_limit()
 def request_email_change():
     """Ask to change your address: a link to confirm it goes to the new one, a notice to
