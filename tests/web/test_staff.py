@@ -843,3 +843,10 @@ def test_staff_opening_a_ticket_for_themselves_are_not_promised_a_reply(staff_we
     page = staff_web.html(response.location)
     assert "is open, with you as its requester." in page
     assert "We will reply here." not in page
+
+
+def test_a_ticket_page_names_no_id_twice(staff_web, customer_web, ticket):
+    """Labels and ARIA references find their element by id: each must be one element's."""
+    for browser in (staff_web, customer_web):
+        ids = re.findall(r'\sid="([^"]+)"', browser.html(f"/tickets/{ticket.id}"))
+        assert sorted({name for name in ids if ids.count(name) > 1}) == []
