@@ -10,7 +10,7 @@ from tests.web.conftest import WebUser
 from ticketdesk.models import NewTicketNotices
 from ticketdesk.services import notice_choices, queue_manager
 
-FORM = 'action="/account/notifications"'
+FORM = 'action="/account/notifications#notices-heading"'
 NAME_VALUE = re.compile(r'name="([^"]+)".*value="([^"]*)"')
 
 
